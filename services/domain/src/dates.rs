@@ -1,0 +1,59 @@
+//! Calendar dates as the contract writes them (`YYYY-MM-DD`, `YYYY-MM`).
+
+use time::{format_description::FormatItem, macros::format_description, Date, Month};
+
+use crate::DomainError;
+
+const ISO_DATE: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
+
+/// Parses a required `YYYY-MM-DD` date.
+pub fn parse_date(field: &str, raw: &str) -> Result<Date, DomainError> {
+    if raw.is_empty() {
+        return Err(DomainError::invalid(field, "is required (YYYY-MM-DD)"));
+    }
+    Date::parse(raw, ISO_DATE)
+        .map_err(|_| DomainError::invalid(field, format!("{raw:?} is not a date of the form YYYY-MM-DD")))
+}
+
+/// Formats a date the way the contract writes it.
+pub fn format_date(date: Date) -> String {
+    // Formatting a valid Date with a fixed description cannot fail; fall back
+    // to the Debug form rather than panic should `time` ever change that.
+    date.format(ISO_DATE).unwrap_or_else(|_| format!("{date:?}"))
+}
+
+/// Parses a `YYYY-MM` month into its last day (the effective date of a
+/// monthly report).
+pub fn parse_month_end(field: &str, raw: &str) -> Result<Date, DomainError> {
+    let bad = || DomainError::invalid(field, format!("{raw:?} is not a month of the form YYYY-MM"));
+    let (year, month) = raw.split_once('-').ok_or_else(bad)?;
+    if year.len() != 4 || month.len() != 2 {
+        return Err(bad());
+    }
+    let year: i32 = year.parse().map_err(|_| bad())?;
+    let month: u8 = month.parse().map_err(|_| bad())?;
+    let month = Month::try_from(month).map_err(|_| bad())?;
+    let last_day = month.length(year);
+    Date::from_calendar_date(year, month, last_day).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        let d = parse_date("d", "2025-12-31").unwrap();
+        assert_eq!(format_date(d), "2025-12-31");
+        assert!(parse_date("d", "2025-02-30").is_err());
+        assert!(parse_date("d", "31/12/2025").is_err());
+        assert_eq!(parse_date("d", "").unwrap_err().message, "is required (YYYY-MM-DD)");
+    }
+
+    #[test]
+    fn month_end() {
+        assert_eq!(format_date(parse_month_end("m", "2024-02").unwrap()), "2024-02-29");
+        assert!(parse_month_end("m", "2024-13").is_err());
+        assert!(parse_month_end("m", "2024-1").is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! Commands of the grants service and the event each one produces.
+
+use ledger_proto::v1::{
+    event_envelope::Payload, AuthorisationKind, AwardGrant, DeclareProgramme, EnvelopeOpened,
+    FunderKind, GrantAwarded, GrantKind, OpenEnvelope, ProgrammeDeclared, RecoveryRule, StreamRef,
+};
+use time::Date;
+
+use super::{
+    parse::{beneficiary, required_enum, required_text, territory},
+    GrantsBook,
+};
+use crate::{dates::parse_date, ids::EntityId, Cents, DomainError, ErrorCode};
+
+/// A command the grants service accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantsCommand {
+    DeclareProgramme(DeclareProgramme),
+    OpenEnvelope(OpenEnvelope),
+    AwardGrant(AwardGrant),
+}
+
+/// What an accepted command appends: one event on one stream, and the key
+/// that routes it to the partition owning its invariant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub stream: StreamRef,
+    pub key: String,
+    pub effective_date: Date,
+    pub payload: Payload,
+}
+
+fn stream(kind: &str, id: &str) -> StreamRef {
+    StreamRef { r#type: kind.to_owned(), id: id.to_owned() }
+}
+
+impl GrantsBook {
+    /// Decides a command against the current state, without changing it.
+    pub fn decide(&self, command: &GrantsCommand) -> Result<Decision, DomainError> {
+        match command {
+            GrantsCommand::DeclareProgramme(c) => self.declare_programme(c),
+            GrantsCommand::OpenEnvelope(c) => self.open_envelope(c),
+            GrantsCommand::AwardGrant(c) => self.award_grant(c),
+        }
+    }
+
+    fn declare_programme(&self, c: &DeclareProgramme) -> Result<Decision, DomainError> {
+        let id = EntityId::parse("programme_id", &c.programme_id)?;
+        if self.programmes.contains_key(id.as_str()) {
+            return Err(DomainError::new(ErrorCode::AlreadyExists, format!("programme {id} already exists")));
+        }
+        let funder = c.funder.as_ref().ok_or_else(|| DomainError::invalid("funder", "is required"))?;
+        required_enum::<FunderKind>("funder.kind", funder.kind)?;
+        required_text("funder.name", &funder.name)?;
+        required_text("name", &c.name)?;
+        let start = parse_date("period_start", &c.period_start)?;
+        let end = parse_date("period_end", &c.period_end)?;
+        if end < start {
+            return Err(DomainError::invalid("period_end", "is before period_start"));
+        }
+        let mut codes = std::collections::HashSet::new();
+        for (i, axis) in c.axes.iter().enumerate() {
+            let path = format!("axes[{i}]");
+            EntityId::parse("code", &axis.code).map_err(|e| e.within(&path))?;
+            required_text("title", &axis.title).map_err(|e| e.within(&path))?;
+            let measure_codes = axis.measures.iter().map(|m| &m.code);
+            for code in std::iter::once(&axis.code).chain(measure_codes) {
+                if !codes.insert(code) {
+                    return Err(DomainError::invalid(&path, format!("code {code:?} is used twice")));
+                }
+            }
+        }
+        let effective_date = effective_or(&c.effective_date, start)?;
+        Ok(Decision {
+            stream: stream("programme", id.as_str()),
+            key: id.to_string(),
+            effective_date,
+            payload: Payload::ProgrammeDeclared(ProgrammeDeclared {
+                programme_id: c.programme_id.clone(),
+                funder: c.funder.clone(),
+                name: c.name.clone(),
+                period_start: c.period_start.clone(),
+                period_end: c.period_end.clone(),
+                axes: c.axes.clone(),
+            }),
+        })
+    }
+
+    fn open_envelope(&self, c: &OpenEnvelope) -> Result<Decision, DomainError> {
+        let id = EntityId::parse("envelope_id", &c.envelope_id)?;
+        if self.envelopes.contains_key(id.as_str()) {
+            return Err(DomainError::new(ErrorCode::AlreadyExists, format!("envelope {id} already exists")));
+        }
+        EntityId::parse("programme_id", &c.programme_id)?;
+        let programme = self.programmes.get(&c.programme_id).ok_or_else(|| {
+            DomainError::new(ErrorCode::NotFound, format!("programme {} is not declared", c.programme_id))
+                .field_path("programme_id")
+        })?;
+        required_enum::<AuthorisationKind>("kind", c.kind)?;
+        Cents::positive("amount_cents", c.amount_cents)?;
+        let start = parse_date("period_start", &c.period_start)?;
+        let end = parse_date("period_end", &c.period_end)?;
+        if end < start {
+            return Err(DomainError::invalid("period_end", "is before period_start"));
+        }
+        if start < programme.period_start || end > programme.period_end {
+            return Err(DomainError::invalid(
+                "period_start",
+                "the envelope's period must lie within its programme's period",
+            ));
+        }
+        required_text("vote_reference", &c.vote_reference)?;
+        if c.territory.is_some() {
+            territory("territory", c.territory.as_ref())?;
+        }
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(Decision {
+            stream: stream("envelope", id.as_str()),
+            key: id.to_string(),
+            effective_date,
+            payload: Payload::EnvelopeOpened(EnvelopeOpened {
+                envelope_id: c.envelope_id.clone(),
+                programme_id: c.programme_id.clone(),
+                measure_code: c.measure_code.clone(),
+                kind: c.kind,
+                amount_cents: c.amount_cents,
+                period_start: c.period_start.clone(),
+                period_end: c.period_end.clone(),
+                vote_reference: c.vote_reference.clone(),
+                label: c.label.clone(),
+                territory: c.territory.clone(),
+            }),
+        })
+    }
+
+    fn award_grant(&self, c: &AwardGrant) -> Result<Decision, DomainError> {
+        let id = EntityId::parse("grant_id", &c.grant_id)?;
+        if self.grants.contains_key(id.as_str()) {
+            return Err(DomainError::new(ErrorCode::AlreadyExists, format!("grant {id} already exists")));
+        }
+        EntityId::parse("envelope_id", &c.envelope_id)?;
+        let envelope = self.envelopes.get(&c.envelope_id).ok_or_else(|| {
+            DomainError::new(ErrorCode::NotFound, format!("envelope {} does not exist", c.envelope_id))
+                .field_path("envelope_id")
+        })?;
+        beneficiary("beneficiary", c.beneficiary.as_ref())?;
+        required_enum::<GrantKind>("kind", c.kind)?;
+        let amount = Cents::positive("amount_cents", c.amount_cents)?;
+        required_text("purpose", &c.purpose)?;
+        if c.territory.is_some() {
+            territory("territory", c.territory.as_ref())?;
+        }
+        check_schedule(c, amount)?;
+        if let Some(terms) = &c.obligation {
+            if terms.duration_months == 0 {
+                return Err(DomainError::invalid("obligation.duration_months", "must be at least 1"));
+            }
+            required_enum::<RecoveryRule>("obligation.recovery_rule", terms.recovery_rule)?;
+            territory("obligation.territory", terms.territory.as_ref())?;
+        }
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        if effective_date < envelope.period_start || effective_date > envelope.period_end {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "envelope {} accepts commitments from {} to {} only",
+                    c.envelope_id, envelope.period_start, envelope.period_end
+                ),
+            )
+            .field_path("effective_date"));
+        }
+        if amount > envelope.available() {
+            return Err(DomainError::new(
+                ErrorCode::EnvelopeOvercommitted,
+                format!(
+                    "envelope {} has {} left to commit; the grant asks {}",
+                    c.envelope_id,
+                    envelope.available(),
+                    amount
+                ),
+            )
+            .field_path("amount_cents"));
+        }
+        Ok(Decision {
+            stream: stream("grant", id.as_str()),
+            // Keyed by envelope: every commitment against one envelope lands in
+            // one partition, in order, which is what the invariant needs.
+            key: c.envelope_id.clone(),
+            effective_date,
+            payload: Payload::GrantAwarded(GrantAwarded {
+                grant_id: c.grant_id.clone(),
+                envelope_id: c.envelope_id.clone(),
+                beneficiary: c.beneficiary.clone(),
+                kind: c.kind,
+                amount_cents: c.amount_cents,
+                purpose: c.purpose.clone(),
+                measure_code: c.measure_code.clone(),
+                territory: c.territory.clone(),
+                schedule: c.schedule.clone(),
+                obligation: c.obligation.clone(),
+                decision_reference: c.decision_reference.clone(),
+            }),
+        })
+    }
+}
+
+/// Instalments, when given, are dated and add up to the grant's amount.
+fn check_schedule(c: &AwardGrant, amount: Cents) -> Result<(), DomainError> {
+    if c.schedule.is_empty() {
+        return Ok(());
+    }
+    let mut total = Cents::ZERO;
+    for (i, instalment) in c.schedule.iter().enumerate() {
+        let path = format!("schedule[{i}]");
+        parse_date("due_date", &instalment.due_date).map_err(|e| e.within(&path))?;
+        let part = Cents::positive("amount_cents", instalment.amount_cents).map_err(|e| e.within(&path))?;
+        total = total
+            .checked_add(part)
+            .ok_or_else(|| DomainError::invalid("schedule", "instalments overflow"))?;
+    }
+    if total != amount {
+        return Err(DomainError::invalid(
+            "schedule",
+            format!("instalments add up to {total}, not the grant's {amount}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The command's effective date, or a default taken from its payload.
+fn effective_or(raw: &str, default: Date) -> Result<Date, DomainError> {
+    if raw.is_empty() {
+        Ok(default)
+    } else {
+        parse_date("effective_date", raw)
+    }
+}

@@ -1,0 +1,15 @@
+//! Domain rules of the programme ledger.
+//!
+//! Everything here is pure: it parses commands into typed values, decides
+//! which event a command produces given the current state, and folds events
+//! into state. Kafka, PostgreSQL and HTTP live in other crates.
+
+pub mod chain;
+pub mod error;
+pub mod grants;
+pub mod ids;
+pub mod money;
+pub mod dates;
+
+pub use error::{DomainError, ErrorCode};
+pub use money::Cents;

@@ -1,0 +1,23 @@
+//! Kafka plumbing shared by the ledger's services.
+//!
+//! Emitting services append through [`TxProducer`] (transactional, idempotent,
+//! `acks=all`); consumers read `read_committed` with offsets managed by the
+//! caller (the projector keeps them in PostgreSQL, the emitting services
+//! re-read their own topic from the start).
+
+mod admin;
+mod config;
+mod error;
+mod producer;
+mod reader;
+mod topics;
+
+pub use admin::ensure_topics;
+pub use config::KafkaConfig;
+pub use error::KafkaError;
+pub use producer::{OutboundRecord, TxProducer};
+pub use reader::{read_to_end, ReadRecord};
+pub use topics::{Position, TopicSpec, Topics, EVENT_TYPE_HEADER};
+
+/// Re-exported so that dependants name one rdkafka version.
+pub use rdkafka;

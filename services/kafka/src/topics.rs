@@ -1,0 +1,91 @@
+//! Topic names and the coordinates of a record.
+
+use serde::{Deserialize, Serialize};
+
+/// Header carrying the payload's message name (e.g. `GrantAwarded`), so that
+/// tools can route or filter records without decoding them.
+pub const EVENT_TYPE_HEADER: &str = "ledger-event-type";
+
+/// The ledger's topics. A namespace prefixes every name so that tests (and
+/// several ledgers on one cluster) never share topics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    pub grants: String,
+    pub workforce: String,
+    pub centres: String,
+    pub obligations: String,
+    pub inbound: String,
+    pub results: String,
+    pub deadletter: String,
+}
+
+impl Topics {
+    /// Names under `namespace`: "" gives `ledger.grants.v1`, "t42" gives
+    /// `t42.ledger.grants.v1`.
+    pub fn new(namespace: &str) -> Self {
+        let name = |base: &str| {
+            if namespace.is_empty() {
+                format!("ledger.{base}.v1")
+            } else {
+                format!("{namespace}.ledger.{base}.v1")
+            }
+        };
+        Self {
+            grants: name("grants"),
+            workforce: name("workforce"),
+            centres: name("centres"),
+            obligations: name("obligations"),
+            inbound: name("inbound"),
+            results: name("results"),
+            deadletter: name("deadletter"),
+        }
+    }
+
+    /// The topics holding events (the source of truth), in a stable order.
+    pub fn event_topics(&self) -> [&str; 4] {
+        [&self.grants, &self.workforce, &self.centres, &self.obligations]
+    }
+
+    /// Every topic with its designed settings.
+    pub fn specs(&self, partitions: i32) -> Vec<TopicSpec> {
+        let all = [
+            &self.grants,
+            &self.workforce,
+            &self.centres,
+            &self.obligations,
+            &self.inbound,
+            &self.results,
+            &self.deadletter,
+        ];
+        all.into_iter().map(|name| TopicSpec { name: name.clone(), partitions }).collect()
+    }
+}
+
+/// A topic to create: infinite retention, never compacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    pub name: String,
+    pub partitions: i32,
+}
+
+/// Where a record sits in Kafka; returned with every accepted command so a
+/// client can wait for the read side to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Position {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_prefix_every_topic() {
+        assert_eq!(Topics::new("").grants, "ledger.grants.v1");
+        let t = Topics::new("t1");
+        assert_eq!(t.results, "t1.ledger.results.v1");
+        assert_eq!(t.specs(3).len(), 7);
+    }
+}
