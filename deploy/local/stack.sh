@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The local infrastructure: one Apache Kafka broker in KRaft mode and one
+# PostgreSQL server, both as plain processes on loopback (no container engine).
+#
+#   deploy/local/stack.sh up      install if needed, start, create topics, wait
+#   deploy/local/stack.sh down    stop both (data is kept)
+#   deploy/local/stack.sh status  say what runs
+#   deploy/local/stack.sh reset   stop and delete all data
+#
+# Every subcommand can be run twice: it only does what is missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+KAFKA_DIR="$LEDGER_STATE_DIR/kafka"
+LOG_DIR="$LEDGER_STATE_DIR/logs"
+
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+# Runs a PostgreSQL tool as the cluster's owner.
+pg_as_owner() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+kafka_pid() {
+    local pid
+    pid="$(cat "$KAFKA_DIR/kafka.pid" 2>/dev/null || true)"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+kafka_java() {
+    java -Xms256m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile="$LEDGER_ROOT/deploy/local/kafka/log4j2.properties" \
+        -cp "$LEDGER_KAFKA_LIB/*" "$@"
+}
+
+write_kafka_config() {
+    cat > "$KAFKA_DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$LEDGER_KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$LEDGER_KAFKA_PORT,CONTROLLER://127.0.0.1:$LEDGER_KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$LEDGER_KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=$LEDGER_TOPIC_PARTITIONS
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# The ledger's topics keep everything; this is the broker-wide default too.
+log.retention.ms=-1
+PROPS
+}
+
+kafka_up() {
+    if [ -n "$(kafka_pid)" ]; then
+        log "kafka already running (pid $(kafka_pid))"
+    else
+        if port_open "$LEDGER_KAFKA_PORT"; then
+            die "port $LEDGER_KAFKA_PORT is taken by another process; set LEDGER_KAFKA_PORT"
+        fi
+        mkdir -p "$KAFKA_DIR" "$LOG_DIR"
+        write_kafka_config
+        if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+            log "formatting kafka storage"
+            local cluster_id
+            cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid | tail -n 1)"
+            kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" >/dev/null
+        fi
+        log "starting kafka on 127.0.0.1:$LEDGER_KAFKA_PORT"
+        nohup java -Xms256m -Xmx1g -XX:+UseG1GC \
+            -Dlog4j2.configurationFile="$LEDGER_ROOT/deploy/local/kafka/log4j2.properties" \
+            -cp "$LEDGER_KAFKA_LIB/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
+            >>"$LOG_DIR/kafka.log" 2>&1 &
+        echo $! > "$KAFKA_DIR/kafka.pid"
+    fi
+    local waited=0
+    until port_open "$LEDGER_KAFKA_PORT"; do
+        [ -n "$(kafka_pid)" ] || die "kafka exited; see $LOG_DIR/kafka.log"
+        [ "$waited" -lt 120 ] || die "kafka did not open its port in 60 s; see $LOG_DIR/kafka.log"
+        sleep 0.5; waited=$((waited + 1))
+    done
+}
+
+topics_up() {
+    local existing wanted missing=()
+    existing="$(kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" --list 2>/dev/null)" \
+        || die "kafka does not answer on $LEDGER_KAFKA_BROKERS"
+    for wanted in grants workforce centres obligations inbound results deadletter; do
+        grep -qx "ledger.$wanted.v1" <<<"$existing" || missing+=("ledger.$wanted.v1")
+    done
+    for topic in "${missing[@]}"; do
+        log "creating topic $topic ($LEDGER_TOPIC_PARTITIONS partitions, infinite retention)"
+        kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" \
+            --create --if-not-exists --topic "$topic" --partitions "$LEDGER_TOPIC_PARTITIONS" \
+            --replication-factor 1 --config retention.ms=-1 --config retention.bytes=-1 \
+            --config cleanup.policy=delete --config min.insync.replicas=1 >/dev/null
+    done
+}
+
+pg_up() {
+    local bin
+    bin="$(pg_bindir)"
+    mkdir -p "$LOG_DIR"
+    if [ ! -f "$LEDGER_PG_DIR/data/PG_VERSION" ]; then
+        log "initialising postgresql in $LEDGER_PG_DIR"
+        mkdir -p "$LEDGER_PG_DIR"
+        [ "$(id -u)" = 0 ] && chown postgres:postgres "$LEDGER_PG_DIR"
+        # Trust on loopback only: this is a developer's stack, not production.
+        pg_as_owner "$bin/initdb" -D "$LEDGER_PG_DIR/data" -U ledger --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    if pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" status >/dev/null 2>&1; then
+        log "postgresql already running"
+    else
+        if port_open "$LEDGER_PG_PORT"; then
+            die "port $LEDGER_PG_PORT is taken by another process; set LEDGER_PG_PORT"
+        fi
+        log "starting postgresql on 127.0.0.1:$LEDGER_PG_PORT"
+        pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" -l "$LEDGER_PG_DIR/postgresql.log" -w -t 60 \
+            -o "-p $LEDGER_PG_PORT -k $LEDGER_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300" \
+            start >/dev/null
+    fi
+    if ! "$bin/psql" -h 127.0.0.1 -p "$LEDGER_PG_PORT" -U ledger -d postgres -Atqc \
+        "SELECT 1 FROM pg_database WHERE datname = 'ledger'" | grep -q 1; then
+        "$bin/createdb" -h 127.0.0.1 -p "$LEDGER_PG_PORT" -U ledger ledger
+    fi
+}
+
+up() {
+    "$LEDGER_ROOT/deploy/local/install.sh" kafka
+    "$LEDGER_ROOT/deploy/local/install.sh" postgres
+    kafka_up
+    pg_up
+    topics_up
+    log "kafka:      $LEDGER_KAFKA_BROKERS"
+    log "postgresql: $LEDGER_DATABASE_URL"
+}
+
+down() {
+    local pid bin
+    pid="$(kafka_pid)"
+    if [ -n "$pid" ]; then
+        log "stopping kafka (pid $pid)"
+        kill "$pid"
+        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$KAFKA_DIR/kafka.pid"
+    bin="$(pg_bindir)"
+    if [ -n "$bin" ] && [ -f "$LEDGER_PG_DIR/data/PG_VERSION" ] \
+        && pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" status >/dev/null 2>&1; then
+        log "stopping postgresql"
+        pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" -m fast -w stop >/dev/null
+    fi
+}
+
+status() {
+    local pid
+    pid="$(kafka_pid)"
+    if [ -n "$pid" ]; then echo "kafka:      running (pid $pid) on $LEDGER_KAFKA_BROKERS"; else echo "kafka:      stopped"; fi
+    if port_open "$LEDGER_PG_PORT"; then echo "postgresql: running on 127.0.0.1:$LEDGER_PG_PORT"; else echo "postgresql: stopped"; fi
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" ;;
+    *) echo "usage: $0 up|down|status|reset" >&2; exit 2 ;;
+esac
