@@ -5,11 +5,13 @@
 //! into state. Kafka, PostgreSQL and HTTP live in other crates.
 
 pub mod chain;
+pub mod dates;
+mod decision;
 pub mod error;
 pub mod grants;
 pub mod ids;
 pub mod money;
-pub mod dates;
 
+pub use decision::{ApplyError, Decider, Decision};
 pub use error::{DomainError, ErrorCode};
 pub use money::Cents;

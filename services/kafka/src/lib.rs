@@ -7,6 +7,7 @@
 
 mod admin;
 mod config;
+mod context;
 mod error;
 mod producer;
 mod reader;
@@ -14,6 +15,7 @@ mod topics;
 
 pub use admin::ensure_topics;
 pub use config::KafkaConfig;
+pub use context::LedgerContext;
 pub use error::KafkaError;
 pub use producer::{OutboundRecord, TxProducer};
 pub use reader::{read_to_end, ReadRecord};

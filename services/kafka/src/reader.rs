@@ -8,7 +8,7 @@ use rdkafka::{
     Message, Offset, TopicPartitionList,
 };
 
-use crate::{config::KafkaConfig, error::KafkaError};
+use crate::{config::KafkaConfig, context::LedgerContext, error::KafkaError};
 
 /// One record as read back.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ fn read_blocking<S, F>(client: rdkafka::ClientConfig, topic: &str, mut state: S,
 where
     F: FnMut(&mut S, ReadRecord) -> Result<(), ApplyFailure>,
 {
-    let consumer: BaseConsumer = client.create()?;
+    let consumer: BaseConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
     let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = metadata
         .topics()

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use ledger_proto::v1::event_envelope::Payload;
 use time::Date;
 
-use crate::{dates::parse_date, Cents};
+use crate::{dates::parse_date, ApplyError, Cents};
 
 /// A declared programme.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,19 +48,13 @@ pub struct GrantsBook {
     pub grants: HashMap<String, Grant>,
 }
 
-/// An event from the log that does not fit the state built so far: the log
-/// and this code disagree, and going on would serve wrong balances.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot apply event: {0}")]
-pub struct ApplyError(pub String);
-
 fn date(raw: &str) -> Result<Date, ApplyError> {
     parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
 }
 
 impl GrantsBook {
     /// Folds one event into the state. Events of other contexts are ignored.
-    pub fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError> {
+    pub fn apply_event(&mut self, payload: &Payload) -> Result<(), ApplyError> {
         match payload {
             Payload::ProgrammeDeclared(e) => {
                 self.programmes.insert(

@@ -10,7 +10,7 @@ use super::{
     parse::{beneficiary, required_enum, required_text, territory},
     GrantsBook,
 };
-use crate::{dates::parse_date, ids::EntityId, Cents, DomainError, ErrorCode};
+use crate::{dates::parse_date, ids::EntityId, Cents, Decision, DomainError, ErrorCode};
 
 /// A command the grants service accepts.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,23 +20,13 @@ pub enum GrantsCommand {
     AwardGrant(AwardGrant),
 }
 
-/// What an accepted command appends: one event on one stream, and the key
-/// that routes it to the partition owning its invariant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Decision {
-    pub stream: StreamRef,
-    pub key: String,
-    pub effective_date: Date,
-    pub payload: Payload,
-}
-
 fn stream(kind: &str, id: &str) -> StreamRef {
     StreamRef { r#type: kind.to_owned(), id: id.to_owned() }
 }
 
 impl GrantsBook {
     /// Decides a command against the current state, without changing it.
-    pub fn decide(&self, command: &GrantsCommand) -> Result<Decision, DomainError> {
+    pub fn decide_command(&self, command: &GrantsCommand) -> Result<Decision, DomainError> {
         match command {
             GrantsCommand::DeclareProgramme(c) => self.declare_programme(c),
             GrantsCommand::OpenEnvelope(c) => self.open_envelope(c),
@@ -75,6 +65,7 @@ impl GrantsBook {
             stream: stream("programme", id.as_str()),
             key: id.to_string(),
             effective_date,
+            occurred_at: c.occurred_at,
             payload: Payload::ProgrammeDeclared(ProgrammeDeclared {
                 programme_id: c.programme_id.clone(),
                 funder: c.funder.clone(),
@@ -118,6 +109,7 @@ impl GrantsBook {
             stream: stream("envelope", id.as_str()),
             key: id.to_string(),
             effective_date,
+            occurred_at: c.occurred_at,
             payload: Payload::EnvelopeOpened(EnvelopeOpened {
                 envelope_id: c.envelope_id.clone(),
                 programme_id: c.programme_id.clone(),
@@ -187,6 +179,7 @@ impl GrantsBook {
             // one partition, in order, which is what the invariant needs.
             key: c.envelope_id.clone(),
             effective_date,
+            occurred_at: c.occurred_at,
             payload: Payload::GrantAwarded(GrantAwarded {
                 grant_id: c.grant_id.clone(),
                 envelope_id: c.envelope_id.clone(),

@@ -5,5 +5,5 @@ mod book;
 mod decide;
 pub mod parse;
 
-pub use book::{ApplyError, Envelope, Grant, GrantsBook, Programme};
-pub use decide::{Decision, GrantsCommand};
+pub use book::{Envelope, Grant, GrantsBook, Programme};
+pub use decide::GrantsCommand;
