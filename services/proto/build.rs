@@ -7,8 +7,15 @@ use std::{env, error::Error, path::PathBuf};
 fn main() -> Result<(), Box<dyn Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let files = [
-        "common", "programmes", "grants", "workforce", "centres", "obligations", "event",
-        "commands", "inbound",
+        "common",
+        "programmes",
+        "grants",
+        "workforce",
+        "centres",
+        "obligations",
+        "event",
+        "commands",
+        "inbound",
     ]
     .map(|name| root.join(format!("ledger/v1/{name}.proto")));
     for file in &files {

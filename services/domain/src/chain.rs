@@ -40,8 +40,14 @@ pub struct Head {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
     #[error("stream {stream}: expected version {expected}, found {found}")]
-    VersionGap { stream: String, expected: u64, found: u64 },
-    #[error("stream {stream} version {version}: prev_hash does not match the previous event's hash")]
+    VersionGap {
+        stream: String,
+        expected: u64,
+        found: u64,
+    },
+    #[error(
+        "stream {stream} version {version}: prev_hash does not match the previous event's hash"
+    )]
     BrokenLink { stream: String, version: u64 },
     #[error("stream {stream} version {version}: hash does not match the event's content")]
     BadHash { stream: String, version: u64 },
@@ -70,12 +76,21 @@ impl StreamHeads {
             });
         }
         if event.prev_hash != head.hash {
-            return Err(ChainError::BrokenLink { stream: name, version: event.stream_version });
+            return Err(ChainError::BrokenLink {
+                stream: name,
+                version: event.stream_version,
+            });
         }
         if event_hash(event) != event.hash {
-            return Err(ChainError::BadHash { stream: name, version: event.stream_version });
+            return Err(ChainError::BadHash {
+                stream: name,
+                version: event.stream_version,
+            });
         }
-        *head = Head { version: event.stream_version, hash: event.hash.clone() };
+        *head = Head {
+            version: event.stream_version,
+            hash: event.hash.clone(),
+        };
         Ok(())
     }
 }
@@ -87,7 +102,10 @@ mod tests {
     fn event(id: &str, version: u64) -> EventEnvelope {
         EventEnvelope {
             event_id: format!("e-{id}-{version}"),
-            stream: Some(StreamRef { r#type: "envelope".into(), id: id.into() }),
+            stream: Some(StreamRef {
+                r#type: "envelope".into(),
+                id: id.into(),
+            }),
             stream_version: version,
             ..Default::default()
         }
@@ -112,10 +130,20 @@ mod tests {
         tampered[1].effective_date = "2020-01-01".into();
         let mut reader = StreamHeads::default();
         reader.advance(&tampered[0]).unwrap();
-        assert!(matches!(reader.advance(&tampered[1]), Err(ChainError::BadHash { version: 2, .. })));
+        assert!(matches!(
+            reader.advance(&tampered[1]),
+            Err(ChainError::BadHash { version: 2, .. })
+        ));
 
         let mut gap = StreamHeads::default();
         gap.advance(&log[0]).unwrap();
-        assert!(matches!(gap.advance(&log[2]), Err(ChainError::VersionGap { expected: 2, found: 3, .. })));
+        assert!(matches!(
+            gap.advance(&log[2]),
+            Err(ChainError::VersionGap {
+                expected: 2,
+                found: 3,
+                ..
+            })
+        ));
     }
 }

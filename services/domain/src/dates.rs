@@ -11,15 +11,20 @@ pub fn parse_date(field: &str, raw: &str) -> Result<Date, DomainError> {
     if raw.is_empty() {
         return Err(DomainError::invalid(field, "is required (YYYY-MM-DD)"));
     }
-    Date::parse(raw, ISO_DATE)
-        .map_err(|_| DomainError::invalid(field, format!("{raw:?} is not a date of the form YYYY-MM-DD")))
+    Date::parse(raw, ISO_DATE).map_err(|_| {
+        DomainError::invalid(
+            field,
+            format!("{raw:?} is not a date of the form YYYY-MM-DD"),
+        )
+    })
 }
 
 /// Formats a date the way the contract writes it.
 pub fn format_date(date: Date) -> String {
     // Formatting a valid Date with a fixed description cannot fail; fall back
     // to the Debug form rather than panic should `time` ever change that.
-    date.format(ISO_DATE).unwrap_or_else(|_| format!("{date:?}"))
+    date.format(ISO_DATE)
+        .unwrap_or_else(|_| format!("{date:?}"))
 }
 
 /// Parses a `YYYY-MM` month into its last day (the effective date of a
@@ -47,12 +52,18 @@ mod tests {
         assert_eq!(format_date(d), "2025-12-31");
         assert!(parse_date("d", "2025-02-30").is_err());
         assert!(parse_date("d", "31/12/2025").is_err());
-        assert_eq!(parse_date("d", "").unwrap_err().message, "is required (YYYY-MM-DD)");
+        assert_eq!(
+            parse_date("d", "").unwrap_err().message,
+            "is required (YYYY-MM-DD)"
+        );
     }
 
     #[test]
     fn month_end() {
-        assert_eq!(format_date(parse_month_end("m", "2024-02").unwrap()), "2024-02-29");
+        assert_eq!(
+            format_date(parse_month_end("m", "2024-02").unwrap()),
+            "2024-02-29"
+        );
         assert!(parse_month_end("m", "2024-13").is_err());
         assert!(parse_month_end("m", "2024-1").is_err());
     }

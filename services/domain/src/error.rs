@@ -55,12 +55,20 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// A malformed or missing field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::InvalidField, message: message.into(), field: Some(field.to_owned()) }
+        Self {
+            code: ErrorCode::InvalidField,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
     }
 
     /// Names the field a non-validation error is about.

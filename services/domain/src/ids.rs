@@ -62,7 +62,9 @@ impl EntityId {
     pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
         let ok = !raw.is_empty()
             && raw.len() <= 64
-            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
         if ok {
             Ok(Self(raw.to_owned()))
         } else if raw.is_empty() {
@@ -80,7 +82,9 @@ impl EntityId {
 fn is_metropolitan_prefix(prefix: &str) -> bool {
     match prefix {
         "2A" | "2B" => true,
-        _ => matches!(prefix.parse::<u8>(), Ok(n) if prefix.len() == 2 && (1..=95).contains(&n) && n != 20),
+        _ => {
+            matches!(prefix.parse::<u8>(), Ok(n) if prefix.len() == 2 && (1..=95).contains(&n) && n != 20)
+        }
     }
 }
 
@@ -90,7 +94,10 @@ impl DepartementCode {
         if overseas || (raw.len() == 2 && is_metropolitan_prefix(raw)) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(DomainError::invalid(field, format!("{raw:?} is not a French département code")))
+            Err(DomainError::invalid(
+                field,
+                format!("{raw:?} is not a French département code"),
+            ))
         }
     }
 }
@@ -105,7 +112,10 @@ impl CommuneCode {
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(DomainError::invalid(field, format!("{raw:?} is not an INSEE commune code")))
+            Err(DomainError::invalid(
+                field,
+                format!("{raw:?} is not an INSEE commune code"),
+            ))
         }
     }
 
@@ -127,7 +137,10 @@ impl RegionCode {
         if REGIONS.contains(&raw) {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(DomainError::invalid(field, format!("{raw:?} is not an INSEE region code")))
+            Err(DomainError::invalid(
+                field,
+                format!("{raw:?} is not an INSEE region code"),
+            ))
         }
     }
 }
@@ -142,7 +155,10 @@ impl Finess {
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(DomainError::invalid(field, format!("{raw:?} is not a FINESS number (9 characters)")))
+            Err(DomainError::invalid(
+                field,
+                format!("{raw:?} is not a FINESS number (9 characters)"),
+            ))
         }
     }
 }
@@ -153,7 +169,10 @@ impl Rpps {
             Ok(Self(raw.to_owned()))
         } else {
             // Never echo the value: an RPPS number identifies a person.
-            Err(DomainError::invalid(field, "is not an RPPS number (11 digits)"))
+            Err(DomainError::invalid(
+                field,
+                "is not an RPPS number (11 digits)",
+            ))
         }
     }
 }
@@ -168,7 +187,11 @@ fn luhn_valid(digits: &str) -> bool {
             let d = u32::from(b - b'0');
             if i % 2 == 1 {
                 let twice = d * 2;
-                if twice > 9 { twice - 9 } else { twice }
+                if twice > 9 {
+                    twice - 9
+                } else {
+                    twice
+                }
             } else {
                 d
             }
@@ -184,7 +207,10 @@ const LA_POSTE_SIREN: &str = "356000000";
 impl Siret {
     pub fn parse(field: &str, raw: &str) -> Result<Self, DomainError> {
         if raw.len() != 14 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(DomainError::invalid(field, format!("{raw:?} is not a SIRET (14 digits)")));
+            return Err(DomainError::invalid(
+                field,
+                format!("{raw:?} is not a SIRET (14 digits)"),
+            ));
         }
         let valid = if raw.starts_with(LA_POSTE_SIREN) {
             raw.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
@@ -194,7 +220,10 @@ impl Siret {
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(DomainError::invalid(field, format!("{raw:?} is not a valid SIRET: its check digit is wrong")))
+            Err(DomainError::invalid(
+                field,
+                format!("{raw:?} is not a valid SIRET: its check digit is wrong"),
+            ))
         }
     }
 }
@@ -208,7 +237,10 @@ mod tests {
     fn entity_ids() {
         assert!(EntityId::parse("id", "cvl-msp-2018").is_ok());
         assert!(EntityId::parse("id", "a:b.c_d").is_ok());
-        assert_eq!(EntityId::parse("id", "").unwrap_err().message, "is required");
+        assert_eq!(
+            EntityId::parse("id", "").unwrap_err().message,
+            "is required"
+        );
         assert!(EntityId::parse("id", "has space").is_err());
         assert!(EntityId::parse("id", &"x".repeat(65)).is_err());
     }
@@ -222,8 +254,14 @@ mod tests {
         for code in ["20004", "00123", "9741", "97711", "ABCDE", "096 8"] {
             assert!(CommuneCode::parse("c", code).is_err(), "{code}");
         }
-        assert_eq!(CommuneCode::parse("c", "97411").map(|c| c.departement().0), Ok("974".into()));
-        assert_eq!(CommuneCode::parse("c", "41018").map(|c| c.departement().0), Ok("41".into()));
+        assert_eq!(
+            CommuneCode::parse("c", "97411").map(|c| c.departement().0),
+            Ok("974".into())
+        );
+        assert_eq!(
+            CommuneCode::parse("c", "41018").map(|c| c.departement().0),
+            Ok("41".into())
+        );
     }
 
     #[test]
@@ -245,7 +283,10 @@ mod tests {
         assert!(Finess::parse("f", "41000001").is_err());
         assert!(Rpps::parse("r", "10001234567").is_ok());
         let err = Rpps::parse("r", "1000123456X").unwrap_err();
-        assert!(!err.message.contains("1000123456"), "an RPPS must not be echoed");
+        assert!(
+            !err.message.contains("1000123456"),
+            "an RPPS must not be echoed"
+        );
     }
 
     #[test]

@@ -64,7 +64,10 @@ mod tests {
     #[test]
     fn arithmetic_is_checked() {
         assert_eq!(Cents::new(i64::MAX).checked_add(Cents::new(1)), None);
-        assert_eq!(Cents::new(5).checked_sub(Cents::new(7)), Some(Cents::new(-2)));
+        assert_eq!(
+            Cents::new(5).checked_sub(Cents::new(7)),
+            Some(Cents::new(-2))
+        );
     }
 
     #[test]

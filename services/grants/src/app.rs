@@ -14,7 +14,10 @@ use crate::{routes, Config};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot listen on {address}: {source}")]
-    Bind { address: SocketAddr, source: std::io::Error },
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot start the writer: {0}")]
     Kafka(#[from] KafkaError),
     #[error("http server failed: {0}")]
@@ -36,9 +39,13 @@ impl App {
     /// instances) and rebuilds the state from the topic. Once it returns the
     /// service is ready; [`App::run`] serves it.
     pub async fn build(config: Config) -> Result<App, StartError> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| StartError::Bind { address: config.listen, source })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    address: config.listen,
+                    source,
+                })?;
         let topics = Topics::new(&config.topic_namespace);
         let writer_stop = CancellationToken::new();
         let (writer, writer_task) = Writer::<GrantsCommand>::start::<GrantsBook>(
@@ -53,12 +60,19 @@ impl App {
         .await?;
         let metrics = ledger_telemetry::metrics_handle();
         let router = routes::router(writer, metrics, writer_stop.clone());
-        Ok(App { listener, router, writer_task, writer_stop })
+        Ok(App {
+            listener,
+            router,
+            writer_task,
+            writer_stop,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         // A bound listener always has an address; fall back to unspecified.
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     /// Serves until `shutdown` is cancelled (or the writer stops, e.g. because

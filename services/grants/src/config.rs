@@ -4,7 +4,11 @@
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "grants", about = "The grants service of the programme ledger", version)]
+#[command(
+    name = "grants",
+    about = "The grants service of the programme ledger",
+    version
+)]
 pub struct Config {
     /// Address the HTTP interface listens on (port 0 picks a free port).
     #[arg(long, env = "LEDGER_GRANTS_LISTEN", default_value = "127.0.0.1:18081")]
@@ -21,7 +25,11 @@ pub struct Config {
 
     /// Transactional id of this service's producer. Two instances with the
     /// same id fence each other: only the newest can append.
-    #[arg(long, env = "LEDGER_GRANTS_TRANSACTIONAL_ID", default_value = "ledger-grants")]
+    #[arg(
+        long,
+        env = "LEDGER_GRANTS_TRANSACTIONAL_ID",
+        default_value = "ledger-grants"
+    )]
     pub transactional_id: String,
 
     /// Most commands appended in one Kafka transaction (group commit).

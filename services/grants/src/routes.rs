@@ -1,7 +1,5 @@
 //! The HTTP interface: `POST /v1/commands/{name}` plus health and metrics.
 
-use std::time::Duration;
-
 use axum::{
     extract::{DefaultBodyLimit, Path, State},
     http::{HeaderMap, StatusCode},
@@ -12,12 +10,11 @@ use axum::{
 use bytes::Bytes;
 use ledger_domain::grants::GrantsCommand;
 use ledger_writer::{
-    http::{accepted_response, command_meta, decode, digest, ApiError},
+    http::{accepted_response, command_meta, decode, digest, write_error, ApiError},
     Writer,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
-use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 
 #[derive(Clone)]
 struct AppState {
@@ -29,21 +26,31 @@ struct AppState {
 /// Commands are small: a bursary schedule of 24 instalments is a few KiB.
 const MAX_BODY: usize = 1024 * 1024;
 
-pub fn router(writer: Writer<GrantsCommand>, metrics: PrometheusHandle, writer_stopped: CancellationToken) -> Router {
-    Router::new()
+pub fn router(
+    writer: Writer<GrantsCommand>,
+    metrics: PrometheusHandle,
+    writer_stopped: CancellationToken,
+) -> Router {
+    let router = Router::new()
         .route("/v1/commands/{name}", post(command))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(render_metrics))
-        .fallback(|| async { ApiError::not_found("no such route") })
-        .with_state(AppState { writer, metrics, writer_stopped })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(TraceLayer::new_for_http())
+        .with_state(AppState {
+            writer,
+            metrics,
+            writer_stopped,
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    ledger_http::with_defaults(router)
 }
 
 /// Decodes the body as the named command and computes its digest.
-fn parse(name: &str, headers: &HeaderMap, body: &Bytes) -> Result<(GrantsCommand, Vec<u8>), ApiError> {
+fn parse(
+    name: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(GrantsCommand, Vec<u8>), ApiError> {
     macro_rules! commands {
         ($($path:literal => $variant:ident),* $(,)?) => {
             match name {
@@ -76,17 +83,26 @@ async fn command(
 ) -> Result<Response, ApiError> {
     let meta = command_meta(&headers)?;
     let (command, digest) = parse(&name, &headers, &body)?;
-    let (accepted, replayed) = state.writer.submit(meta.clone(), digest, command).await.map_err(|err| {
-        tracing::info!(command_id = %meta.command_id, error = %err, "command refused");
-        ApiError::from(err)
-    })?;
+    let (accepted, replayed) = state
+        .writer
+        .submit(meta.clone(), digest, command)
+        .await
+        .map_err(|err| {
+            tracing::info!(command_id = %meta.command_id, error = %err, "command refused");
+            write_error(err)
+        })?;
     tracing::info!(command_id = %meta.command_id, event_id = %accepted.event_id, replayed, "command accepted");
     Ok(accepted_response(&headers, &meta, &accepted, replayed))
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
     if state.writer_stopped.is_cancelled() {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the writer has stopped").into_response()
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the writer has stopped",
+        )
+        .into_response()
     } else {
         "ready".into_response()
     }

@@ -13,17 +13,25 @@ use crate::{config::KafkaConfig, error::KafkaError, topics::TopicSpec};
 /// Creates the topics that do not exist yet: infinite retention (time and
 /// size), deletion policy (never compacted). Existing topics are left as
 /// they are. `replication` is 1 on the local stack, 3 in production.
-pub async fn ensure_topics(config: &KafkaConfig, specs: &[TopicSpec], replication: i32) -> Result<(), KafkaError> {
+pub async fn ensure_topics(
+    config: &KafkaConfig,
+    specs: &[TopicSpec],
+    replication: i32,
+) -> Result<(), KafkaError> {
     let admin: AdminClient<DefaultClientContext> = config.admin().create()?;
     let min_isr = if replication >= 3 { "2" } else { "1" };
     let topics: Vec<NewTopic<'_>> = specs
         .iter()
         .map(|spec| {
-            NewTopic::new(&spec.name, spec.partitions, TopicReplication::Fixed(replication))
-                .set("retention.ms", "-1")
-                .set("retention.bytes", "-1")
-                .set("cleanup.policy", "delete")
-                .set("min.insync.replicas", min_isr)
+            NewTopic::new(
+                &spec.name,
+                spec.partitions,
+                TopicReplication::Fixed(replication),
+            )
+            .set("retention.ms", "-1")
+            .set("retention.bytes", "-1")
+            .set("cleanup.policy", "delete")
+            .set("min.insync.replicas", min_isr)
         })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
@@ -31,8 +39,10 @@ pub async fn ensure_topics(config: &KafkaConfig, specs: &[TopicSpec], replicatio
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((topic, code)) => {
-                return Err(KafkaError::Client(rdkafka::error::KafkaError::AdminOp(code)))
-                    .inspect_err(|_| tracing::error!(%topic, ?code, "topic creation failed"));
+                return Err(KafkaError::Client(rdkafka::error::KafkaError::AdminOp(
+                    code,
+                )))
+                .inspect_err(|_| tracing::error!(%topic, ?code, "topic creation failed"));
             }
         }
     }

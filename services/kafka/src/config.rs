@@ -11,7 +11,9 @@ pub struct KafkaConfig {
 
 impl KafkaConfig {
     pub fn new(brokers: impl Into<String>) -> Self {
-        Self { brokers: brokers.into() }
+        Self {
+            brokers: brokers.into(),
+        }
     }
 
     fn base(&self) -> ClientConfig {

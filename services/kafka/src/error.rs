@@ -28,14 +28,21 @@ pub enum KafkaError {
 impl KafkaError {
     /// Whether the process should stop rather than retry.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, KafkaError::Fenced | KafkaError::Fatal(_) | KafkaError::Worker(_))
+        matches!(
+            self,
+            KafkaError::Fenced | KafkaError::Fatal(_) | KafkaError::Worker(_)
+        )
     }
 
     /// Classifies an error from a transactional call.
     pub(crate) fn from_txn(err: RdError) -> Self {
         let fenced = matches!(
             err.rdkafka_error_code(),
-            Some(RDKafkaErrorCode::Fenced | RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch)
+            Some(
+                RDKafkaErrorCode::Fenced
+                    | RDKafkaErrorCode::ProducerFenced
+                    | RDKafkaErrorCode::InvalidProducerEpoch
+            )
         );
         if fenced {
             return KafkaError::Fenced;

@@ -18,7 +18,7 @@ pub use config::KafkaConfig;
 pub use context::LedgerContext;
 pub use error::KafkaError;
 pub use producer::{OutboundRecord, TxProducer};
-pub use reader::{read_to_end, ReadRecord};
+pub use reader::{partitions, read_to_end, ReadRecord};
 pub use topics::{Position, TopicSpec, Topics, EVENT_TYPE_HEADER};
 
 /// Re-exported so that dependants name one rdkafka version.

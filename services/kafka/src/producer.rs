@@ -56,11 +56,15 @@ impl TxProducer {
     /// Appends `records` in one transaction and returns where each landed, in
     /// the same order. On error nothing is visible to committed readers.
     pub async fn append(&self, records: &[OutboundRecord]) -> Result<Vec<Position>, KafkaError> {
-        self.producer.begin_transaction().map_err(KafkaError::from_txn)?;
+        self.producer
+            .begin_transaction()
+            .map_err(KafkaError::from_txn)?;
         match self.send_all(records).await {
             Ok(positions) => {
                 let producer = self.producer.clone();
-                match blocking(move || producer.commit_transaction(Timeout::After(TXN_TIMEOUT))).await {
+                match blocking(move || producer.commit_transaction(Timeout::After(TXN_TIMEOUT)))
+                    .await
+                {
                     Ok(()) => Ok(positions),
                     Err(err) => Err(self.abort_after(err).await),
                 }
@@ -74,8 +78,10 @@ impl TxProducer {
         // the deliveries in order.
         let mut pending = Vec::with_capacity(records.len());
         for record in records {
-            let headers = OwnedHeaders::new()
-                .insert(Header { key: EVENT_TYPE_HEADER, value: Some(record.event_type.as_bytes()) });
+            let headers = OwnedHeaders::new().insert(Header {
+                key: EVENT_TYPE_HEADER,
+                value: Some(record.event_type.as_bytes()),
+            });
             let future = self
                 .producer
                 .send_result(
@@ -93,7 +99,11 @@ impl TxProducer {
                 .await
                 .map_err(|_| KafkaError::Worker("delivery report channel closed".into()))?
                 .map_err(|(err, _)| KafkaError::from_txn(err))?;
-            positions.push(Position { topic, partition: delivery.partition, offset: delivery.offset });
+            positions.push(Position {
+                topic,
+                partition: delivery.partition,
+                offset: delivery.offset,
+            });
         }
         Ok(positions)
     }

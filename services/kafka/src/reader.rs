@@ -28,7 +28,12 @@ pub type ApplyFailure = Box<dyn std::error::Error + Send + Sync>;
 /// Runs on a blocking thread; records of one partition arrive in order.
 /// Meant for a single writer rebuilding its state after it has fenced any
 /// older instance, so "the end" is stable.
-pub async fn read_to_end<S, F>(config: &KafkaConfig, topic: &str, state: S, apply: F) -> Result<S, KafkaError>
+pub async fn read_to_end<S, F>(
+    config: &KafkaConfig,
+    topic: &str,
+    state: S,
+    apply: F,
+) -> Result<S, KafkaError>
 where
     S: Send + 'static,
     F: FnMut(&mut S, ReadRecord) -> Result<(), ApplyFailure> + Send + 'static,
@@ -40,11 +45,22 @@ where
         .map_err(|e| KafkaError::Worker(e.to_string()))?
 }
 
-fn read_blocking<S, F>(client: rdkafka::ClientConfig, topic: &str, mut state: S, mut apply: F) -> Result<S, KafkaError>
-where
-    F: FnMut(&mut S, ReadRecord) -> Result<(), ApplyFailure>,
-{
-    let consumer: BaseConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
+/// The partition ids of `topic`, asking the cluster.
+pub async fn partitions(config: &KafkaConfig, topic: &str) -> Result<Vec<i32>, KafkaError> {
+    let client = config.admin();
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
+        partitions_of(&consumer, &topic)
+    })
+    .await
+    .map_err(|e| KafkaError::Worker(e.to_string()))?
+}
+
+fn partitions_of(
+    consumer: &BaseConsumer<LedgerContext>,
+    topic: &str,
+) -> Result<Vec<i32>, KafkaError> {
     let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = metadata
         .topics()
@@ -55,6 +71,20 @@ where
     if partitions.is_empty() {
         return Err(KafkaError::MissingTopic(topic.to_owned()));
     }
+    Ok(partitions)
+}
+
+fn read_blocking<S, F>(
+    client: rdkafka::ClientConfig,
+    topic: &str,
+    mut state: S,
+    mut apply: F,
+) -> Result<S, KafkaError>
+where
+    F: FnMut(&mut S, ReadRecord) -> Result<(), ApplyFailure>,
+{
+    let consumer: BaseConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
+    let partitions = partitions_of(&consumer, topic)?;
     let mut assignment = TopicPartitionList::new();
     for p in &partitions {
         assignment.add_partition_offset(topic, *p, Offset::Beginning)?;

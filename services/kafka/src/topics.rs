@@ -43,7 +43,12 @@ impl Topics {
 
     /// The topics holding events (the source of truth), in a stable order.
     pub fn event_topics(&self) -> [&str; 4] {
-        [&self.grants, &self.workforce, &self.centres, &self.obligations]
+        [
+            &self.grants,
+            &self.workforce,
+            &self.centres,
+            &self.obligations,
+        ]
     }
 
     /// Every topic with its designed settings.
@@ -57,7 +62,12 @@ impl Topics {
             &self.results,
             &self.deadletter,
         ];
-        all.into_iter().map(|name| TopicSpec { name: name.clone(), partitions }).collect()
+        all.into_iter()
+            .map(|name| TopicSpec {
+                name: name.clone(),
+                partitions,
+            })
+            .collect()
     }
 }
 

@@ -9,5 +9,11 @@ pub enum ReadModelError {
     /// The event contradicts the view (unknown envelope, broken invariant…):
     /// the partition must stop here rather than skip it.
     #[error("event {event_id} at {topic}/{partition}@{offset} cannot be applied: {reason}")]
-    Inapplicable { topic: String, partition: i32, offset: i64, event_id: String, reason: String },
+    Inapplicable {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        event_id: String,
+        reason: String,
+    },
 }

@@ -17,7 +17,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects to PostgreSQL and brings the schema up to date.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, ReadModelError> {
-    let pool = PgPoolOptions::new().max_connections(max_connections).connect(url).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect(url)
+        .await?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
 }

@@ -35,7 +35,10 @@ type Tx<'a> = Transaction<'a, Postgres>;
 
 impl Projection {
     pub fn new(name: impl Into<String>, pool: PgPool) -> Self {
-        Self { name: name.into(), pool }
+        Self {
+            name: name.into(),
+            pool,
+        }
     }
 
     /// Where to resume: the stored next offset of every partition seen so far.
@@ -48,13 +51,21 @@ impl Projection {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(topic, partition, next_offset)| PartitionOffset { topic, partition, next_offset })
+            .map(|(topic, partition, next_offset)| PartitionOffset {
+                topic,
+                partition,
+                next_offset,
+            })
             .collect())
     }
 
     /// Applies `events` and advances `advance` (which may also cover records
     /// that carried no event, such as transaction markers) in one transaction.
-    pub async fn apply_batch(&self, events: &[ConsumedEvent], advance: &[PartitionOffset]) -> Result<(), ReadModelError> {
+    pub async fn apply_batch(
+        &self,
+        events: &[ConsumedEvent],
+        advance: &[PartitionOffset],
+    ) -> Result<(), ReadModelError> {
         let mut tx = self.pool.begin().await?;
         for consumed in events {
             apply_one(&mut tx, consumed).await?;
@@ -72,13 +83,27 @@ impl Projection {
             .bind(position.next_offset)
             .execute(&mut *tx)
             .await?;
+            // The partition moves again: whatever stopped it has been dealt with.
+            sqlx::query("DELETE FROM projection_faults WHERE projection = $1 AND topic = $2 AND partition = $3")
+                .bind(&self.name)
+                .bind(&position.topic)
+                .bind(position.partition)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     /// Records that a partition is stuck at an event it cannot apply.
-    pub async fn record_fault(&self, topic: &str, partition: i32, offset: i64, event_id: Option<&str>, error: &str) -> Result<(), ReadModelError> {
+    pub async fn record_fault(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        event_id: Option<&str>,
+        error: &str,
+    ) -> Result<(), ReadModelError> {
         sqlx::query(
             "INSERT INTO projection_faults (projection, topic, partition, \"offset\", event_id, error)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -114,15 +139,25 @@ fn date(consumed: &ConsumedEvent, raw: &str) -> Result<Date, ReadModelError> {
 
 async fn apply_one(tx: &mut Tx<'_>, consumed: &ConsumedEvent) -> Result<(), ReadModelError> {
     let event = &consumed.event;
-    let payload = event.payload.as_ref().ok_or_else(|| inapplicable(consumed, "event has no payload"))?;
-    let event_id = Uuid::parse_str(&event.event_id).map_err(|_| inapplicable(consumed, "event id is not a UUID"))?;
+    let payload = event
+        .payload
+        .as_ref()
+        .ok_or_else(|| inapplicable(consumed, "event has no payload"))?;
+    let event_id = Uuid::parse_str(&event.event_id)
+        .map_err(|_| inapplicable(consumed, "event id is not a UUID"))?;
     let stream = event.stream.clone().unwrap_or_default();
     let recorded_at = event
         .recorded_at
         .as_ref()
-        .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos)).ok())
+        .and_then(|t| {
+            OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos),
+            )
+            .ok()
+        })
         .ok_or_else(|| inapplicable(consumed, "recorded_at is missing or out of range"))?;
-    let stream_version = i64::try_from(event.stream_version).map_err(|_| inapplicable(consumed, "stream version out of range"))?;
+    let stream_version = i64::try_from(event.stream_version)
+        .map_err(|_| inapplicable(consumed, "stream version out of range"))?;
 
     sqlx::query(
         "INSERT INTO events (event_id, topic, partition, \"offset\", stream_type, stream_id, stream_version,
@@ -182,14 +217,19 @@ async fn apply_one(tx: &mut Tx<'_>, consumed: &ConsumedEvent) -> Result<(), Read
             .map_err(|err| inapplicable(consumed, err.to_string()))?;
         }
         Payload::EnvelopeRevised(e) => {
-            let updated = sqlx::query("UPDATE envelopes SET voted_cents = voted_cents + $2 WHERE envelope_id = $1")
-                .bind(&e.envelope_id)
-                .bind(e.delta_cents)
-                .execute(&mut **tx)
-                .await
-                .map_err(|err| inapplicable(consumed, err.to_string()))?;
+            let updated = sqlx::query(
+                "UPDATE envelopes SET voted_cents = voted_cents + $2 WHERE envelope_id = $1",
+            )
+            .bind(&e.envelope_id)
+            .bind(e.delta_cents)
+            .execute(&mut **tx)
+            .await
+            .map_err(|err| inapplicable(consumed, err.to_string()))?;
             if updated.rows_affected() != 1 {
-                return Err(inapplicable(consumed, format!("unknown envelope {}", e.envelope_id)));
+                return Err(inapplicable(
+                    consumed,
+                    format!("unknown envelope {}", e.envelope_id),
+                ));
             }
         }
         Payload::GrantAwarded(e) => {
@@ -202,7 +242,10 @@ async fn apply_one(tx: &mut Tx<'_>, consumed: &ConsumedEvent) -> Result<(), Read
             .await
             .map_err(|err| inapplicable(consumed, err.to_string()))?;
             if updated.rows_affected() != 1 {
-                return Err(inapplicable(consumed, format!("unknown envelope {}", e.envelope_id)));
+                return Err(inapplicable(
+                    consumed,
+                    format!("unknown envelope {}", e.envelope_id),
+                ));
             }
             sqlx::query(
                 "INSERT INTO grants (grant_id, envelope_id, kind, amount_cents, purpose, effective_date, event_id)

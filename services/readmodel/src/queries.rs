@@ -19,7 +19,10 @@ pub struct EnvelopeBalance {
     pub grants: i64,
 }
 
-pub async fn envelope_balance(pool: &PgPool, envelope_id: &str) -> Result<Option<EnvelopeBalance>, ReadModelError> {
+pub async fn envelope_balance(
+    pool: &PgPool,
+    envelope_id: &str,
+) -> Result<Option<EnvelopeBalance>, ReadModelError> {
     let row = sqlx::query_as::<_, EnvelopeBalance>(
         "SELECT e.envelope_id, e.programme_id, e.kind, e.label, e.vote_reference,
                 e.voted_cents, e.committed_cents, e.voted_cents - e.committed_cents AS available_cents,
@@ -33,7 +36,13 @@ pub async fn envelope_balance(pool: &PgPool, envelope_id: &str) -> Result<Option
 }
 
 /// Whether `projection` has applied the record at `offset` of `topic/partition`.
-pub async fn has_reached(pool: &PgPool, projection: &str, topic: &str, partition: i32, offset: i64) -> Result<bool, ReadModelError> {
+pub async fn has_reached(
+    pool: &PgPool,
+    projection: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<bool, ReadModelError> {
     let next: Option<i64> = sqlx::query_scalar(
         "SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3",
     )

@@ -12,7 +12,9 @@ pub fn init_tracing() {
     let json = std::env::var("LEDGER_LOG_FORMAT").is_ok_and(|v| v == "json");
     let registry = tracing_subscriber::registry().with(filter);
     let _already_set = if json {
-        registry.with(fmt::layer().json().with_current_span(false)).try_init()
+        registry
+            .with(fmt::layer().json().with_current_span(false))
+            .try_init()
     } else {
         registry.with(fmt::layer().with_target(false)).try_init()
     };

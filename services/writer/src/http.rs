@@ -8,6 +8,7 @@ use axum::{
 };
 use bytes::Bytes;
 use ledger_domain::{DomainError, ErrorCode};
+pub use ledger_http::ApiError;
 use ledger_proto::v1::{AppendedEvent, CommandResult, Outcome};
 use prost::Message;
 use serde::{de::DeserializeOwned, Serialize};
@@ -23,82 +24,41 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on an answer that repeats an earlier one for the same idempotency key.
 pub const REPLAYED: &str = "idempotent-replayed";
 
-/// Every error the HTTP interface returns:
-/// `{"error": {"code": "...", "message": "...", "field": "..."}}`.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, code: code.to_owned(), message: message.into(), field: None }
-    }
-
-    fn bad_request(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+/// The one mapping of refusals to HTTP statuses.
+pub fn domain_error(err: DomainError) -> ApiError {
+    let status = match err.code {
+        ErrorCode::InvalidField | ErrorCode::NotFound => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::EnvelopeOvercommitted
+        | ErrorCode::AlreadyExists
+        | ErrorCode::InvalidState
+        | ErrorCode::VersionConflict
+        | ErrorCode::IdempotencyConflict => StatusCode::CONFLICT,
+    };
+    ApiError {
+        status,
+        code: err.code.as_str().to_owned(),
+        message: err.message,
+        field: err.field,
     }
 }
 
-impl From<DomainError> for ApiError {
-    fn from(err: DomainError) -> Self {
-        let status = match err.code {
-            ErrorCode::InvalidField | ErrorCode::NotFound => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::EnvelopeOvercommitted
-            | ErrorCode::AlreadyExists
-            | ErrorCode::InvalidState
-            | ErrorCode::VersionConflict
-            | ErrorCode::IdempotencyConflict => StatusCode::CONFLICT,
-        };
-        Self { status, code: err.code.as_str().to_owned(), message: err.message, field: err.field }
-    }
-}
-
-impl From<WriteError> for ApiError {
-    fn from(err: WriteError) -> Self {
-        match err {
-            WriteError::Rejected(domain) => domain.into(),
-            WriteError::Unavailable(why) => {
-                tracing::error!(error = %why, "command not appended: event log unavailable");
-                Self::new(
+/// Maps a writer's answer to HTTP.
+pub fn write_error(err: WriteError) -> ApiError {
+    match err {
+        WriteError::Rejected(domain) => domain_error(domain),
+        WriteError::Unavailable(why) => {
+            tracing::error!(error = %why, "command not appended: event log unavailable");
+            ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "log_unavailable",
                     "the event log could not take the command; nothing was recorded, retry with the same Idempotency-Key",
                 )
-            }
-            WriteError::ShuttingDown => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the service is stopping; retry shortly")
-            }
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail { code: &self.code, message: &self.message, field: self.field.as_deref() },
-        };
-        (self.status, Json(body)).into_response()
+        WriteError::ShuttingDown => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the service is stopping; retry shortly",
+        ),
     }
 }
 
@@ -108,13 +68,21 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>
         Some(value) => value
             .to_str()
             .map(|v| Some(v.trim()).filter(|v| !v.is_empty()))
-            .map_err(|_| ApiError::bad_request("invalid_header", format!("header {name} is not visible ASCII"))),
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_header",
+                    format!("header {name} is not visible ASCII"),
+                )
+            }),
     }
 }
 
 fn bounded(name: &str, value: &str) -> Result<String, ApiError> {
     if value.len() > 128 {
-        return Err(ApiError::bad_request("invalid_header", format!("header {name} is longer than 128 characters")));
+        return Err(ApiError::bad_request(
+            "invalid_header",
+            format!("header {name} is longer than 128 characters"),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -129,28 +97,50 @@ pub fn command_meta(headers: &HeaderMap) -> Result<CommandMeta, ApiError> {
     };
     let source_system = match header_text(headers, "x-source-system")? {
         Some(source) => ledger_domain::ids::EntityId::parse("X-Source-System", source)
-            .map_err(|e| ApiError::bad_request("invalid_header", format!("X-Source-System {}", e.message)))?
+            .map_err(|e| {
+                ApiError::bad_request("invalid_header", format!("X-Source-System {}", e.message))
+            })?
             .to_string(),
         None => "http".to_owned(),
     };
-    let actor = bounded("X-Actor", header_text(headers, "x-actor")?.unwrap_or("anonymous"))?;
-    let correlation_id = header_text(headers, "x-correlation-id")?.map(|v| bounded("X-Correlation-Id", v)).transpose()?;
-    let causation_id = header_text(headers, "x-causation-id")?.map(|v| bounded("X-Causation-Id", v)).transpose()?;
+    let actor = bounded(
+        "X-Actor",
+        header_text(headers, "x-actor")?.unwrap_or("anonymous"),
+    )?;
+    let correlation_id = header_text(headers, "x-correlation-id")?
+        .map(|v| bounded("X-Correlation-Id", v))
+        .transpose()?;
+    let causation_id = header_text(headers, "x-causation-id")?
+        .map(|v| bounded("X-Causation-Id", v))
+        .transpose()?;
     let expected_version = header_text(headers, "x-expected-version")?
         .map(|v| {
             v.parse::<u64>().map_err(|_| {
-                ApiError::bad_request("invalid_header", format!("X-Expected-Version {v:?} is not a stream version"))
+                ApiError::bad_request(
+                    "invalid_header",
+                    format!("X-Expected-Version {v:?} is not a stream version"),
+                )
             })
         })
         .transpose()?;
-    Ok(CommandMeta { command_id, source_system, actor, correlation_id, causation_id, expected_version })
+    Ok(CommandMeta {
+        command_id,
+        source_system,
+        actor,
+        correlation_id,
+        causation_id,
+        expected_version,
+    })
 }
 
 fn media_type(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+    headers.get(name).and_then(|v| v.to_str().ok()).map(|v| {
+        v.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    })
 }
 
 /// Decodes a command body: protobuf under `Content-Type:
@@ -160,13 +150,24 @@ where
     T: Message + Default + DeserializeOwned,
 {
     if body.is_empty() {
-        return Err(ApiError::bad_request("empty_body", "the request has no body; send the command as JSON or protobuf"));
+        return Err(ApiError::bad_request(
+            "empty_body",
+            "the request has no body; send the command as JSON or protobuf",
+        ));
     }
     match media_type(headers, header::CONTENT_TYPE).as_deref() {
-        Some(PROTOBUF) => T::decode(body.as_ref())
-            .map_err(|e| ApiError::bad_request("malformed_protobuf", format!("the body is not a valid protobuf message: {e}"))),
-        None | Some("application/json") => serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not a valid command: {e}"))),
+        Some(PROTOBUF) => T::decode(body.as_ref()).map_err(|e| {
+            ApiError::bad_request(
+                "malformed_protobuf",
+                format!("the body is not a valid protobuf message: {e}"),
+            )
+        }),
+        None | Some("application/json") => serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not a valid command: {e}"),
+            )
+        }),
         Some(other) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -211,7 +212,12 @@ struct StreamBody<'a> {
 
 /// The answer to an accepted command: 201 with the event and its Kafka
 /// position, as JSON or, when the client accepts it, a protobuf `CommandResult`.
-pub fn accepted_response(request: &HeaderMap, meta: &CommandMeta, accepted: &Accepted, replayed: bool) -> Response {
+pub fn accepted_response(
+    request: &HeaderMap,
+    meta: &CommandMeta,
+    accepted: &Accepted,
+    replayed: bool,
+) -> Response {
     let mut response = if media_type(request, header::ACCEPT).as_deref() == Some(PROTOBUF) {
         let result = CommandResult {
             command_id: accepted.command_id.clone(),
@@ -228,7 +234,12 @@ pub fn accepted_response(request: &HeaderMap, meta: &CommandMeta, accepted: &Acc
             rejection: None,
             decided_at: Some(timestamp(time::OffsetDateTime::now_utc())),
         };
-        (StatusCode::CREATED, [(header::CONTENT_TYPE, PROTOBUF)], result.encode_to_vec()).into_response()
+        (
+            StatusCode::CREATED,
+            [(header::CONTENT_TYPE, PROTOBUF)],
+            result.encode_to_vec(),
+        )
+            .into_response()
     } else {
         let body = AcceptedBody {
             outcome: "accepted",
@@ -236,7 +247,10 @@ pub fn accepted_response(request: &HeaderMap, meta: &CommandMeta, accepted: &Acc
             events: [EventBody {
                 event_id: &accepted.event_id,
                 event_type: &accepted.event_type,
-                stream: StreamBody { r#type: &accepted.stream_type, id: &accepted.stream_id },
+                stream: StreamBody {
+                    r#type: &accepted.stream_type,
+                    id: &accepted.stream_id,
+                },
                 stream_version: accepted.stream_version,
                 topic: &accepted.position.topic,
                 partition: accepted.position.partition,
@@ -246,7 +260,9 @@ pub fn accepted_response(request: &HeaderMap, meta: &CommandMeta, accepted: &Acc
         (StatusCode::CREATED, Json(body)).into_response()
     };
     if replayed {
-        response.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
     }
     response
 }

@@ -55,7 +55,10 @@ pub(crate) enum Seen {
 
 pub(crate) fn timestamp(at: OffsetDateTime) -> Timestamp {
     // Nanoseconds within a second always fit an i32.
-    Timestamp { seconds: at.unix_timestamp(), nanos: i32::try_from(at.nanosecond()).unwrap_or(0) }
+    Timestamp {
+        seconds: at.unix_timestamp(),
+        nanos: i32::try_from(at.nanosecond()).unwrap_or(0),
+    }
 }
 
 impl<D: Decider> WriterState<D> {
@@ -74,14 +77,18 @@ impl<D: Decider> WriterState<D> {
             stream_version: event.stream_version,
             position,
         };
-        self.commands
-            .entries
-            .insert(key(&event.source_system, &event.command_id), (event.command_digest.clone(), accepted));
+        self.commands.entries.insert(
+            key(&event.source_system, &event.command_id),
+            (event.command_digest.clone(), accepted),
+        );
         Ok(())
     }
 
     pub(crate) fn seen(&self, meta: &CommandMeta, digest: &[u8]) -> Option<Seen> {
-        let (known_digest, accepted) = self.commands.entries.get(&key(&meta.source_system, &meta.command_id))?;
+        let (known_digest, accepted) = self
+            .commands
+            .entries
+            .get(&key(&meta.source_system, &meta.command_id))?;
         if known_digest.as_slice() != digest {
             return Some(Seen::Conflict(DomainError::new(
                 ErrorCode::IdempotencyConflict,
@@ -99,7 +106,10 @@ impl<D: Decider> WriterState<D> {
     }
 
     pub(crate) fn accepted(&self, meta: &CommandMeta) -> Option<Accepted> {
-        self.commands.entries.get(&key(&meta.source_system, &meta.command_id)).map(|(_, a)| a.clone())
+        self.commands
+            .entries
+            .get(&key(&meta.source_system, &meta.command_id))
+            .map(|(_, a)| a.clone())
     }
 
     /// Decides a command and, if accepted, applies its event to the state at
@@ -138,8 +148,14 @@ impl<D: Decider> WriterState<D> {
             source_system: meta.source_system.clone(),
             command_id: meta.command_id.clone(),
             command_digest: digest.clone(),
-            correlation_id: meta.correlation_id.clone().unwrap_or_else(|| meta.command_id.clone()),
-            causation_id: meta.causation_id.clone().unwrap_or_else(|| meta.command_id.clone()),
+            correlation_id: meta
+                .correlation_id
+                .clone()
+                .unwrap_or_else(|| meta.command_id.clone()),
+            causation_id: meta
+                .causation_id
+                .clone()
+                .unwrap_or_else(|| meta.command_id.clone()),
             schema_version: SCHEMA_VERSION,
             prev_hash: Vec::new(),
             hash: Vec::new(),
@@ -147,13 +163,24 @@ impl<D: Decider> WriterState<D> {
         };
         seal(&mut event, head.hash);
         let internal = |what: String| DomainError::new(ErrorCode::InvalidState, what);
-        self.fold(&event, Position { topic: topic.to_owned(), partition: -1, offset: PENDING })
-            .map_err(|e| internal(format!("accepted event does not apply: {e}")))?;
+        self.fold(
+            &event,
+            Position {
+                topic: topic.to_owned(),
+                partition: -1,
+                offset: PENDING,
+            },
+        )
+        .map_err(|e| internal(format!("accepted event does not apply: {e}")))?;
         Ok((event, decision.key))
     }
 
     pub(crate) fn set_position(&mut self, meta: &CommandMeta, position: Position) {
-        if let Some((_, accepted)) = self.commands.entries.get_mut(&key(&meta.source_system, &meta.command_id)) {
+        if let Some((_, accepted)) = self
+            .commands
+            .entries
+            .get_mut(&key(&meta.source_system, &meta.command_id))
+        {
             accepted.position = position;
         }
     }

@@ -32,7 +32,10 @@ pub struct Accepted {
 
 impl Accepted {
     pub fn stream(&self) -> StreamRef {
-        StreamRef { r#type: self.stream_type.clone(), id: self.stream_id.clone() }
+        StreamRef {
+            r#type: self.stream_type.clone(),
+            id: self.stream_id.clone(),
+        }
     }
 }
 

@@ -47,7 +47,9 @@ pub struct Writer<C> {
 
 impl<C> Clone for Writer<C> {
     fn clone(&self) -> Self {
-        Self { jobs: self.jobs.clone() }
+        Self {
+            jobs: self.jobs.clone(),
+        }
     }
 }
 
@@ -75,10 +77,20 @@ impl<C: Send + 'static> Writer<C> {
     /// Submits a command and waits for its outcome. `Ok((accepted, true))`
     /// means the idempotency key had already been accepted: nothing new was
     /// appended and the answer is the original one.
-    pub async fn submit(&self, meta: CommandMeta, digest: Vec<u8>, command: C) -> Result<(Accepted, bool), WriteError> {
+    pub async fn submit(
+        &self,
+        meta: CommandMeta,
+        digest: Vec<u8>,
+        command: C,
+    ) -> Result<(Accepted, bool), WriteError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { meta, digest, command, reply })
+            .send(Job {
+                meta,
+                digest,
+                command,
+                reply,
+            })
             .await
             .map_err(|_| WriteError::ShuttingDown)?;
         answer.await.map_err(|_| WriteError::ShuttingDown)?
@@ -87,11 +99,20 @@ impl<C: Send + 'static> Writer<C> {
 
 async fn rebuild<D: Decider>(config: &WriterConfig) -> Result<WriterState<D>, KafkaError> {
     let topic = config.topic.clone();
-    read_to_end(&config.kafka, &config.topic, WriterState::<D>::default(), move |state, record| {
-        let event = EventEnvelope::decode(record.payload.as_slice())?;
-        let position = Position { topic: topic.clone(), partition: record.partition, offset: record.offset };
-        state.fold(&event, position).map_err(Into::into)
-    })
+    read_to_end(
+        &config.kafka,
+        &config.topic,
+        WriterState::<D>::default(),
+        move |state, record| {
+            let event = EventEnvelope::decode(record.payload.as_slice())?;
+            let position = Position {
+                topic: topic.clone(),
+                partition: record.partition,
+                offset: record.offset,
+            };
+            state.fold(&event, position).map_err(Into::into)
+        },
+    )
     .await
 }
 
@@ -151,9 +172,19 @@ async fn write_batch<D: Decider>(
             Some(Seen::Accepted(accepted)) => Slot::Done(Ok((accepted, true))),
             Some(Seen::Pending) => Slot::Replay,
             Some(Seen::Conflict(err)) => Slot::Done(Err(err.into())),
-            None => match state.stage(&job.meta, job.digest.clone(), &job.command, &config.topic, now) {
+            None => match state.stage(
+                &job.meta,
+                job.digest.clone(),
+                &job.command,
+                &config.topic,
+                now,
+            ) {
                 Ok((event, key)) => {
-                    let event_type = event.payload.as_ref().map(|p| p.type_name()).unwrap_or_default();
+                    let event_type = event
+                        .payload
+                        .as_ref()
+                        .map(|p| p.type_name())
+                        .unwrap_or_default();
                     records.push(OutboundRecord {
                         topic: config.topic.clone(),
                         key,
@@ -173,7 +204,8 @@ async fn write_batch<D: Decider>(
     } else {
         let started = Instant::now();
         let result = producer.append(&records).await;
-        metrics::histogram!("ledger_writer_transaction_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("ledger_writer_transaction_seconds")
+            .record(started.elapsed().as_secs_f64());
         metrics::histogram!("ledger_writer_batch_events").record(records.len() as f64);
         result
     };
@@ -202,7 +234,9 @@ async fn write_batch<D: Decider>(
             for (job, slot) in batch.into_iter().zip(slots) {
                 let answer = match slot {
                     Slot::Done(answer) => answer,
-                    Slot::Appended(_) | Slot::Replay => Err(WriteError::Unavailable(err.to_string())),
+                    Slot::Appended(_) | Slot::Replay => {
+                        Err(WriteError::Unavailable(err.to_string()))
+                    }
                 };
                 record_outcome(&answer);
                 let _client_gone = job.reply.send(answer);
@@ -212,7 +246,11 @@ async fn write_batch<D: Decider>(
     }
 }
 
-fn lookup<D: Decider>(state: &WriterState<D>, meta: &CommandMeta, replayed: bool) -> Result<(Accepted, bool), WriteError> {
+fn lookup<D: Decider>(
+    state: &WriterState<D>,
+    meta: &CommandMeta,
+    replayed: bool,
+) -> Result<(Accepted, bool), WriteError> {
     state
         .accepted(meta)
         .map(|accepted| (accepted, replayed))

@@ -59,7 +59,10 @@ impl GrantsBook {
             Payload::ProgrammeDeclared(e) => {
                 self.programmes.insert(
                     e.programme_id.clone(),
-                    Programme { period_start: date(&e.period_start)?, period_end: date(&e.period_end)? },
+                    Programme {
+                        period_start: date(&e.period_start)?,
+                        period_end: date(&e.period_end)?,
+                    },
                 );
             }
             Payload::EnvelopeOpened(e) => {
@@ -84,7 +87,12 @@ impl GrantsBook {
                 envelope.committed = Cents::new(envelope.committed.get() + amount.get());
                 self.grants.insert(
                     e.grant_id.clone(),
-                    Grant { envelope_id: e.envelope_id.clone(), amount, paid: Cents::ZERO, cancelled: false },
+                    Grant {
+                        envelope_id: e.envelope_id.clone(),
+                        amount,
+                        paid: Cents::ZERO,
+                        cancelled: false,
+                    },
                 );
             }
             _ => {}
@@ -93,6 +101,8 @@ impl GrantsBook {
     }
 
     fn envelope_mut(&mut self, id: &str) -> Result<&mut Envelope, ApplyError> {
-        self.envelopes.get_mut(id).ok_or_else(|| ApplyError(format!("unknown envelope {id}")))
+        self.envelopes
+            .get_mut(id)
+            .ok_or_else(|| ApplyError(format!("unknown envelope {id}")))
     }
 }

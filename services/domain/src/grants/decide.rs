@@ -21,7 +21,10 @@ pub enum GrantsCommand {
 }
 
 fn stream(kind: &str, id: &str) -> StreamRef {
-    StreamRef { r#type: kind.to_owned(), id: id.to_owned() }
+    StreamRef {
+        r#type: kind.to_owned(),
+        id: id.to_owned(),
+    }
 }
 
 impl GrantsBook {
@@ -37,9 +40,15 @@ impl GrantsBook {
     fn declare_programme(&self, c: &DeclareProgramme) -> Result<Decision, DomainError> {
         let id = EntityId::parse("programme_id", &c.programme_id)?;
         if self.programmes.contains_key(id.as_str()) {
-            return Err(DomainError::new(ErrorCode::AlreadyExists, format!("programme {id} already exists")));
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!("programme {id} already exists"),
+            ));
         }
-        let funder = c.funder.as_ref().ok_or_else(|| DomainError::invalid("funder", "is required"))?;
+        let funder = c
+            .funder
+            .as_ref()
+            .ok_or_else(|| DomainError::invalid("funder", "is required"))?;
         required_enum::<FunderKind>("funder.kind", funder.kind)?;
         required_text("funder.name", &funder.name)?;
         required_text("name", &c.name)?;
@@ -56,7 +65,10 @@ impl GrantsBook {
             let measure_codes = axis.measures.iter().map(|m| &m.code);
             for code in std::iter::once(&axis.code).chain(measure_codes) {
                 if !codes.insert(code) {
-                    return Err(DomainError::invalid(&path, format!("code {code:?} is used twice")));
+                    return Err(DomainError::invalid(
+                        &path,
+                        format!("code {code:?} is used twice"),
+                    ));
                 }
             }
         }
@@ -80,12 +92,18 @@ impl GrantsBook {
     fn open_envelope(&self, c: &OpenEnvelope) -> Result<Decision, DomainError> {
         let id = EntityId::parse("envelope_id", &c.envelope_id)?;
         if self.envelopes.contains_key(id.as_str()) {
-            return Err(DomainError::new(ErrorCode::AlreadyExists, format!("envelope {id} already exists")));
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!("envelope {id} already exists"),
+            ));
         }
         EntityId::parse("programme_id", &c.programme_id)?;
         let programme = self.programmes.get(&c.programme_id).ok_or_else(|| {
-            DomainError::new(ErrorCode::NotFound, format!("programme {} is not declared", c.programme_id))
-                .field_path("programme_id")
+            DomainError::new(
+                ErrorCode::NotFound,
+                format!("programme {} is not declared", c.programme_id),
+            )
+            .field_path("programme_id")
         })?;
         required_enum::<AuthorisationKind>("kind", c.kind)?;
         Cents::positive("amount_cents", c.amount_cents)?;
@@ -128,12 +146,18 @@ impl GrantsBook {
     fn award_grant(&self, c: &AwardGrant) -> Result<Decision, DomainError> {
         let id = EntityId::parse("grant_id", &c.grant_id)?;
         if self.grants.contains_key(id.as_str()) {
-            return Err(DomainError::new(ErrorCode::AlreadyExists, format!("grant {id} already exists")));
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!("grant {id} already exists"),
+            ));
         }
         EntityId::parse("envelope_id", &c.envelope_id)?;
         let envelope = self.envelopes.get(&c.envelope_id).ok_or_else(|| {
-            DomainError::new(ErrorCode::NotFound, format!("envelope {} does not exist", c.envelope_id))
-                .field_path("envelope_id")
+            DomainError::new(
+                ErrorCode::NotFound,
+                format!("envelope {} does not exist", c.envelope_id),
+            )
+            .field_path("envelope_id")
         })?;
         beneficiary("beneficiary", c.beneficiary.as_ref())?;
         required_enum::<GrantKind>("kind", c.kind)?;
@@ -145,7 +169,10 @@ impl GrantsBook {
         check_schedule(c, amount)?;
         if let Some(terms) = &c.obligation {
             if terms.duration_months == 0 {
-                return Err(DomainError::invalid("obligation.duration_months", "must be at least 1"));
+                return Err(DomainError::invalid(
+                    "obligation.duration_months",
+                    "must be at least 1",
+                ));
             }
             required_enum::<RecoveryRule>("obligation.recovery_rule", terms.recovery_rule)?;
             territory("obligation.territory", terms.territory.as_ref())?;
@@ -206,7 +233,8 @@ fn check_schedule(c: &AwardGrant, amount: Cents) -> Result<(), DomainError> {
     for (i, instalment) in c.schedule.iter().enumerate() {
         let path = format!("schedule[{i}]");
         parse_date("due_date", &instalment.due_date).map_err(|e| e.within(&path))?;
-        let part = Cents::positive("amount_cents", instalment.amount_cents).map_err(|e| e.within(&path))?;
+        let part = Cents::positive("amount_cents", instalment.amount_cents)
+            .map_err(|e| e.within(&path))?;
         total = total
             .checked_add(part)
             .ok_or_else(|| DomainError::invalid("schedule", "instalments overflow"))?;

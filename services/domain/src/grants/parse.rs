@@ -30,16 +30,21 @@ pub fn required_enum<E: TryFrom<i32>>(field: &str, raw: i32) -> Result<E, Domain
 pub fn territory(field: &str, t: Option<&Territory>) -> Result<(), DomainError> {
     let t = t.ok_or_else(|| DomainError::invalid(field, "is required"))?;
     if t.region_code.is_empty() && t.departement_code.is_empty() && t.commune_code.is_empty() {
-        return Err(DomainError::invalid(field, "needs at least a region, département or commune code"));
+        return Err(DomainError::invalid(
+            field,
+            "needs at least a region, département or commune code",
+        ));
     }
     if !t.region_code.is_empty() {
         RegionCode::parse("region_code", &t.region_code).map_err(|e| e.within(field))?;
     }
     if !t.departement_code.is_empty() {
-        DepartementCode::parse("departement_code", &t.departement_code).map_err(|e| e.within(field))?;
+        DepartementCode::parse("departement_code", &t.departement_code)
+            .map_err(|e| e.within(field))?;
     }
     if !t.commune_code.is_empty() {
-        let commune = CommuneCode::parse("commune_code", &t.commune_code).map_err(|e| e.within(field))?;
+        let commune =
+            CommuneCode::parse("commune_code", &t.commune_code).map_err(|e| e.within(field))?;
         if !t.departement_code.is_empty() && commune.departement().as_str() != t.departement_code {
             return Err(DomainError::invalid(
                 "commune_code",
@@ -68,8 +73,15 @@ pub fn legal_entity(field: &str, e: Option<&LegalEntity>) -> Result<(), DomainEr
 /// A beneficiary: a legal entity or a pseudonymous person id.
 pub fn beneficiary(field: &str, b: Option<&Beneficiary>) -> Result<(), DomainError> {
     match b.and_then(|b| b.party.as_ref()) {
-        None => Err(DomainError::invalid(field, "is required: a legal_entity or a person_id")),
-        Some(Party::LegalEntity(e)) => legal_entity("legal_entity", Some(e)).map_err(|err| err.within(field)),
-        Some(Party::PersonId(id)) => EntityId::parse("person_id", id).map(|_| ()).map_err(|err| err.within(field)),
+        None => Err(DomainError::invalid(
+            field,
+            "is required: a legal_entity or a person_id",
+        )),
+        Some(Party::LegalEntity(e)) => {
+            legal_entity("legal_entity", Some(e)).map_err(|err| err.within(field))
+        }
+        Some(Party::PersonId(id)) => EntityId::parse("person_id", id)
+            .map(|_| ())
+            .map_err(|err| err.within(field)),
     }
 }

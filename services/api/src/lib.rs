@@ -1,0 +1,55 @@
+//! The read API: serves the read model the projector builds.
+
+mod config;
+mod routes;
+mod wait;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiStartError {
+    #[error("cannot listen on {address}: {source}")]
+    Bind { address: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    ReadModel(#[from] ledger_readmodel::ReadModelError),
+    #[error("http server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A bound, connected read API.
+pub struct Api {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Api {
+    pub async fn build(config: Config) -> Result<Api, ApiStartError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ApiStartError::Bind { address: config.listen, source })?;
+        let pool = ledger_readmodel::connect(&config.database_url, config.max_connections).await?;
+        let router = routes::router(routes::AppState {
+            pool,
+            projection: config.projection.clone(),
+            metrics: ledger_telemetry::metrics_handle(),
+        });
+        Ok(Api { listener, router })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), ApiStartError> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .map_err(ApiStartError::Serve)
+    }
+}

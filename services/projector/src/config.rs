@@ -1,0 +1,64 @@
+//! Every setting of the projector.
+
+use std::{net::SocketAddr, time::Duration};
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "projector",
+    about = "Builds the ledger's PostgreSQL read model from Kafka",
+    version
+)]
+pub struct Config {
+    /// Address of the health, metrics and status endpoints (port 0 picks one).
+    #[arg(
+        long,
+        env = "LEDGER_PROJECTOR_LISTEN",
+        default_value = "127.0.0.1:18082"
+    )]
+    pub listen: SocketAddr,
+
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "LEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:29092")]
+    pub kafka_brokers: String,
+
+    /// Prefix of every topic name ("" for `ledger.grants.v1` and the like).
+    #[arg(long, env = "LEDGER_TOPIC_NAMESPACE", default_value = "")]
+    pub topic_namespace: String,
+
+    /// PostgreSQL connection URL of the read model.
+    #[arg(
+        long,
+        env = "LEDGER_DATABASE_URL",
+        default_value = "postgres://ledger:ledger@127.0.0.1:25432/ledger"
+    )]
+    pub database_url: String,
+
+    /// Name under which this projection stores its offsets.
+    #[arg(long, env = "LEDGER_PROJECTION", default_value = "ledger")]
+    pub projection: String,
+
+    /// Most events applied in one PostgreSQL transaction.
+    #[arg(long, env = "LEDGER_PROJECTOR_MAX_BATCH", default_value_t = 1000)]
+    pub max_batch: usize,
+
+    /// How long a batch waits for more events before it is written.
+    #[arg(long, env = "LEDGER_PROJECTOR_LINGER", default_value = "20ms", value_parser = parse_duration)]
+    pub linger: Duration,
+}
+
+/// Parses `250ms`, `2s` or a bare number of milliseconds.
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => raw.split_at(at),
+        None => (raw, "ms"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration such as 20ms or 2s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        _ => Err(format!("{raw:?}: use ms or s")),
+    }
+}
