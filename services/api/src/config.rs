@@ -3,14 +3,22 @@
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "ledger-api", about = "The read API of the programme ledger", version)]
+#[command(
+    name = "ledger-api",
+    about = "The read API of the programme ledger",
+    version
+)]
 pub struct Config {
     /// Address the HTTP interface listens on (port 0 picks a free port).
     #[arg(long, env = "LEDGER_API_LISTEN", default_value = "127.0.0.1:18080")]
     pub listen: SocketAddr,
 
     /// PostgreSQL connection URL of the read model.
-    #[arg(long, env = "LEDGER_DATABASE_URL", default_value = "postgres://ledger:ledger@127.0.0.1:25432/ledger")]
+    #[arg(
+        long,
+        env = "LEDGER_DATABASE_URL",
+        default_value = "postgres://ledger:ledger@127.0.0.1:25432/ledger"
+    )]
     pub database_url: String,
 
     /// The projection whose offsets read-your-writes waits on.

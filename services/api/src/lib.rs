@@ -15,7 +15,10 @@ pub use config::Config;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiStartError {
     #[error("cannot listen on {address}: {source}")]
-    Bind { address: SocketAddr, source: std::io::Error },
+    Bind {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     ReadModel(#[from] ledger_readmodel::ReadModelError),
     #[error("http server failed: {0}")]
@@ -30,9 +33,13 @@ pub struct Api {
 
 impl Api {
     pub async fn build(config: Config) -> Result<Api, ApiStartError> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ApiStartError::Bind { address: config.listen, source })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ApiStartError::Bind {
+                    address: config.listen,
+                    source,
+                })?;
         let pool = ledger_readmodel::connect(&config.database_url, config.max_connections).await?;
         let router = routes::router(routes::AppState {
             pool,
@@ -43,7 +50,9 @@ impl Api {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ApiStartError> {

@@ -24,7 +24,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/envelopes/{envelope_id}/balance", get(envelope_balance))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
+        .route(
+            "/metrics",
+            get(|State(s): State<AppState>| async move { s.metrics.render() }),
+        )
         .with_state(state);
     ledger_http::with_defaults(router)
 }
@@ -50,6 +53,9 @@ async fn envelope_balance(
 }
 
 async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    sqlx::query("SELECT 1").execute(&state.pool).await.map_err(|err| unavailable(err.into()))?;
+    sqlx::query("SELECT 1")
+        .execute(&state.pool)
+        .await
+        .map_err(|err| unavailable(err.into()))?;
     Ok("ready")
 }

@@ -35,17 +35,31 @@ fn parse(raw: &str) -> Result<Target, ApiError> {
     let mut parts = raw.rsplitn(3, ':');
     let offset = parts.next().and_then(|o| o.parse().ok()).ok_or_else(bad)?;
     let partition = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let topic = parts.next().filter(|t| !t.is_empty()).ok_or_else(bad)?.to_owned();
-    Ok(Target { topic, partition, offset })
+    let topic = parts
+        .next()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(bad)?
+        .to_owned();
+    Ok(Target {
+        topic,
+        partition,
+        offset,
+    })
 }
 
 impl Consistency {
     /// Returns once the projection has applied `wait_for`, or a 503
     /// `projection_lagging` error after the bound.
     pub async fn wait(&self, pool: &PgPool, projection: &str) -> Result<(), ApiError> {
-        let Some(raw) = &self.wait_for else { return Ok(()) };
+        let Some(raw) = &self.wait_for else {
+            return Ok(());
+        };
         let target = parse(raw)?;
-        let bound = self.wait_ms.map(Duration::from_millis).unwrap_or(DEFAULT_WAIT).min(MAX_WAIT);
+        let bound = self
+            .wait_ms
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_WAIT)
+            .min(MAX_WAIT);
         let deadline = tokio::time::Instant::now() + bound;
         loop {
             let reached = ledger_readmodel::queries::has_reached(
@@ -84,8 +98,13 @@ mod tests {
 
     #[test]
     fn positions_parse_with_dotted_topics() {
-        let t = parse("ledger.grants.v1:3:42").map_err(|e| e.message).unwrap();
-        assert_eq!((t.topic.as_str(), t.partition, t.offset), ("ledger.grants.v1", 3, 42));
+        let t = parse("ledger.grants.v1:3:42")
+            .map_err(|e| e.message)
+            .unwrap();
+        assert_eq!(
+            (t.topic.as_str(), t.partition, t.offset),
+            ("ledger.grants.v1", 3, 42)
+        );
         assert!(parse("ledger.grants.v1:x:1").is_err());
         assert!(parse(":1:2").is_err());
         assert!(parse("42").is_err());

@@ -10,3 +10,20 @@ mod status;
 
 pub use config::Config;
 pub use projector::{Projector, ProjectorError};
+
+/// The whole process: configuration from flags and environment, logs,
+/// signals. The `projector` binary is this function; tests run it as a child
+/// process too, to kill it for real.
+pub async fn main_from_env() -> anyhow::Result<()> {
+    use anyhow::Context;
+    use clap::Parser;
+
+    ledger_telemetry::init_tracing();
+    let config = Config::parse();
+    let shutdown = ledger_telemetry::shutdown_on_signals();
+    let projector = Projector::build(config)
+        .await
+        .context("projector failed to start")?;
+    tracing::info!(address = %projector.local_addr(), "projector running");
+    projector.run(shutdown).await.context("projector failed")
+}

@@ -1,0 +1,377 @@
+//! A harness that starts the real services, in-process on port 0, against
+//! the real Kafka broker and PostgreSQL server of the local stack.
+//!
+//! Every [`TestLedger`] gets its own topic namespace and its own freshly
+//! migrated database, so tests run in parallel without seeing each other.
+
+#![allow(clippy::unwrap_used)] // test support: a failed setup should stop the test loudly
+
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+use ledger_kafka::{ensure_topics, read_to_end, KafkaConfig, Topics};
+use ledger_proto::v1::EventEnvelope;
+use prost::Message;
+use serde_json::Value;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+
+/// Kafka of the local stack unless `LEDGER_KAFKA_BROKERS` says otherwise.
+pub fn brokers() -> String {
+    std::env::var("LEDGER_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:29092".into())
+}
+
+/// PostgreSQL of the local stack unless `LEDGER_DATABASE_URL` says otherwise.
+pub fn database_url() -> String {
+    std::env::var("LEDGER_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://ledger:ledger@127.0.0.1:25432/ledger".into())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    match url.rfind('/') {
+        Some(cut) => format!("{}/{name}", &url[..cut]),
+        None => format!("{url}/{name}"),
+    }
+}
+
+/// A running service and the token that stops it.
+struct Running {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.task).await;
+    }
+}
+
+/// One isolated ledger: topics, database and services.
+pub struct TestLedger {
+    pub namespace: String,
+    pub topics: Topics,
+    pub database_url: String,
+    pub pool: PgPool,
+    pub http: reqwest::Client,
+    grants: Option<(SocketAddr, Running)>,
+    projector: Option<Running>,
+    api: Option<(SocketAddr, Running)>,
+}
+
+impl TestLedger {
+    /// Topics and database only; start services with the methods below.
+    pub async fn empty() -> Result<TestLedger> {
+        let namespace = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let topics = Topics::new(&namespace);
+        ensure_topics(&KafkaConfig::new(brokers()), &topics.specs(3), 1)
+            .await
+            .context("cannot create topics: is the stack up? (deploy/local/stack.sh up)")?;
+
+        let admin_url = database_url();
+        let mut admin = PgConnection::connect(&with_database(&admin_url, "postgres"))
+            .await
+            .context("cannot reach PostgreSQL: is the stack up? (deploy/local/stack.sh up)")?;
+        let database = format!("ledger_{namespace}");
+        sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+            .execute(&mut admin)
+            .await?;
+        let database_url = with_database(&admin_url, &database);
+        let pool = ledger_readmodel_pool(&database_url).await?;
+
+        Ok(TestLedger {
+            namespace,
+            topics,
+            database_url,
+            pool,
+            http: reqwest::Client::new(),
+            grants: None,
+            projector: None,
+            api: None,
+        })
+    }
+
+    /// Topics, database, and all three services running.
+    pub async fn start() -> Result<TestLedger> {
+        let mut ledger = Self::empty().await?;
+        ledger.start_grants().await?;
+        ledger.start_projector().await?;
+        ledger.start_api().await?;
+        Ok(ledger)
+    }
+
+    pub fn grants_config(&self) -> ledger_grants::Config {
+        ledger_grants::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            kafka_brokers: brokers(),
+            topic_namespace: self.namespace.clone(),
+            transactional_id: format!("{}-grants", self.namespace),
+            max_batch: 512,
+        }
+    }
+
+    pub async fn start_grants(&mut self) -> Result<()> {
+        let app = ledger_grants::App::build(self.grants_config()).await?;
+        let addr = app.local_addr();
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        let task = tokio::spawn(async move {
+            if let Err(err) = app.run(token).await {
+                eprintln!("service stopped with an error: {err:#}");
+            }
+        });
+        self.grants = Some((addr, Running { stop, task }));
+        Ok(())
+    }
+
+    pub async fn stop_grants(&mut self) {
+        if let Some((_, running)) = self.grants.take() {
+            running.stop().await;
+        }
+    }
+
+    pub fn projector_config(&self) -> ledger_projector::Config {
+        ledger_projector::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            kafka_brokers: brokers(),
+            topic_namespace: self.namespace.clone(),
+            database_url: self.database_url.clone(),
+            projection: "ledger".into(),
+            max_batch: 1000,
+            linger: Duration::from_millis(10),
+        }
+    }
+
+    pub async fn start_projector(&mut self) -> Result<()> {
+        let projector = ledger_projector::Projector::build(self.projector_config()).await?;
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        let task = tokio::spawn(async move {
+            if let Err(err) = projector.run(token).await {
+                eprintln!("service stopped with an error: {err:#}");
+            }
+        });
+        self.projector = Some(Running { stop, task });
+        Ok(())
+    }
+
+    pub async fn start_api(&mut self) -> Result<()> {
+        let api = ledger_api::Api::build(ledger_api::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: self.database_url.clone(),
+            projection: "ledger".into(),
+            max_connections: 4,
+        })
+        .await?;
+        let addr = api.local_addr();
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        let task = tokio::spawn(async move {
+            if let Err(err) = api.run(token).await {
+                eprintln!("service stopped with an error: {err:#}");
+            }
+        });
+        self.api = Some((addr, Running { stop, task }));
+        Ok(())
+    }
+
+    fn grants_url(&self, path: &str) -> String {
+        let (addr, _) = self.grants.as_ref().expect("grants service not started");
+        format!("http://{addr}{path}")
+    }
+
+    fn api_url(&self, path: &str) -> String {
+        let (addr, _) = self.api.as_ref().expect("read API not started");
+        format!("http://{addr}{path}")
+    }
+
+    /// Sends a JSON command; returns status and body.
+    pub async fn command(
+        &self,
+        name: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> Result<(u16, Value)> {
+        let mut request = self
+            .http
+            .post(self.grants_url(&format!("/v1/commands/{name}")))
+            .json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await?))
+    }
+
+    /// Sends a raw body with a content type; returns status and JSON body.
+    pub async fn raw_command(
+        &self,
+        name: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, Value)> {
+        let response = self
+            .http
+            .post(self.grants_url(&format!("/v1/commands/{name}")))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await?))
+    }
+
+    /// Sends a protobuf command and asks for a protobuf answer.
+    pub async fn proto_command<M: Message>(
+        &self,
+        name: &str,
+        key: &str,
+        command: &M,
+    ) -> Result<reqwest::Response> {
+        Ok(self
+            .http
+            .post(self.grants_url(&format!("/v1/commands/{name}")))
+            .header("Content-Type", "application/x-protobuf")
+            .header("Accept", "application/x-protobuf")
+            .header("Idempotency-Key", key)
+            .body(command.encode_to_vec())
+            .send()
+            .await?)
+    }
+
+    /// GET on the read API; returns status and body.
+    pub async fn get(&self, path: &str) -> Result<(u16, Value)> {
+        let response = self.http.get(self.api_url(path)).send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.json().await?))
+    }
+
+    /// The balance of an envelope once the view has reached `position`
+    /// (`topic:partition:offset`).
+    pub async fn balance_after(&self, envelope_id: &str, position: &str) -> Result<Value> {
+        let (status, body) = self
+            .get(&format!(
+                "/v1/envelopes/{envelope_id}/balance?wait_for={position}&wait_ms=20000"
+            ))
+            .await?;
+        if status != 200 {
+            bail!("balance of {envelope_id}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    /// Every event on the grants topic, read back committed-only.
+    pub async fn grants_events(&self) -> Result<Vec<EventEnvelope>> {
+        let events = read_to_end(
+            &KafkaConfig::new(brokers()),
+            &self.topics.grants,
+            Vec::new(),
+            |all, record| {
+                all.push(EventEnvelope::decode(record.payload.as_slice())?);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(events)
+    }
+
+    /// Stops every in-process service.
+    pub async fn shutdown(mut self) {
+        self.stop_grants().await;
+        if let Some(running) = self.projector.take() {
+            running.stop().await;
+        }
+        if let Some((_, running)) = self.api.take() {
+            running.stop().await;
+        }
+        self.pool.close().await;
+    }
+}
+
+async fn ledger_readmodel_pool(url: &str) -> Result<PgPool> {
+    // Migrate here too, so tests that query before the projector starts see tables.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(url)
+        .await?;
+    Ok(pool)
+}
+
+/// The position of the event an accepted command answered with.
+pub fn position(answer: &Value) -> String {
+    let event = &answer["events"][0];
+    format!(
+        "{}:{}:{}",
+        event["topic"].as_str().unwrap_or_default(),
+        event["partition"],
+        event["offset"]
+    )
+}
+
+/// Starts the projector as a separate process, so a test can SIGKILL it.
+/// `projector_bin` is `env!("CARGO_BIN_EXE_test-projector")` in the caller:
+/// cargo builds that binary, from this package, before the tests.
+pub fn spawn_projector_process(
+    projector_bin: &str,
+    ledger: &TestLedger,
+    max_batch: usize,
+) -> Result<Child> {
+    Ok(Command::new(projector_bin)
+        .env("LEDGER_PROJECTOR_LISTEN", "127.0.0.1:0")
+        .env("LEDGER_KAFKA_BROKERS", brokers())
+        .env("LEDGER_TOPIC_NAMESPACE", &ledger.namespace)
+        .env("LEDGER_DATABASE_URL", &ledger.database_url)
+        .env("LEDGER_PROJECTOR_MAX_BATCH", max_batch.to_string())
+        .env("LEDGER_PROJECTOR_LINGER", "5ms")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?)
+}
+
+/// The sample programme and envelope most tests start from: Centre-Val de
+/// Loire's Plan Urgence Santé and its €20M envelope for MSP.
+pub fn declare_programme() -> Value {
+    serde_json::json!({
+        "programme_id": "cvl-plan-urgence-sante",
+        "funder": {"kind": "FUNDER_KIND_REGION", "code": "24", "name": "Région Centre-Val de Loire"},
+        "name": "Plan Urgence Santé",
+        "period_start": "2018-01-01",
+        "period_end": "2028-12-31",
+        "effective_date": "2018-02-01"
+    })
+}
+
+pub fn open_envelope(envelope_id: &str, amount_cents: i64) -> Value {
+    serde_json::json!({
+        "envelope_id": envelope_id,
+        "programme_id": "cvl-plan-urgence-sante",
+        "kind": "AUTHORISATION_KIND_AP",
+        "amount_cents": amount_cents,
+        "period_start": "2018-01-01",
+        "period_end": "2025-12-31",
+        "vote_reference": "CR-2018-02-MSP",
+        "label": "MSP — Plan Urgence Santé",
+        "territory": {"region_code": "24"},
+        "effective_date": "2018-03-15"
+    })
+}
+
+/// An award to a commune; the SIRET is invented (Luhn-valid).
+pub fn award(grant_id: &str, envelope_id: &str, amount_cents: i64) -> Value {
+    serde_json::json!({
+        "grant_id": grant_id,
+        "envelope_id": envelope_id,
+        "beneficiary": {"legal_entity": {"siret": "21410018200010", "name": "Commune de Blois"}},
+        "kind": "GRANT_KIND_SUBSIDY",
+        "amount_cents": amount_cents,
+        "purpose": "Création d'une maison de santé pluriprofessionnelle",
+        "territory": {"region_code": "24", "departement_code": "41", "commune_code": "41018"},
+        "effective_date": "2019-06-01"
+    })
+}
