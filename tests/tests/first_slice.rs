@@ -1,6 +1,8 @@
 //! The first slice end to end: command → Kafka → projector → PostgreSQL →
 //! read API, on the real broker and database.
 
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
 use ledger_proto::v1::{
     beneficiary::Party, AwardGrant, Beneficiary, CommandResult, GrantKind, LegalEntity, Outcome,
 };
@@ -179,7 +181,7 @@ async fn concurrent_awards_never_overcommit() {
 #[tokio::test]
 async fn the_same_idempotency_key_gives_one_event_and_the_same_answer() {
     let mut ledger = ledger_with_envelope().await;
-    let body = award("msp-blois", "cvl-msp", 12_000_00);
+    let body = award("msp-blois", "cvl-msp", 1_200_000);
     let (s1, first) = ledger
         .command("award-grant", Some("award-blois"), &body)
         .await
@@ -193,7 +195,7 @@ async fn the_same_idempotency_key_gives_one_event_and_the_same_answer() {
 
     // The same key with another body is a conflict and is not applied.
     let mut changed = body.clone();
-    changed["amount_cents"] = json!(12_000_01);
+    changed["amount_cents"] = json!(1_200_001);
     let (status, conflict) = ledger
         .command("award-grant", Some("award-blois"), &changed)
         .await
@@ -228,7 +230,7 @@ async fn the_same_idempotency_key_gives_one_event_and_the_same_answer() {
         .balance_after("cvl-msp", &position(&first))
         .await
         .unwrap();
-    assert_eq!(balance["committed_cents"], 12_000_00);
+    assert_eq!(balance["committed_cents"], 1_200_000);
     ledger.shutdown().await;
 }
 

@@ -1,6 +1,8 @@
 //! The projector killed with SIGKILL in the middle of a stream of events and
 //! restarted ends with exact balances: nothing lost, nothing counted twice.
 
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
 use std::time::Duration;
 
 use ledger_tests::{

@@ -197,7 +197,7 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// La Poste's establishments share one SIREN whose SIRETs follow another rule:
@@ -213,7 +213,10 @@ impl Siret {
             ));
         }
         let valid = if raw.starts_with(LA_POSTE_SIREN) {
-            raw.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            raw.bytes()
+                .map(|b| u32::from(b - b'0'))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             luhn_valid(raw)
         };

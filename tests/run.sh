@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Command 2: runs every test.
+#
+#   1. starts the local Kafka and PostgreSQL if they are not up (installing
+#      them on a fresh machine), and stops them again at the end if it did;
+#   2. checks the proto contract (buf lint, format, breaking changes);
+#   3. checks formatting and lints (cargo fmt, cargo clippy -D warnings);
+#   4. runs the unit tests and the end-to-end tests against the real stack.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/env.sh"
+cd "$LEDGER_ROOT"
+
+stack="$LEDGER_ROOT/deploy/local/stack.sh"
+if "$stack" status | grep -q stopped; then
+    started_here=1
+    trap '"$stack" down' EXIT
+fi
+"$stack" up
+
+log "proto contract"
+proto/check.sh
+
+log "formatting and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "unit and end-to-end tests"
+cargo test --workspace --locked
+
+if [ "${started_here:-0}" = 1 ]; then
+    log "stopping the stack this run started"
+fi
