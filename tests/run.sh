@@ -11,7 +11,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/env.sh"
 cd "$LEDGER_ROOT"
 
 stack="$LEDGER_ROOT/deploy/local/stack.sh"
-if "$stack" status | grep -q stopped; then
+# Captured first: with pipefail, `status | grep -q` could fail on SIGPIPE.
+before="$("$stack" status)"
+if grep -q stopped <<<"$before"; then
     started_here=1
     trap '"$stack" down' EXIT
 fi

@@ -30,7 +30,7 @@ async fn a_projector_killed_mid_stream_resumes_without_loss_or_double_count() {
     let mut ledger = TestLedger::empty().await.expect("stack up");
     ledger.start_grants().await.unwrap();
     ledger.start_api().await.unwrap();
-    ledger
+    let (_, programme) = ledger
         .command("declare-programme", Some("p"), &declare_programme())
         .await
         .unwrap();
@@ -102,6 +102,11 @@ async fn a_projector_killed_mid_stream_resumes_without_loss_or_double_count() {
     assert_eq!(balance["committed_cents"], expected_total);
     assert_eq!(balance["available_cents"], 2_000_000_000 - expected_total);
     assert_eq!(balance["grants"], AWARDS as i64);
+    // The programme's event sits on another partition: wait for it as well.
+    ledger
+        .balance_after("cvl-msp", &position(&programme))
+        .await
+        .unwrap();
     let indexed: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(&ledger.pool)
         .await

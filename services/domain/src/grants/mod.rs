@@ -7,3 +7,6 @@ pub mod parse;
 
 pub use book::{Envelope, Grant, GrantsBook, Programme};
 pub use decide::GrantsCommand;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Starts or stops the ledger's services as background processes on the local
+# stack, from the binaries `cargo build --bins` leaves in target/debug.
+#
+#   deploy/local/services.sh start|stop|status
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+RUN_DIR="$LEDGER_STATE_DIR/run"
+LOG_DIR="$LEDGER_STATE_DIR/logs"
+BIN_DIR="${CARGO_TARGET_DIR:-$LEDGER_ROOT/target}/debug"
+
+# name, binary, health URL
+SERVICES=(
+    "grants grants http://127.0.0.1:$LEDGER_GRANTS_PORT/readyz"
+    "projector projector http://127.0.0.1:$LEDGER_PROJECTOR_PORT/readyz"
+    "api ledger-api http://127.0.0.1:$LEDGER_API_PORT/readyz"
+)
+
+pid_of() {
+    local pid
+    pid="$(cat "$RUN_DIR/$1.pid" 2>/dev/null || true)"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+start() {
+    mkdir -p "$RUN_DIR" "$LOG_DIR"
+    export LEDGER_GRANTS_LISTEN="127.0.0.1:$LEDGER_GRANTS_PORT"
+    export LEDGER_PROJECTOR_LISTEN="127.0.0.1:$LEDGER_PROJECTOR_PORT"
+    export LEDGER_API_LISTEN="127.0.0.1:$LEDGER_API_PORT"
+    local entry name bin url
+    for entry in "${SERVICES[@]}"; do
+        read -r name bin url <<<"$entry"
+        if [ -n "$(pid_of "$name")" ]; then
+            log "$name already running (pid $(pid_of "$name"))"
+            continue
+        fi
+        [ -x "$BIN_DIR/$bin" ] || die "$BIN_DIR/$bin is missing: run cargo build --bins"
+        log "starting $name"
+        nohup "$BIN_DIR/$bin" >>"$LOG_DIR/$name.log" 2>&1 &
+        echo $! > "$RUN_DIR/$name.pid"
+    done
+    for entry in "${SERVICES[@]}"; do
+        read -r name bin url <<<"$entry"
+        for _ in $(seq 1 120); do
+            curl -fsS "$url" >/dev/null 2>&1 && break
+            [ -n "$(pid_of "$name")" ] || die "$name exited; see $LOG_DIR/$name.log"
+            sleep 0.5
+        done
+        curl -fsS "$url" >/dev/null 2>&1 || die "$name is not ready after 60 s; see $LOG_DIR/$name.log"
+    done
+}
+
+stop() {
+    local entry name bin url pid
+    for entry in "${SERVICES[@]}"; do
+        read -r name bin url <<<"$entry"
+        pid="$(pid_of "$name")"
+        if [ -n "$pid" ]; then
+            log "stopping $name (pid $pid)"
+            kill "$pid"
+            for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+        rm -f "$RUN_DIR/$name.pid"
+    done
+}
+
+status() {
+    local entry name bin url pid
+    for entry in "${SERVICES[@]}"; do
+        read -r name bin url <<<"$entry"
+        pid="$(pid_of "$name")"
+        if [ -n "$pid" ]; then printf '%-10s running (pid %s)\n' "$name:" "$pid"; else printf '%-10s stopped\n' "$name:"; fi
+    done
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,305 @@
+//! The grants context's rules, without I/O.
+
+use ledger_proto::v1::{
+    beneficiary::Party, event_envelope::Payload, AuthorisationKind, AwardGrant, Beneficiary,
+    DeclareProgramme, Funder, FunderKind, GrantKind, Instalment, LegalEntity, ObligationTerms,
+    OpenEnvelope, RecoveryRule, Territory,
+};
+use proptest::prelude::*;
+
+use super::{GrantsBook, GrantsCommand};
+use crate::{Decider, DomainError, ErrorCode};
+
+fn programme() -> DeclareProgramme {
+    DeclareProgramme {
+        programme_id: "prog".into(),
+        funder: Some(Funder {
+            kind: FunderKind::Region as i32,
+            code: "24".into(),
+            name: "Région".into(),
+        }),
+        name: "Plan".into(),
+        period_start: "2018-01-01".into(),
+        period_end: "2028-12-31".into(),
+        ..Default::default()
+    }
+}
+
+fn envelope(amount_cents: i64) -> OpenEnvelope {
+    OpenEnvelope {
+        envelope_id: "env".into(),
+        programme_id: "prog".into(),
+        kind: AuthorisationKind::Ap as i32,
+        amount_cents,
+        period_start: "2018-01-01".into(),
+        period_end: "2025-12-31".into(),
+        vote_reference: "CR-1".into(),
+        effective_date: "2018-03-01".into(),
+        ..Default::default()
+    }
+}
+
+fn award(id: &str, amount_cents: i64) -> AwardGrant {
+    AwardGrant {
+        grant_id: id.into(),
+        envelope_id: "env".into(),
+        beneficiary: Some(Beneficiary {
+            party: Some(Party::PersonId("p-1".into())),
+        }),
+        kind: GrantKind::Bursary as i32,
+        amount_cents,
+        purpose: "bourse".into(),
+        effective_date: "2022-09-01".into(),
+        ..Default::default()
+    }
+}
+
+/// Decides and applies, as the writer does.
+fn run(book: &mut GrantsBook, command: GrantsCommand) -> Result<Payload, DomainError> {
+    let decision = book.decide(&command)?;
+    book.apply(&decision.payload)
+        .expect("an accepted event applies");
+    Ok(decision.payload)
+}
+
+fn book_with_envelope(amount_cents: i64) -> GrantsBook {
+    let mut book = GrantsBook::default();
+    run(&mut book, GrantsCommand::DeclareProgramme(programme())).unwrap();
+    run(
+        &mut book,
+        GrantsCommand::OpenEnvelope(envelope(amount_cents)),
+    )
+    .unwrap();
+    book
+}
+
+fn refusal(book: &GrantsBook, command: GrantsCommand) -> (ErrorCode, Option<String>) {
+    let err = book.decide(&command).unwrap_err();
+    (err.code, err.field)
+}
+
+#[test]
+fn awards_commit_until_the_envelope_is_exhausted() {
+    let mut book = book_with_envelope(1_000);
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 600))).unwrap();
+    assert_eq!(book.envelopes["env"].available().get(), 400);
+    assert_eq!(
+        refusal(&book, GrantsCommand::AwardGrant(award("b", 401))),
+        (
+            ErrorCode::EnvelopeOvercommitted,
+            Some("amount_cents".into())
+        )
+    );
+    run(&mut book, GrantsCommand::AwardGrant(award("b", 400))).unwrap();
+    assert_eq!(book.envelopes["env"].available().get(), 0);
+}
+
+#[test]
+fn awards_are_keyed_by_their_envelope() {
+    let book = book_with_envelope(1_000);
+    let decision = book
+        .decide(&GrantsCommand::AwardGrant(award("a", 1)))
+        .unwrap();
+    assert_eq!(decision.key, "env");
+    assert_eq!(
+        (decision.stream.r#type.as_str(), decision.stream.id.as_str()),
+        ("grant", "a")
+    );
+}
+
+#[test]
+fn references_and_uniqueness() {
+    let mut book = book_with_envelope(1_000);
+    let mut unknown = award("a", 1);
+    unknown.envelope_id = "nope".into();
+    assert_eq!(
+        refusal(&book, GrantsCommand::AwardGrant(unknown)).0,
+        ErrorCode::NotFound
+    );
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 1))).unwrap();
+    assert_eq!(
+        refusal(&book, GrantsCommand::AwardGrant(award("a", 1))).0,
+        ErrorCode::AlreadyExists
+    );
+    assert_eq!(
+        refusal(&book, GrantsCommand::OpenEnvelope(envelope(5))).0,
+        ErrorCode::AlreadyExists
+    );
+    let mut orphan = envelope(5);
+    orphan.envelope_id = "other".into();
+    orphan.programme_id = "missing".into();
+    assert_eq!(
+        refusal(&book, GrantsCommand::OpenEnvelope(orphan)).0,
+        ErrorCode::NotFound
+    );
+}
+
+#[test]
+fn fields_are_validated_with_their_path() {
+    let book = book_with_envelope(1_000);
+    let cases: Vec<(AwardGrant, &str)> = vec![
+        (
+            AwardGrant {
+                amount_cents: 0,
+                ..award("a", 0)
+            },
+            "amount_cents",
+        ),
+        (
+            AwardGrant {
+                kind: 0,
+                ..award("a", 1)
+            },
+            "kind",
+        ),
+        (
+            AwardGrant {
+                kind: 77,
+                ..award("a", 1)
+            },
+            "kind",
+        ),
+        (
+            AwardGrant {
+                purpose: " ".into(),
+                ..award("a", 1)
+            },
+            "purpose",
+        ),
+        (
+            AwardGrant {
+                grant_id: "a b".into(),
+                ..award("a", 1)
+            },
+            "grant_id",
+        ),
+        (
+            AwardGrant {
+                beneficiary: None,
+                ..award("a", 1)
+            },
+            "beneficiary",
+        ),
+        (
+            AwardGrant {
+                effective_date: "2022-13-01".into(),
+                ..award("a", 1)
+            },
+            "effective_date",
+        ),
+        (
+            AwardGrant {
+                beneficiary: Some(Beneficiary {
+                    party: Some(Party::LegalEntity(LegalEntity {
+                        siret: "12345678901234".into(),
+                        name: "X".into(),
+                        finess: String::new(),
+                    })),
+                }),
+                ..award("a", 1)
+            },
+            "beneficiary.legal_entity.siret",
+        ),
+        (
+            AwardGrant {
+                territory: Some(Territory {
+                    region_code: "24".into(),
+                    departement_code: "41".into(),
+                    commune_code: "37072".into(),
+                }),
+                ..award("a", 1)
+            },
+            "territory.commune_code",
+        ),
+        (
+            AwardGrant {
+                obligation: Some(ObligationTerms {
+                    duration_months: 36,
+                    recovery_rule: 0,
+                    ..Default::default()
+                }),
+                ..award("a", 1)
+            },
+            "obligation.recovery_rule",
+        ),
+    ];
+    for (command, field) in cases {
+        let (code, got) = refusal(&book, GrantsCommand::AwardGrant(command));
+        assert_eq!(
+            (code, got.as_deref()),
+            (ErrorCode::InvalidField, Some(field))
+        );
+    }
+}
+
+#[test]
+fn commitments_only_within_the_envelope_period() {
+    let book = book_with_envelope(1_000);
+    let late = AwardGrant {
+        effective_date: "2026-01-01".into(),
+        ..award("a", 1)
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::AwardGrant(late)),
+        (ErrorCode::InvalidState, Some("effective_date".into()))
+    );
+    let mut outside = envelope(5);
+    outside.envelope_id = "e2".into();
+    outside.period_end = "2029-01-01".into();
+    assert_eq!(
+        refusal(&book, GrantsCommand::OpenEnvelope(outside)).0,
+        ErrorCode::InvalidField
+    );
+}
+
+#[test]
+fn a_bursary_schedule_adds_up_to_its_amount() {
+    let book = book_with_envelope(2_000_000);
+    // €12,000 bursary: €500 a month over 24 months (seed 002).
+    let schedule: Vec<Instalment> = (0..24)
+        .map(|m| Instalment {
+            due_date: format!("{}-{:02}-05", 2022 + (8 + m) / 12, (8 + m) % 12 + 1),
+            amount_cents: 50_000,
+        })
+        .collect();
+    let ok = AwardGrant {
+        schedule: schedule.clone(),
+        obligation: Some(ObligationTerms {
+            duration_months: 36,
+            territory: Some(Territory {
+                departement_code: "41".into(),
+                ..Default::default()
+            }),
+            recovery_rule: RecoveryRule::Prorata as i32,
+            description: "Exercer 3 ans en Loir-et-Cher".into(),
+        }),
+        ..award("bourse", 1_200_000)
+    };
+    assert!(book.decide(&GrantsCommand::AwardGrant(ok.clone())).is_ok());
+    let short = AwardGrant {
+        schedule: schedule[1..].to_vec(),
+        ..ok
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::AwardGrant(short)),
+        (ErrorCode::InvalidField, Some("schedule".into()))
+    );
+}
+
+proptest! {
+    /// Whatever the sequence of award amounts, what is committed never
+    /// exceeds what was voted, and every refusal is an over-commitment.
+    #[test]
+    fn an_envelope_is_never_overcommitted(voted in 1i64..10_000_000, amounts in prop::collection::vec(1i64..3_000_000, 0..40)) {
+        let mut book = book_with_envelope(voted);
+        let mut committed = 0;
+        for (i, amount) in amounts.into_iter().enumerate() {
+            match run(&mut book, GrantsCommand::AwardGrant(award(&format!("g{i}"), amount))) {
+                Ok(_) => committed += amount,
+                Err(err) => prop_assert_eq!(err.code, ErrorCode::EnvelopeOvercommitted),
+            }
+            prop_assert!(committed <= voted);
+            prop_assert_eq!(book.envelopes["env"].available().get(), voted - committed);
+        }
+    }
+}
