@@ -27,7 +27,12 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "unit and end-to-end tests"
-cargo test --workspace --locked
+results="$(mktemp)"
+cargo test --workspace --locked 2>&1 | tee "$results"
+# One closing line for the whole run (cargo prints one per test binary,
+# the last of which is often an empty doc-test run).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$results"
+rm -f "$results"
 
 if [ "${started_here:-0}" = 1 ]; then
     log "stopping the stack this run started"
