@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)] // test support: a failed setup should stop the test loudly
 
 use std::{
+    collections::HashMap,
     net::SocketAddr,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -15,6 +16,7 @@ use std::{
 use anyhow::{bail, Context, Result};
 use ledger_kafka::{ensure_topics, read_to_end, KafkaConfig, Topics};
 use ledger_proto::v1::EventEnvelope;
+use ledger_writer::{EmitterArgs, EmittingService};
 use prost::Message;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgPool};
@@ -38,6 +40,18 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// Serves an emitting service in the background.
+fn serve(service: EmittingService) -> Running {
+    let stop = CancellationToken::new();
+    let token = stop.clone();
+    let task = tokio::spawn(async move {
+        if let Err(err) = service.run(token).await {
+            eprintln!("service stopped with an error: {err:#}");
+        }
+    });
+    Running { stop, task }
+}
+
 /// A running service and the token that stops it.
 struct Running {
     stop: CancellationToken,
@@ -51,6 +65,23 @@ impl Running {
     }
 }
 
+/// The emitting services, by the name their crate gives them.
+pub const EMITTERS: [&str; 4] = ["grants", "workforce", "centres", "obligations"];
+
+/// Which service owns a command (its `/v1/commands/{name}` path).
+pub fn owner_of(command: &str) -> &'static str {
+    match command {
+        "open-post"
+        | "close-post"
+        | "hire-professional"
+        | "record-departure"
+        | "record-installation" => "workforce",
+        "open-centre" | "close-centre" | "report-activity" | "add-member" => "centres",
+        "start-obligation" | "fulfil-obligation" | "breach-obligation" => "obligations",
+        _ => "grants",
+    }
+}
+
 /// One isolated ledger: topics, database and services.
 pub struct TestLedger {
     pub namespace: String,
@@ -58,7 +89,7 @@ pub struct TestLedger {
     pub database_url: String,
     pub pool: PgPool,
     pub http: reqwest::Client,
-    grants: Option<(SocketAddr, Running)>,
+    emitters: HashMap<&'static str, (SocketAddr, Running)>,
     projector: Option<Running>,
     api: Option<(SocketAddr, Running)>,
 }
@@ -89,49 +120,99 @@ impl TestLedger {
             database_url,
             pool,
             http: reqwest::Client::new(),
-            grants: None,
+            emitters: HashMap::new(),
             projector: None,
             api: None,
         })
     }
 
-    /// Topics, database, and all three services running.
+    /// Topics, database, and every service running.
     pub async fn start() -> Result<TestLedger> {
         let mut ledger = Self::empty().await?;
-        ledger.start_grants().await?;
+        // Built concurrently: each one fences and rebuilds on its own.
+        let built =
+            futures::future::join_all(EMITTERS.map(|name| ledger.build_emitter(name))).await;
+        for (name, service) in EMITTERS.into_iter().zip(built) {
+            let service = service?;
+            let addr = service.local_addr();
+            ledger.emitters.insert(name, (addr, serve(service)));
+        }
         ledger.start_projector().await?;
         ledger.start_api().await?;
         Ok(ledger)
     }
 
+    fn emitter_args(&self) -> EmitterArgs {
+        EmitterArgs::new(brokers(), self.namespace.clone())
+    }
+
+    /// The transactional id tests give an emitting service.
+    pub fn transactional_id(&self, name: &str) -> String {
+        format!("{}-{name}", self.namespace)
+    }
+
     pub fn grants_config(&self) -> ledger_grants::Config {
         ledger_grants::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            kafka_brokers: brokers(),
-            topic_namespace: self.namespace.clone(),
-            transactional_id: format!("{}-grants", self.namespace),
-            max_batch: 512,
+            transactional_id: self.transactional_id("grants"),
+            emitter: self.emitter_args(),
+        }
+    }
+
+    /// Builds (fencing, rebuilding) one emitting service, without serving it.
+    pub async fn build_emitter(&self, name: &str) -> Result<EmittingService> {
+        let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let transactional_id = self.transactional_id(name);
+        let emitter = self.emitter_args();
+        Ok(match name {
+            "grants" => ledger_grants::build(self.grants_config()).await?,
+            "workforce" => {
+                ledger_workforce::build(ledger_workforce::Config {
+                    listen,
+                    transactional_id,
+                    emitter,
+                })
+                .await?
+            }
+            "centres" => {
+                ledger_centres::build(ledger_centres::Config {
+                    listen,
+                    transactional_id,
+                    emitter,
+                })
+                .await?
+            }
+            "obligations" => {
+                ledger_obligations::build(ledger_obligations::Config {
+                    listen,
+                    transactional_id,
+                    emitter,
+                })
+                .await?
+            }
+            other => bail!("no emitting service {other}"),
+        })
+    }
+
+    pub async fn start_emitter(&mut self, name: &'static str) -> Result<()> {
+        let service = self.build_emitter(name).await?;
+        let addr = service.local_addr();
+        self.emitters.insert(name, (addr, serve(service)));
+        Ok(())
+    }
+
+    pub async fn stop_emitter(&mut self, name: &str) {
+        if let Some((_, running)) = self.emitters.remove(name) {
+            running.stop().await;
         }
     }
 
     pub async fn start_grants(&mut self) -> Result<()> {
-        let app = ledger_grants::App::build(self.grants_config()).await?;
-        let addr = app.local_addr();
-        let stop = CancellationToken::new();
-        let token = stop.clone();
-        let task = tokio::spawn(async move {
-            if let Err(err) = app.run(token).await {
-                eprintln!("service stopped with an error: {err:#}");
-            }
-        });
-        self.grants = Some((addr, Running { stop, task }));
-        Ok(())
+        self.start_emitter("grants").await
     }
 
     pub async fn stop_grants(&mut self) {
-        if let Some((_, running)) = self.grants.take() {
-            running.stop().await;
-        }
+        self.stop_emitter("grants").await;
     }
 
     pub fn projector_config(&self) -> ledger_projector::Config {
@@ -152,7 +233,7 @@ impl TestLedger {
         let token = stop.clone();
         let task = tokio::spawn(async move {
             if let Err(err) = projector.run(token).await {
-                eprintln!("service stopped with an error: {err:#}");
+                eprintln!("projector stopped with an error: {err:#}");
             }
         });
         self.projector = Some(Running { stop, task });
@@ -172,16 +253,21 @@ impl TestLedger {
         let token = stop.clone();
         let task = tokio::spawn(async move {
             if let Err(err) = api.run(token).await {
-                eprintln!("service stopped with an error: {err:#}");
+                eprintln!("read API stopped with an error: {err:#}");
             }
         });
         self.api = Some((addr, Running { stop, task }));
         Ok(())
     }
 
-    fn grants_url(&self, path: &str) -> String {
-        let (addr, _) = self.grants.as_ref().expect("grants service not started");
-        format!("http://{addr}{path}")
+    /// URL of a command on the service that owns it.
+    pub fn command_url(&self, command: &str) -> String {
+        let owner = owner_of(command);
+        let (addr, _) = self
+            .emitters
+            .get(owner)
+            .unwrap_or_else(|| panic!("{owner} service not started"));
+        format!("http://{addr}/v1/commands/{command}")
     }
 
     fn api_url(&self, path: &str) -> String {
@@ -196,10 +282,7 @@ impl TestLedger {
         key: Option<&str>,
         body: &Value,
     ) -> Result<(u16, Value)> {
-        let mut request = self
-            .http
-            .post(self.grants_url(&format!("/v1/commands/{name}")))
-            .json(body);
+        let mut request = self.http.post(self.command_url(name)).json(body);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
@@ -217,7 +300,7 @@ impl TestLedger {
     ) -> Result<(u16, Value)> {
         let response = self
             .http
-            .post(self.grants_url(&format!("/v1/commands/{name}")))
+            .post(self.command_url(name))
             .header("Content-Type", content_type)
             .body(body)
             .send()
@@ -235,7 +318,7 @@ impl TestLedger {
     ) -> Result<reqwest::Response> {
         Ok(self
             .http
-            .post(self.grants_url(&format!("/v1/commands/{name}")))
+            .post(self.command_url(name))
             .header("Content-Type", "application/x-protobuf")
             .header("Accept", "application/x-protobuf")
             .header("Idempotency-Key", key)
@@ -282,7 +365,9 @@ impl TestLedger {
 
     /// Stops every in-process service.
     pub async fn shutdown(mut self) {
-        self.stop_grants().await;
+        for (_, (_, running)) in self.emitters.drain() {
+            running.stop().await;
+        }
         if let Some(running) = self.projector.take() {
             running.stop().await;
         }
@@ -313,6 +398,24 @@ pub fn position(answer: &Value) -> String {
     )
 }
 
+/// A child process killed (SIGKILL) when dropped, so a failing test never
+/// leaves one behind.
+pub struct ChildGuard(pub Child);
+
+impl ChildGuard {
+    /// SIGKILL, then reap.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Starts the projector as a separate process, so a test can SIGKILL it.
 /// `projector_bin` is `env!("CARGO_BIN_EXE_test-projector")` in the caller:
 /// cargo builds that binary, from this package, before the tests.
@@ -320,18 +423,20 @@ pub fn spawn_projector_process(
     projector_bin: &str,
     ledger: &TestLedger,
     max_batch: usize,
-) -> Result<Child> {
-    Ok(Command::new(projector_bin)
-        .env("LEDGER_PROJECTOR_LISTEN", "127.0.0.1:0")
-        .env("LEDGER_KAFKA_BROKERS", brokers())
-        .env("LEDGER_TOPIC_NAMESPACE", &ledger.namespace)
-        .env("LEDGER_DATABASE_URL", &ledger.database_url)
-        .env("LEDGER_PROJECTOR_MAX_BATCH", max_batch.to_string())
-        .env("LEDGER_PROJECTOR_LINGER", "5ms")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?)
+) -> Result<ChildGuard> {
+    Ok(ChildGuard(
+        Command::new(projector_bin)
+            .env("LEDGER_PROJECTOR_LISTEN", "127.0.0.1:0")
+            .env("LEDGER_KAFKA_BROKERS", brokers())
+            .env("LEDGER_TOPIC_NAMESPACE", &ledger.namespace)
+            .env("LEDGER_DATABASE_URL", &ledger.database_url)
+            .env("LEDGER_PROJECTOR_MAX_BATCH", max_batch.to_string())
+            .env("LEDGER_PROJECTOR_LINGER", "5ms")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?,
+    ))
 }
 
 /// The sample programme and envelope most tests start from: Centre-Val de

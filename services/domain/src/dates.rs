@@ -42,6 +42,20 @@ pub fn parse_month_end(field: &str, raw: &str) -> Result<Date, DomainError> {
     Date::from_calendar_date(year, month, last_day).map_err(|_| bad())
 }
 
+/// The day before the same day `months` later: the last day of a period of
+/// `months` months starting on `start` (a 36-month obligation starting
+/// 2023-09-01 ends 2026-08-31). Days past the end of a shorter month clamp.
+pub fn last_day_of_months(start: Date, months: u32) -> Option<Date> {
+    let total =
+        i64::from(start.year()) * 12 + i64::from(u8::from(start.month())) - 1 + i64::from(months);
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
+    let day = start.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day)
+        .ok()?
+        .previous_day()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +69,20 @@ mod tests {
         assert_eq!(
             parse_date("d", "").unwrap_err().message,
             "is required (YYYY-MM-DD)"
+        );
+    }
+
+    #[test]
+    fn periods_in_months() {
+        let start = parse_date("d", "2023-09-01").unwrap();
+        assert_eq!(
+            last_day_of_months(start, 36).map(format_date).as_deref(),
+            Some("2026-08-31")
+        );
+        let jan31 = parse_date("d", "2024-01-31").unwrap();
+        assert_eq!(
+            last_day_of_months(jan31, 1).map(format_date).as_deref(),
+            Some("2024-02-28")
         );
     }
 

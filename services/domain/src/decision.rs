@@ -2,9 +2,11 @@
 //! against state into one event, and events fold back into state.
 
 use ledger_proto::{
-    v1::{event_envelope::Payload, StreamRef},
+    v1::{event_envelope::Payload, EventEnvelope, StreamRef},
     Timestamp,
 };
+use prost::Message;
+use sha2::{Digest, Sha256};
 use time::Date;
 
 use crate::DomainError;
@@ -28,6 +30,26 @@ pub struct Decision {
 #[error("cannot apply event: {0}")]
 pub struct ApplyError(pub String);
 
+/// A command a context issues by itself in reaction to an event (a process
+/// manager step). Its idempotency key is derived from the event, so reacting
+/// twice to one event appends one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reaction<C> {
+    pub command_id: String,
+    pub digest: Vec<u8>,
+    pub command: C,
+}
+
+/// SHA-256 of a command's name and canonical protobuf encoding: the same
+/// command sent as JSON or protobuf, with fields in any order, has one digest.
+pub fn command_digest<M: Message>(command_name: &str, command: &M) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(command_name.as_bytes());
+    hasher.update([0]);
+    hasher.update(command.encode_to_vec());
+    hasher.finalize().to_vec()
+}
+
 /// The rules of one context, as its single writer runs them.
 pub trait Decider: Default + Send + 'static {
     /// The commands this context accepts.
@@ -38,6 +60,16 @@ pub trait Decider: Default + Send + 'static {
 
     /// Folds one of this context's events into the state.
     fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError>;
+
+    /// Folds an event of another context this one needs to know about (the
+    /// obligations service learns which grants exist). Default: ignored.
+    fn observe(&mut self, _payload: &Payload) {}
+
+    /// Commands to issue in reaction to an event of another context, decided
+    /// against the current state. Default: none.
+    fn react(&self, _event: &EventEnvelope) -> Vec<Reaction<Self::Command>> {
+        Vec::new()
+    }
 }
 
 impl Decider for crate::grants::GrantsBook {
@@ -49,5 +81,9 @@ impl Decider for crate::grants::GrantsBook {
 
     fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError> {
         self.apply_event(payload)
+    }
+
+    fn react(&self, event: &EventEnvelope) -> Vec<Reaction<Self::Command>> {
+        self.recovery_for_breach(event).into_iter().collect()
     }
 }

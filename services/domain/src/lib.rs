@@ -4,6 +4,7 @@
 //! which event a command produces given the current state, and folds events
 //! into state. Kafka, PostgreSQL and HTTP live in other crates.
 
+pub mod centres;
 pub mod chain;
 pub mod dates;
 mod decision;
@@ -11,7 +12,9 @@ pub mod error;
 pub mod grants;
 pub mod ids;
 pub mod money;
+pub mod obligations;
+pub mod workforce;
 
-pub use decision::{ApplyError, Decider, Decision};
+pub use decision::{command_digest, ApplyError, Decider, Decision, Reaction};
 pub use error::{DomainError, ErrorCode};
 pub use money::Cents;

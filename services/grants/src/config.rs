@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use ledger_writer::EmitterArgs;
+
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "grants",
@@ -14,15 +16,6 @@ pub struct Config {
     #[arg(long, env = "LEDGER_GRANTS_LISTEN", default_value = "127.0.0.1:18081")]
     pub listen: SocketAddr,
 
-    /// Kafka bootstrap servers.
-    #[arg(long, env = "LEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:29092")]
-    pub kafka_brokers: String,
-
-    /// Prefix of every topic name ("" for the production names such as
-    /// `ledger.grants.v1`); tests use one namespace each.
-    #[arg(long, env = "LEDGER_TOPIC_NAMESPACE", default_value = "")]
-    pub topic_namespace: String,
-
     /// Transactional id of this service's producer. Two instances with the
     /// same id fence each other: only the newest can append.
     #[arg(
@@ -32,7 +25,6 @@ pub struct Config {
     )]
     pub transactional_id: String,
 
-    /// Most commands appended in one Kafka transaction (group commit).
-    #[arg(long, env = "LEDGER_GRANTS_MAX_BATCH", default_value_t = 512)]
-    pub max_batch: usize,
+    #[command(flatten)]
+    pub emitter: EmitterArgs,
 }

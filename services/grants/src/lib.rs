@@ -1,9 +1,45 @@
-//! The grants service: validates grants-context commands and appends their
-//! events to `ledger.grants.v1`, of which it is the only writer.
+//! The grants service: validates grants-context commands (programmes,
+//! targets, envelopes, grants, payments, recoveries, loans, guarantees) and
+//! appends their events to `ledger.grants.v1`, of which it is the only
+//! writer. It follows `ledger.obligations.v1` and orders the recovery each
+//! breach calls for.
 
-mod app;
 mod config;
-mod routes;
 
-pub use app::{App, StartError};
+use ledger_domain::grants::{GrantsBook, GrantsCommand};
+use ledger_kafka::{KafkaConfig, Topics};
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+
 pub use config::Config;
+
+/// Builds the service: listening, fenced, state rebuilt, ready.
+pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
+    let topics = Topics::new(&config.emitter.topic_namespace);
+    let spec = ServiceSpec {
+        name: "grants",
+        listen: config.listen,
+        writer: WriterConfig {
+            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
+            topic: topics.grants.clone(),
+            transactional_id: config.transactional_id.clone(),
+            max_batch: config.emitter.max_batch,
+            follow: vec![topics.obligations.clone()],
+        },
+        parse: command_table!("grants", GrantsCommand {
+            "declare-programme" => DeclareProgramme,
+            "set-target" => SetTarget,
+            "open-envelope" => OpenEnvelope,
+            "revise-envelope" => ReviseEnvelope,
+            "award-grant" => AwardGrant,
+            "amend-grant" => AmendGrant,
+            "cancel-grant" => CancelGrant,
+            "make-payment" => MakePayment,
+            "order-recovery" => OrderRecovery,
+            "receive-recovery" => ReceiveRecovery,
+            "grant-loan-guarantee" => GrantLoanGuarantee,
+            "release-loan-guarantee" => ReleaseLoanGuarantee,
+            "grant-loan" => GrantLoan,
+        }),
+    };
+    EmittingService::build::<GrantsBook>(spec).await
+}

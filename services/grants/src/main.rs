@@ -1,15 +1,14 @@
 use anyhow::Context;
 use clap::Parser;
-use ledger_grants::{App, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     ledger_telemetry::init_tracing();
-    let config = Config::parse();
+    let config = ledger_grants::Config::parse();
     let shutdown = ledger_telemetry::shutdown_on_signals();
-    let app = App::build(config)
+    let service = ledger_grants::build(config)
         .await
         .context("grants service failed to start")?;
-    tracing::info!(address = %app.local_addr(), "grants service listening");
-    app.run(shutdown).await.context("grants service failed")
+    tracing::info!(address = %service.local_addr(), "grants service listening");
+    service.run(shutdown).await.context("grants service failed")
 }

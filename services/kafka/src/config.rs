@@ -49,7 +49,10 @@ impl KafkaConfig {
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "true");
+            .set("enable.partition.eof", "true")
+            // Low fetch latency: read-your-writes waits on the projector, and
+            // a service's start waits on reaching the end of its topics.
+            .set("fetch.wait.max.ms", "50");
         config
     }
 

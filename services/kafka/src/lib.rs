@@ -11,6 +11,7 @@ mod context;
 mod error;
 mod producer;
 mod reader;
+mod tail;
 mod topics;
 
 pub use admin::ensure_topics;
@@ -19,6 +20,7 @@ pub use context::LedgerContext;
 pub use error::KafkaError;
 pub use producer::{OutboundRecord, TxProducer};
 pub use reader::{partitions, read_to_end, ReadRecord};
+pub use tail::{follow, TailRecord};
 pub use topics::{Position, TopicSpec, Topics, EVENT_TYPE_HEADER};
 
 /// Re-exported so that dependants name one rdkafka version.

@@ -12,7 +12,6 @@ pub use ledger_http::ApiError;
 use ledger_proto::v1::{AppendedEvent, CommandResult, Outcome};
 use prost::Message;
 use serde::{de::DeserializeOwned, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{log::timestamp, Accepted, CommandMeta, WriteError};
@@ -176,15 +175,7 @@ where
     }
 }
 
-/// SHA-256 of the command's name and canonical protobuf encoding: the same
-/// command sent as JSON or protobuf, with fields in any order, has one digest.
-pub fn digest<T: Message>(command_name: &str, command: &T) -> Vec<u8> {
-    let mut hasher = Sha256::new();
-    hasher.update(command_name.as_bytes());
-    hasher.update([0]);
-    hasher.update(command.encode_to_vec());
-    hasher.finalize().to_vec()
-}
+pub use ledger_domain::command_digest as digest;
 
 #[derive(Serialize)]
 struct AcceptedBody<'a> {

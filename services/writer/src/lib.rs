@@ -6,11 +6,18 @@
 //! appended in one Kafka transaction (group commit). The state is rebuilt from
 //! the context's own topic at start and after a failed transaction.
 
+mod args;
 pub mod http;
 mod log;
 mod meta;
+pub mod service;
 mod writer;
 
+pub use args::EmitterArgs;
 pub use log::{CommandLog, WriterState};
 pub use meta::{Accepted, CommandMeta, WriteError};
+pub use service::{EmittingService, ParseCommand, ServiceError, ServiceSpec};
 pub use writer::{Writer, WriterConfig};
+
+/// Source system of the commands a context issues by itself (reactions).
+pub const REACTIONS_SOURCE: &str = "ledger";

@@ -41,6 +41,8 @@ pub struct WriterState<D> {
     pub decider: D,
     heads: StreamHeads,
     commands: CommandLog,
+    /// Commands staged in the batch being written, in append order.
+    staged: Vec<CommandKey>,
 }
 
 /// What the log says of a command id seen before.
@@ -172,16 +174,17 @@ impl<D: Decider> WriterState<D> {
             },
         )
         .map_err(|e| internal(format!("accepted event does not apply: {e}")))?;
+        self.staged.push(key(&meta.source_system, &meta.command_id));
         Ok((event, decision.key))
     }
 
-    pub(crate) fn set_position(&mut self, meta: &CommandMeta, position: Position) {
-        if let Some((_, accepted)) = self
-            .commands
-            .entries
-            .get_mut(&key(&meta.source_system, &meta.command_id))
-        {
-            accepted.position = position;
+    /// Fills in where the batch's events landed: `positions` are in the
+    /// order the events were staged.
+    pub(crate) fn record_positions(&mut self, positions: &[Position]) {
+        for (key, position) in self.staged.drain(..).zip(positions) {
+            if let Some((_, accepted)) = self.commands.entries.get_mut(&key) {
+                accepted.position = position.clone();
+            }
         }
     }
 }

@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use ledger_domain::Decider;
-use ledger_kafka::{read_to_end, KafkaConfig, KafkaError, OutboundRecord, Position, TxProducer};
+use ledger_kafka::{
+    follow, read_to_end, KafkaConfig, KafkaError, OutboundRecord, Position, TailRecord, TxProducer,
+};
 use ledger_proto::v1::EventEnvelope;
 use prost::Message;
 use time::OffsetDateTime;
@@ -29,15 +31,23 @@ pub struct WriterConfig {
     pub transactional_id: String,
     /// Most commands in one Kafka transaction.
     pub max_batch: usize,
+    /// Topics of other contexts whose events this context observes (and may
+    /// react to); followed from their start for as long as the writer runs.
+    pub follow: Vec<String>,
 }
 
 type Reply = oneshot::Sender<Result<(Accepted, bool), WriteError>>;
 
-struct Job<C> {
-    meta: CommandMeta,
-    digest: Vec<u8>,
-    command: C,
-    reply: Reply,
+enum Job<C> {
+    /// A client's command, answered through `reply`.
+    Command {
+        meta: CommandMeta,
+        digest: Vec<u8>,
+        command: C,
+        reply: Reply,
+    },
+    /// An event of another context, to observe and perhaps react to.
+    Observe(Box<EventEnvelope>),
 }
 
 /// Handle to submit commands to the writer task.
@@ -70,7 +80,12 @@ impl<C: Send + 'static> Writer<C> {
         let state = rebuild::<D>(&config).await?;
         tracing::info!(topic = %config.topic, elapsed_ms = started.elapsed().as_millis() as u64, "state rebuilt from topic");
         let (jobs, queue) = mpsc::channel(config.max_batch.max(1) * 4);
-        let task = tokio::spawn(run(config, producer, state, queue, shutdown));
+        let followed = config.follow.clone();
+        let kafka = config.kafka.clone();
+        let task = tokio::spawn(run(config, producer, state, queue, shutdown.clone()));
+        for topic in followed {
+            observe_topic(&kafka, topic, jobs.clone(), shutdown.clone()).await?;
+        }
         Ok((Self { jobs }, task))
     }
 
@@ -85,7 +100,7 @@ impl<C: Send + 'static> Writer<C> {
     ) -> Result<(Accepted, bool), WriteError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job {
+            .send(Job::Command {
                 meta,
                 digest,
                 command,
@@ -94,6 +109,49 @@ impl<C: Send + 'static> Writer<C> {
             .await
             .map_err(|_| WriteError::ShuttingDown)?;
         answer.await.map_err(|_| WriteError::ShuttingDown)?
+    }
+}
+
+/// Follows another context's topic into the writer's queue; returns once the
+/// events that existed at start have been queued, so the service starts with
+/// what the other context knew.
+async fn observe_topic<C: Send + 'static>(
+    kafka: &KafkaConfig,
+    topic: String,
+    jobs: mpsc::Sender<Job<C>>,
+    shutdown: CancellationToken,
+) -> Result<(), KafkaError> {
+    let (records, mut incoming) = mpsc::channel::<TailRecord>(1024);
+    let (caught_up, ready) = oneshot::channel();
+    let follower = tokio::spawn(follow(
+        kafka.clone(),
+        topic.clone(),
+        records,
+        caught_up,
+        shutdown,
+    ));
+    tokio::spawn(async move {
+        while let Some(tail) = incoming.recv().await {
+            match EventEnvelope::decode(tail.record.payload.as_slice()) {
+                Ok(event) => {
+                    if jobs.send(Job::Observe(Box::new(event))).await.is_err() {
+                        return;
+                    }
+                }
+                Err(err) => tracing::error!(
+                    topic = %tail.topic, partition = tail.record.partition, offset = tail.record.offset,
+                    error = %err, "followed record is not an event; ignored"
+                ),
+            }
+        }
+    });
+    tokio::select! {
+        _ = ready => Ok(()),
+        ended = follower => match ended {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(err),
+            Err(join) => Err(KafkaError::Worker(join.to_string())),
+        },
     }
 }
 
@@ -141,21 +199,22 @@ async fn run<D: Decider>(
             }
         }
         if let Err(err) = write_batch(&config, &producer, &mut state, batch).await {
-            if err.is_fatal() {
-                tracing::error!(error = %err, "writer stops: it can no longer append");
-                shutdown.cancel();
-                return Err(err);
-            }
-            tracing::warn!(error = %err, "transaction failed; rebuilding state from the topic");
-            state = rebuild::<D>(&config).await?;
+            // The state already holds the batch's events and observations:
+            // rather than unpick them, stop; a restart rebuilds the state
+            // from the topics, which hold exactly what was committed.
+            tracing::error!(error = %err, "writer stops: a transaction failed");
+            shutdown.cancel();
+            return Err(err);
         }
     }
 }
 
 enum Slot {
     Done(Result<(Accepted, bool), WriteError>),
-    Appended(usize),
+    Appended,
     Replay,
+    /// An observed event (and the reactions it staged): nobody to answer.
+    Silent,
 }
 
 async fn write_batch<D: Decider>(
@@ -168,32 +227,27 @@ async fn write_batch<D: Decider>(
     let mut records = Vec::new();
     let mut slots = Vec::with_capacity(batch.len());
     for job in &batch {
-        let slot = match state.seen(&job.meta, &job.digest) {
-            Some(Seen::Accepted(accepted)) => Slot::Done(Ok((accepted, true))),
-            Some(Seen::Pending) => Slot::Replay,
-            Some(Seen::Conflict(err)) => Slot::Done(Err(err.into())),
-            None => match state.stage(
-                &job.meta,
-                job.digest.clone(),
-                &job.command,
-                &config.topic,
-                now,
-            ) {
-                Ok((event, key)) => {
-                    let event_type = event
-                        .payload
-                        .as_ref()
-                        .map(|p| p.type_name())
-                        .unwrap_or_default();
-                    records.push(OutboundRecord {
-                        topic: config.topic.clone(),
-                        key,
-                        payload: event.encode_to_vec(),
-                        event_type: event_type.to_owned(),
-                    });
-                    Slot::Appended(records.len() - 1)
-                }
-                Err(err) => Slot::Done(Err(err.into())),
+        let slot = match job {
+            Job::Observe(event) => {
+                observe(config, state, event, now, &mut records);
+                Slot::Silent
+            }
+            Job::Command {
+                meta,
+                digest,
+                command,
+                ..
+            } => match state.seen(meta, digest) {
+                Some(Seen::Accepted(accepted)) => Slot::Done(Ok((accepted, true))),
+                Some(Seen::Pending) => Slot::Replay,
+                Some(Seen::Conflict(err)) => Slot::Done(Err(err.into())),
+                None => match state.stage(meta, digest.clone(), command, &config.topic, now) {
+                    Ok((event, key)) => {
+                        records.push(outbound(config, &event, key));
+                        Slot::Appended
+                    }
+                    Err(err) => Slot::Done(Err(err.into())),
+                },
             },
         };
         slots.push(slot);
@@ -210,38 +264,85 @@ async fn write_batch<D: Decider>(
         result
     };
 
-    match outcome {
+    let failure = match outcome {
         Ok(positions) => {
-            for (job, slot) in batch.iter().zip(&slots) {
-                if let Slot::Appended(index) = slot {
-                    if let Some(position) = positions.get(*index) {
-                        state.set_position(&job.meta, position.clone());
-                    }
-                }
-            }
-            for (job, slot) in batch.into_iter().zip(slots) {
-                let answer = match slot {
-                    Slot::Done(answer) => answer,
-                    Slot::Appended(_) => lookup(state, &job.meta, false),
-                    Slot::Replay => lookup(state, &job.meta, true),
-                };
-                record_outcome(&answer);
-                let _client_gone = job.reply.send(answer);
-            }
-            Ok(())
+            state.record_positions(&positions);
+            None
         }
-        Err(err) => {
-            for (job, slot) in batch.into_iter().zip(slots) {
-                let answer = match slot {
-                    Slot::Done(answer) => answer,
-                    Slot::Appended(_) | Slot::Replay => {
-                        Err(WriteError::Unavailable(err.to_string()))
-                    }
-                };
-                record_outcome(&answer);
-                let _client_gone = job.reply.send(answer);
+        Err(err) => Some(err),
+    };
+    for (job, slot) in batch.into_iter().zip(slots) {
+        let Job::Command { meta, reply, .. } = job else {
+            continue;
+        };
+        let answer = match (slot, &failure) {
+            (Slot::Done(answer), _) => answer,
+            (Slot::Appended | Slot::Replay, Some(err)) => {
+                Err(WriteError::Unavailable(err.to_string()))
             }
-            Err(err)
+            (Slot::Appended, None) => lookup(state, &meta, false),
+            (Slot::Replay, None) => lookup(state, &meta, true),
+            (Slot::Silent, _) => continue,
+        };
+        record_outcome(&answer);
+        let _client_gone = reply.send(answer);
+    }
+    match failure {
+        None => Ok(()),
+        Some(err) => Err(err),
+    }
+}
+
+fn outbound(config: &WriterConfig, event: &EventEnvelope, key: String) -> OutboundRecord {
+    let event_type = event
+        .payload
+        .as_ref()
+        .map(|p| p.type_name())
+        .unwrap_or_default();
+    OutboundRecord {
+        topic: config.topic.clone(),
+        key,
+        payload: event.encode_to_vec(),
+        event_type: event_type.to_owned(),
+    }
+}
+
+/// Folds another context's event and stages the commands it calls for,
+/// unless their idempotency keys show they were already appended.
+fn observe<D: Decider>(
+    config: &WriterConfig,
+    state: &mut WriterState<D>,
+    event: &EventEnvelope,
+    now: OffsetDateTime,
+    records: &mut Vec<OutboundRecord>,
+) {
+    if let Some(payload) = &event.payload {
+        state.decider.observe(payload);
+    }
+    for reaction in state.decider.react(event) {
+        let meta = CommandMeta {
+            command_id: reaction.command_id,
+            source_system: crate::REACTIONS_SOURCE.to_owned(),
+            actor: crate::REACTIONS_SOURCE.to_owned(),
+            correlation_id: Some(event.correlation_id.clone()).filter(|c| !c.is_empty()),
+            causation_id: Some(event.event_id.clone()),
+            expected_version: None,
+        };
+        if state.seen(&meta, &reaction.digest).is_some() {
+            continue;
+        }
+        match state.stage(
+            &meta,
+            reaction.digest,
+            &reaction.command,
+            &config.topic,
+            now,
+        ) {
+            Ok((staged, key)) => {
+                tracing::info!(cause = %event.event_id, event_id = %staged.event_id, "reaction staged");
+                records.push(outbound(config, &staged, key));
+            }
+            Err(err) => tracing::warn!(cause = %event.event_id, error = %err, "reaction refused"),
         }
     }
 }

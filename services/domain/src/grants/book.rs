@@ -1,8 +1,8 @@
 //! The grants service's state, folded from its own topic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use ledger_proto::v1::event_envelope::Payload;
+use ledger_proto::v1::{event_envelope::Payload, RecoveryRule};
 use time::Date;
 
 use crate::{dates::parse_date, ApplyError, Cents};
@@ -31,25 +31,68 @@ impl Envelope {
     }
 }
 
-/// A grant's commitment and payments.
+/// A grant's commitment, payments and recoveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub envelope_id: String,
     pub amount: Cents,
     pub paid: Cents,
     pub cancelled: bool,
+    /// The rule applied if the attached obligation is breached.
+    pub recovery_rule: Option<RecoveryRule>,
+    pub payments: HashSet<String>,
+    pub recoveries: HashMap<String, Recovery>,
+}
+
+impl Grant {
+    /// What remains to pay: amount − paid (zero once cancelled).
+    pub fn unpaid(&self) -> Cents {
+        if self.cancelled {
+            Cents::ZERO
+        } else {
+            Cents::new(self.amount.get() - self.paid.get())
+        }
+    }
+
+    /// Everything ordered for recovery so far.
+    pub fn recovery_ordered(&self) -> Cents {
+        Cents::new(self.recoveries.values().map(|r| r.ordered.get()).sum())
+    }
+}
+
+/// One recovery order and what was received on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    pub ordered: Cents,
+    pub received: Cents,
+}
+
+/// A loan guarantee: off-balance exposure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guarantee {
+    pub envelope_id: String,
+    pub guaranteed: Cents,
+    pub released: bool,
 }
 
 /// Everything the grants service must know to decide a command.
 #[derive(Debug, Clone, Default)]
 pub struct GrantsBook {
     pub programmes: HashMap<String, Programme>,
+    pub targets: HashSet<(String, String)>,
     pub envelopes: HashMap<String, Envelope>,
     pub grants: HashMap<String, Grant>,
+    pub guarantees: HashMap<String, Guarantee>,
+    pub loans: HashSet<String>,
 }
 
 fn date(raw: &str) -> Result<Date, ApplyError> {
     parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
+}
+
+fn add(a: Cents, delta: i64) -> Result<Cents, ApplyError> {
+    a.checked_add(Cents::new(delta))
+        .ok_or_else(|| ApplyError("amount overflow".into()))
 }
 
 impl GrantsBook {
@@ -57,43 +100,103 @@ impl GrantsBook {
     pub fn apply_event(&mut self, payload: &Payload) -> Result<(), ApplyError> {
         match payload {
             Payload::ProgrammeDeclared(e) => {
-                self.programmes.insert(
-                    e.programme_id.clone(),
-                    Programme {
-                        period_start: date(&e.period_start)?,
-                        period_end: date(&e.period_end)?,
-                    },
-                );
+                let programme = Programme {
+                    period_start: date(&e.period_start)?,
+                    period_end: date(&e.period_end)?,
+                };
+                self.programmes.insert(e.programme_id.clone(), programme);
+            }
+            Payload::TargetSet(e) => {
+                self.targets
+                    .insert((e.programme_id.clone(), e.target_id.clone()));
             }
             Payload::EnvelopeOpened(e) => {
-                self.envelopes.insert(
-                    e.envelope_id.clone(),
-                    Envelope {
-                        programme_id: e.programme_id.clone(),
-                        voted: Cents::new(e.amount_cents),
-                        committed: Cents::ZERO,
-                        period_start: date(&e.period_start)?,
-                        period_end: date(&e.period_end)?,
-                    },
-                );
+                let envelope = Envelope {
+                    programme_id: e.programme_id.clone(),
+                    voted: Cents::new(e.amount_cents),
+                    committed: Cents::ZERO,
+                    period_start: date(&e.period_start)?,
+                    period_end: date(&e.period_end)?,
+                };
+                self.envelopes.insert(e.envelope_id.clone(), envelope);
             }
             Payload::EnvelopeRevised(e) => {
                 let envelope = self.envelope_mut(&e.envelope_id)?;
-                envelope.voted = Cents::new(envelope.voted.get() + e.delta_cents);
+                envelope.voted = add(envelope.voted, e.delta_cents)?;
             }
             Payload::GrantAwarded(e) => {
                 let amount = Cents::new(e.amount_cents);
                 let envelope = self.envelope_mut(&e.envelope_id)?;
-                envelope.committed = Cents::new(envelope.committed.get() + amount.get());
-                self.grants.insert(
-                    e.grant_id.clone(),
-                    Grant {
-                        envelope_id: e.envelope_id.clone(),
-                        amount,
-                        paid: Cents::ZERO,
-                        cancelled: false,
-                    },
-                );
+                envelope.committed = add(envelope.committed, amount.get())?;
+                let recovery_rule = e
+                    .obligation
+                    .as_ref()
+                    .and_then(|o| RecoveryRule::try_from(o.recovery_rule).ok());
+                let grant = Grant {
+                    envelope_id: e.envelope_id.clone(),
+                    amount,
+                    paid: Cents::ZERO,
+                    cancelled: false,
+                    recovery_rule,
+                    payments: HashSet::new(),
+                    recoveries: HashMap::new(),
+                };
+                self.grants.insert(e.grant_id.clone(), grant);
+            }
+            Payload::GrantAmended(e) => {
+                let grant = self.grant_mut(&e.grant_id)?;
+                grant.amount = add(grant.amount, e.amount_delta_cents)?;
+                let envelope_id = grant.envelope_id.clone();
+                let envelope = self.envelope_mut(&envelope_id)?;
+                envelope.committed = add(envelope.committed, e.amount_delta_cents)?;
+            }
+            Payload::GrantCancelled(e) => {
+                let grant = self.grant_mut(&e.grant_id)?;
+                grant.cancelled = true;
+                let envelope_id = grant.envelope_id.clone();
+                let envelope = self.envelope_mut(&envelope_id)?;
+                envelope.committed = add(envelope.committed, -e.released_cents)?;
+            }
+            Payload::PaymentMade(e) => {
+                let grant = self.grant_mut(&e.grant_id)?;
+                grant.paid = add(grant.paid, e.amount_cents)?;
+                grant.payments.insert(e.payment_id.clone());
+            }
+            Payload::RecoveryOrdered(e) => {
+                let grant = self.grant_mut(&e.grant_id)?;
+                let recovery = Recovery {
+                    ordered: Cents::new(e.amount_cents),
+                    received: Cents::ZERO,
+                };
+                grant.recoveries.insert(e.recovery_id.clone(), recovery);
+            }
+            Payload::RecoveryReceived(e) => {
+                let grant = self.grant_mut(&e.grant_id)?;
+                let recovery = grant
+                    .recoveries
+                    .get_mut(&e.recovery_id)
+                    .ok_or_else(|| ApplyError(format!("unknown recovery {}", e.recovery_id)))?;
+                recovery.received = add(recovery.received, e.amount_cents)?;
+            }
+            Payload::LoanGuaranteeGranted(e) => {
+                let guarantee = Guarantee {
+                    envelope_id: e.envelope_id.clone(),
+                    guaranteed: Cents::new(e.guaranteed_cents),
+                    released: false,
+                };
+                self.guarantees.insert(e.guarantee_id.clone(), guarantee);
+            }
+            Payload::LoanGuaranteeReleased(e) => {
+                let guarantee = self
+                    .guarantees
+                    .get_mut(&e.guarantee_id)
+                    .ok_or_else(|| ApplyError(format!("unknown guarantee {}", e.guarantee_id)))?;
+                guarantee.released = true;
+            }
+            Payload::LoanGranted(e) => {
+                let envelope = self.envelope_mut(&e.envelope_id)?;
+                envelope.committed = add(envelope.committed, e.principal_cents)?;
+                self.loans.insert(e.loan_id.clone());
             }
             _ => {}
         }
@@ -104,5 +207,11 @@ impl GrantsBook {
         self.envelopes
             .get_mut(id)
             .ok_or_else(|| ApplyError(format!("unknown envelope {id}")))
+    }
+
+    fn grant_mut(&mut self, id: &str) -> Result<&mut Grant, ApplyError> {
+        self.grants
+            .get_mut(id)
+            .ok_or_else(|| ApplyError(format!("unknown grant {id}")))
     }
 }

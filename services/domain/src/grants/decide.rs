@@ -1,8 +1,11 @@
 //! Commands of the grants service and the event each one produces.
 
 use ledger_proto::v1::{
-    event_envelope::Payload, AuthorisationKind, AwardGrant, DeclareProgramme, EnvelopeOpened,
-    FunderKind, GrantAwarded, GrantKind, OpenEnvelope, ProgrammeDeclared, RecoveryRule, StreamRef,
+    event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant, CancelGrant,
+    DeclareProgramme, EnvelopeOpened, EnvelopeRevised, FunderKind, GrantAwarded, GrantKind,
+    GrantLoan, GrantLoanGuarantee, Instalment, MakePayment, OpenEnvelope, OrderRecovery,
+    ProgrammeDeclared, ReceiveRecovery, RecoveryRule, ReleaseLoanGuarantee, ReviseEnvelope,
+    SetTarget, StreamRef, TargetMetric, TargetSet,
 };
 use time::Date;
 
@@ -16,11 +19,21 @@ use crate::{dates::parse_date, ids::EntityId, Cents, Decision, DomainError, Erro
 #[derive(Debug, Clone, PartialEq)]
 pub enum GrantsCommand {
     DeclareProgramme(DeclareProgramme),
+    SetTarget(SetTarget),
     OpenEnvelope(OpenEnvelope),
+    ReviseEnvelope(ReviseEnvelope),
     AwardGrant(AwardGrant),
+    AmendGrant(AmendGrant),
+    CancelGrant(CancelGrant),
+    MakePayment(MakePayment),
+    OrderRecovery(OrderRecovery),
+    ReceiveRecovery(ReceiveRecovery),
+    GrantLoanGuarantee(GrantLoanGuarantee),
+    ReleaseLoanGuarantee(ReleaseLoanGuarantee),
+    GrantLoan(GrantLoan),
 }
 
-fn stream(kind: &str, id: &str) -> StreamRef {
+pub(super) fn stream(kind: &str, id: &str) -> StreamRef {
     StreamRef {
         r#type: kind.to_owned(),
         id: id.to_owned(),
@@ -32,8 +45,18 @@ impl GrantsBook {
     pub fn decide_command(&self, command: &GrantsCommand) -> Result<Decision, DomainError> {
         match command {
             GrantsCommand::DeclareProgramme(c) => self.declare_programme(c),
+            GrantsCommand::SetTarget(c) => self.set_target(c),
             GrantsCommand::OpenEnvelope(c) => self.open_envelope(c),
+            GrantsCommand::ReviseEnvelope(c) => self.revise_envelope(c),
             GrantsCommand::AwardGrant(c) => self.award_grant(c),
+            GrantsCommand::AmendGrant(c) => self.amend_grant(c),
+            GrantsCommand::CancelGrant(c) => self.cancel_grant(c),
+            GrantsCommand::MakePayment(c) => self.make_payment(c),
+            GrantsCommand::OrderRecovery(c) => self.order_recovery(c),
+            GrantsCommand::ReceiveRecovery(c) => self.receive_recovery(c),
+            GrantsCommand::GrantLoanGuarantee(c) => self.grant_loan_guarantee(c),
+            GrantsCommand::ReleaseLoanGuarantee(c) => self.release_loan_guarantee(c),
+            GrantsCommand::GrantLoan(c) => self.grant_loan(c),
         }
     }
 
@@ -85,6 +108,70 @@ impl GrantsBook {
                 period_start: c.period_start.clone(),
                 period_end: c.period_end.clone(),
                 axes: c.axes.clone(),
+            }),
+        })
+    }
+
+    fn set_target(&self, c: &SetTarget) -> Result<Decision, DomainError> {
+        let programme = self.programme(&c.programme_id)?;
+        EntityId::parse("target_id", &c.target_id)?;
+        required_enum::<TargetMetric>("metric", c.metric)?;
+        if c.value <= 0 {
+            return Err(DomainError::invalid("value", "must be strictly positive"));
+        }
+        let deadline = parse_date("deadline", &c.deadline)?;
+        let effective_date = effective_or(
+            &c.effective_date,
+            programme
+                .period_start
+                .max(deadline.min(programme.period_end)),
+        )?;
+        Ok(Decision {
+            stream: stream("programme", &c.programme_id),
+            key: c.programme_id.clone(),
+            effective_date,
+            occurred_at: c.occurred_at,
+            payload: Payload::TargetSet(TargetSet {
+                programme_id: c.programme_id.clone(),
+                target_id: c.target_id.clone(),
+                metric: c.metric,
+                value: c.value,
+                deadline: c.deadline.clone(),
+                description: c.description.clone(),
+            }),
+        })
+    }
+
+    fn revise_envelope(&self, c: &ReviseEnvelope) -> Result<Decision, DomainError> {
+        let envelope = self.envelope(&c.envelope_id)?;
+        if c.delta_cents == 0 {
+            return Err(DomainError::invalid("delta_cents", "must not be zero"));
+        }
+        required_text("vote_reference", &c.vote_reference)?;
+        let voted = envelope
+            .voted
+            .checked_add(Cents::new(c.delta_cents))
+            .ok_or_else(|| DomainError::invalid("delta_cents", "is out of range"))?;
+        if voted < envelope.committed {
+            return Err(DomainError::new(
+                ErrorCode::EnvelopeOvercommitted,
+                format!(
+                    "envelope {} has {} committed; it cannot be voted down to {}",
+                    c.envelope_id, envelope.committed, voted
+                ),
+            )
+            .field_path("delta_cents"));
+        }
+        Ok(Decision {
+            stream: stream("envelope", &c.envelope_id),
+            key: c.envelope_id.clone(),
+            effective_date: parse_date("effective_date", &c.effective_date)?,
+            occurred_at: c.occurred_at,
+            payload: Payload::EnvelopeRevised(EnvelopeRevised {
+                envelope_id: c.envelope_id.clone(),
+                delta_cents: c.delta_cents,
+                vote_reference: c.vote_reference.clone(),
+                reason: c.reason.clone(),
             }),
         })
     }
@@ -166,7 +253,7 @@ impl GrantsBook {
         if c.territory.is_some() {
             territory("territory", c.territory.as_ref())?;
         }
-        check_schedule(c, amount)?;
+        check_schedule(&c.schedule, amount)?;
         if let Some(terms) = &c.obligation {
             if terms.duration_months == 0 {
                 return Err(DomainError::invalid(
@@ -225,12 +312,12 @@ impl GrantsBook {
 }
 
 /// Instalments, when given, are dated and add up to the grant's amount.
-fn check_schedule(c: &AwardGrant, amount: Cents) -> Result<(), DomainError> {
-    if c.schedule.is_empty() {
+pub(super) fn check_schedule(schedule: &[Instalment], amount: Cents) -> Result<(), DomainError> {
+    if schedule.is_empty() {
         return Ok(());
     }
     let mut total = Cents::ZERO;
-    for (i, instalment) in c.schedule.iter().enumerate() {
+    for (i, instalment) in schedule.iter().enumerate() {
         let path = format!("schedule[{i}]");
         parse_date("due_date", &instalment.due_date).map_err(|e| e.within(&path))?;
         let part = Cents::positive("amount_cents", instalment.amount_cents)
@@ -249,7 +336,7 @@ fn check_schedule(c: &AwardGrant, amount: Cents) -> Result<(), DomainError> {
 }
 
 /// The command's effective date, or a default taken from its payload.
-fn effective_or(raw: &str, default: Date) -> Result<Date, DomainError> {
+pub(super) fn effective_or(raw: &str, default: Date) -> Result<Date, DomainError> {
     if raw.is_empty() {
         Ok(default)
     } else {

@@ -3,9 +3,13 @@
 
 mod book;
 mod decide;
+mod lifecycle;
+mod loans;
+mod lookup;
 pub mod parse;
+pub mod recovery;
 
-pub use book::{Envelope, Grant, GrantsBook, Programme};
+pub use book::{Envelope, Grant, GrantsBook, Guarantee, Programme, Recovery};
 pub use decide::GrantsCommand;
 
 #[cfg(test)]

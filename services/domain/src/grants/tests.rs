@@ -1,9 +1,10 @@
 //! The grants context's rules, without I/O.
 
 use ledger_proto::v1::{
-    beneficiary::Party, event_envelope::Payload, AuthorisationKind, AwardGrant, Beneficiary,
-    DeclareProgramme, Funder, FunderKind, GrantKind, Instalment, LegalEntity, ObligationTerms,
-    OpenEnvelope, RecoveryRule, Territory,
+    beneficiary::Party, event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant,
+    Beneficiary, CancelGrant, DeclareProgramme, Funder, FunderKind, GrantKind, Instalment,
+    LegalEntity, MakePayment, ObligationTerms, OpenEnvelope, OrderRecovery, ReceiveRecovery,
+    RecoveryReason, RecoveryRule, ReviseEnvelope, Territory,
 };
 use proptest::prelude::*;
 
@@ -284,6 +285,145 @@ fn a_bursary_schedule_adds_up_to_its_amount() {
         refusal(&book, GrantsCommand::AwardGrant(short)),
         (ErrorCode::InvalidField, Some("schedule".into()))
     );
+}
+
+fn pay(id: &str, grant: &str, amount_cents: i64, date: &str) -> GrantsCommand {
+    GrantsCommand::MakePayment(MakePayment {
+        grant_id: grant.into(),
+        payment_id: id.into(),
+        amount_cents,
+        effective_date: date.into(),
+        ..Default::default()
+    })
+}
+
+fn order(id: &str, amount_cents: i64) -> GrantsCommand {
+    GrantsCommand::OrderRecovery(OrderRecovery {
+        grant_id: "a".into(),
+        recovery_id: id.into(),
+        amount_cents,
+        reason: RecoveryReason::ObligationBreach as i32,
+        effective_date: "2024-01-10".into(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn payments_never_exceed_the_grant_and_carry_their_fiscal_year() {
+    let mut book = book_with_envelope(10_000);
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 1_000))).unwrap();
+    let Payload::PaymentMade(p) = run(&mut book, pay("p1", "a", 600, "2022-12-31")).unwrap() else {
+        panic!()
+    };
+    assert_eq!(p.fiscal_year, 2022);
+    assert_eq!(
+        refusal(&book, pay("p2", "a", 401, "2023-01-02")),
+        (ErrorCode::InvalidState, Some("amount_cents".into()))
+    );
+    assert_eq!(
+        refusal(&book, pay("p1", "a", 1, "2023-01-02")).0,
+        ErrorCode::AlreadyExists
+    );
+    run(&mut book, pay("p2", "a", 400, "2023-01-02")).unwrap();
+    assert_eq!(book.grants["a"].unpaid().get(), 0);
+}
+
+#[test]
+fn cancelling_releases_the_unpaid_part_and_stops_payments() {
+    let mut book = book_with_envelope(10_000);
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 1_000))).unwrap();
+    run(&mut book, pay("p1", "a", 250, "2022-10-01")).unwrap();
+    let cancel = CancelGrant {
+        grant_id: "a".into(),
+        reason: "abandon".into(),
+        effective_date: "2023-02-01".into(),
+        ..Default::default()
+    };
+    let Payload::GrantCancelled(c) =
+        run(&mut book, GrantsCommand::CancelGrant(cancel.clone())).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(c.released_cents, 750);
+    assert_eq!(book.envelopes["env"].committed.get(), 250);
+    assert_eq!(
+        refusal(&book, pay("p2", "a", 1, "2023-03-01")),
+        (ErrorCode::InvalidState, Some("grant_id".into()))
+    );
+    assert_eq!(
+        refusal(&book, GrantsCommand::CancelGrant(cancel)).0,
+        ErrorCode::InvalidState
+    );
+}
+
+#[test]
+fn recoveries_never_exceed_what_was_paid() {
+    let mut book = book_with_envelope(10_000);
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 1_000))).unwrap();
+    assert_eq!(
+        refusal(&book, order("r0", 1)).0,
+        ErrorCode::InvalidState,
+        "nothing paid yet"
+    );
+    run(&mut book, pay("p1", "a", 600, "2022-10-01")).unwrap();
+    run(&mut book, order("r1", 400)).unwrap();
+    assert_eq!(
+        refusal(&book, order("r2", 201)),
+        (ErrorCode::InvalidState, Some("amount_cents".into()))
+    );
+    run(&mut book, order("r2", 200)).unwrap();
+    let receive = |amount_cents| {
+        GrantsCommand::ReceiveRecovery(ReceiveRecovery {
+            grant_id: "a".into(),
+            recovery_id: "r1".into(),
+            amount_cents,
+            effective_date: "2024-03-01".into(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(refusal(&book, receive(401)).0, ErrorCode::InvalidState);
+    run(&mut book, receive(400)).unwrap();
+    assert_eq!(refusal(&book, receive(1)).0, ErrorCode::InvalidState);
+}
+
+#[test]
+fn revisions_and_amendments_respect_commitments() {
+    let mut book = book_with_envelope(1_000);
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 800))).unwrap();
+    let revise = |delta_cents| {
+        GrantsCommand::ReviseEnvelope(ReviseEnvelope {
+            envelope_id: "env".into(),
+            delta_cents,
+            vote_reference: "DM-1".into(),
+            effective_date: "2020-06-30".into(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        refusal(&book, revise(-201)).0,
+        ErrorCode::EnvelopeOvercommitted
+    );
+    assert_eq!(refusal(&book, revise(0)).0, ErrorCode::InvalidField);
+    run(&mut book, revise(-200)).unwrap();
+    assert_eq!(book.envelopes["env"].voted.get(), 800);
+    let amend = |delta| {
+        GrantsCommand::AmendGrant(AmendGrant {
+            grant_id: "a".into(),
+            amount_delta_cents: delta,
+            reason: "révision".into(),
+            effective_date: "2021-01-01".into(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(refusal(&book, amend(1)).0, ErrorCode::EnvelopeOvercommitted);
+    run(&mut book, pay("p1", "a", 500, "2021-02-01")).unwrap();
+    assert_eq!(
+        refusal(&book, amend(-301)).0,
+        ErrorCode::InvalidState,
+        "below what was paid"
+    );
+    run(&mut book, amend(-300)).unwrap();
+    assert_eq!(book.envelopes["env"].available().get(), 300);
 }
 
 proptest! {

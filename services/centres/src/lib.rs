@@ -1,0 +1,34 @@
+//! The centres service: validates centres commands (openings, closings,
+//! monthly activity, members of groupings) and appends their events to
+//! `ledger.centres.v1`, of which it is the only writer.
+
+mod config;
+
+use ledger_domain::centres::{CentresBook, CentresCommand};
+use ledger_kafka::{KafkaConfig, Topics};
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+
+pub use config::Config;
+
+/// Builds the service: listening, fenced, state rebuilt, ready.
+pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
+    let topics = Topics::new(&config.emitter.topic_namespace);
+    let spec = ServiceSpec {
+        name: "centres",
+        listen: config.listen,
+        writer: WriterConfig {
+            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
+            topic: topics.centres.clone(),
+            transactional_id: config.transactional_id.clone(),
+            max_batch: config.emitter.max_batch,
+            follow: Vec::new(),
+        },
+        parse: command_table!("centres", CentresCommand {
+            "open-centre" => OpenCentre,
+            "close-centre" => CloseCentre,
+            "report-activity" => ReportActivity,
+            "add-member" => AddMember,
+        }),
+    };
+    EmittingService::build::<CentresBook>(spec).await
+}

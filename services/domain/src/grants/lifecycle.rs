@@ -1,0 +1,242 @@
+//! A grant after its award: amendments, cancellation, payments, recoveries.
+
+use ledger_proto::v1::{
+    event_envelope::Payload, AmendGrant, CancelGrant, GrantAmended, GrantCancelled, MakePayment,
+    OrderRecovery, PaymentMade, ReceiveRecovery, RecoveryOrdered, RecoveryReason, RecoveryReceived,
+};
+use time::Date;
+
+use super::{
+    decide::{check_schedule, stream},
+    parse::{required_enum, required_text},
+    GrantsBook,
+};
+use crate::{dates::parse_date, ids::EntityId, Cents, Decision, DomainError, ErrorCode};
+
+/// The fiscal year given, or the year of the effective date.
+fn fiscal_year(given: i32, effective_date: Date) -> Result<i32, DomainError> {
+    match given {
+        0 => Ok(effective_date.year()),
+        2000..=2100 => Ok(given),
+        other => Err(DomainError::invalid(
+            "fiscal_year",
+            format!("{other} is not a plausible fiscal year"),
+        )),
+    }
+}
+
+fn grant_decision(
+    grant_id: &str,
+    envelope_id: &str,
+    effective_date: Date,
+    occurred_at: Option<ledger_proto::Timestamp>,
+    payload: Payload,
+) -> Decision {
+    Decision {
+        stream: stream("grant", grant_id),
+        key: envelope_id.to_owned(),
+        effective_date,
+        occurred_at,
+        payload,
+    }
+}
+
+impl GrantsBook {
+    pub(super) fn amend_grant(&self, c: &AmendGrant) -> Result<Decision, DomainError> {
+        let grant = self.live_grant(&c.grant_id)?;
+        required_text("reason", &c.reason)?;
+        let amount = grant
+            .amount
+            .checked_add(Cents::new(c.amount_delta_cents))
+            .ok_or_else(|| DomainError::invalid("amount_delta_cents", "is out of range"))?;
+        if amount.get() <= 0 || amount < grant.paid {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "grant {} has {} paid; its amount cannot become {amount}",
+                    c.grant_id, grant.paid
+                ),
+            )
+            .field_path("amount_delta_cents"));
+        }
+        if c.amount_delta_cents == 0 && c.schedule.is_empty() {
+            return Err(DomainError::invalid(
+                "amount_delta_cents",
+                "nothing to amend: change the amount or the schedule",
+            ));
+        }
+        let envelope = self.envelope(&grant.envelope_id)?;
+        if c.amount_delta_cents > envelope.available().get() {
+            return Err(DomainError::new(
+                ErrorCode::EnvelopeOvercommitted,
+                format!(
+                    "envelope {} has {} left to commit",
+                    grant.envelope_id,
+                    envelope.available()
+                ),
+            )
+            .field_path("amount_delta_cents"));
+        }
+        check_schedule(&c.schedule, amount)?;
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(grant_decision(
+            &c.grant_id,
+            &grant.envelope_id,
+            effective_date,
+            c.occurred_at,
+            Payload::GrantAmended(GrantAmended {
+                grant_id: c.grant_id.clone(),
+                envelope_id: grant.envelope_id.clone(),
+                amount_delta_cents: c.amount_delta_cents,
+                schedule: c.schedule.clone(),
+                reason: c.reason.clone(),
+                decision_reference: c.decision_reference.clone(),
+            }),
+        ))
+    }
+
+    pub(super) fn cancel_grant(&self, c: &CancelGrant) -> Result<Decision, DomainError> {
+        let grant = self.live_grant(&c.grant_id)?;
+        required_text("reason", &c.reason)?;
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(grant_decision(
+            &c.grant_id,
+            &grant.envelope_id,
+            effective_date,
+            c.occurred_at,
+            Payload::GrantCancelled(GrantCancelled {
+                grant_id: c.grant_id.clone(),
+                envelope_id: grant.envelope_id.clone(),
+                released_cents: grant.unpaid().get(),
+                reason: c.reason.clone(),
+                decision_reference: c.decision_reference.clone(),
+            }),
+        ))
+    }
+
+    pub(super) fn make_payment(&self, c: &MakePayment) -> Result<Decision, DomainError> {
+        let grant = self.live_grant(&c.grant_id)?;
+        EntityId::parse("payment_id", &c.payment_id)?;
+        if grant.payments.contains(&c.payment_id) {
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!("payment {} already recorded", c.payment_id),
+            )
+            .field_path("payment_id"));
+        }
+        let amount = Cents::positive("amount_cents", c.amount_cents)?;
+        if amount > grant.unpaid() {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "grant {} has {} left to pay; the payment is {amount}",
+                    c.grant_id,
+                    grant.unpaid()
+                ),
+            )
+            .field_path("amount_cents"));
+        }
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(grant_decision(
+            &c.grant_id,
+            &grant.envelope_id,
+            effective_date,
+            c.occurred_at,
+            Payload::PaymentMade(PaymentMade {
+                grant_id: c.grant_id.clone(),
+                envelope_id: grant.envelope_id.clone(),
+                payment_id: c.payment_id.clone(),
+                amount_cents: c.amount_cents,
+                fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
+                mandate_reference: c.mandate_reference.clone(),
+            }),
+        ))
+    }
+
+    pub(super) fn order_recovery(&self, c: &OrderRecovery) -> Result<Decision, DomainError> {
+        let grant = self.grant(&c.grant_id)?;
+        EntityId::parse("recovery_id", &c.recovery_id)?;
+        if grant.recoveries.contains_key(&c.recovery_id) {
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!("recovery {} already ordered", c.recovery_id),
+            )
+            .field_path("recovery_id"));
+        }
+        let amount = Cents::positive("amount_cents", c.amount_cents)?;
+        let reason: RecoveryReason = required_enum("reason", c.reason)?;
+        let recoverable = Cents::new(grant.paid.get() - grant.recovery_ordered().get());
+        if amount > recoverable {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "grant {}: {} paid, {} already ordered; at most {recoverable} can be recovered",
+                    c.grant_id,
+                    grant.paid,
+                    grant.recovery_ordered()
+                ),
+            )
+            .field_path("amount_cents"));
+        }
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(grant_decision(
+            &c.grant_id,
+            &grant.envelope_id,
+            effective_date,
+            c.occurred_at,
+            Payload::RecoveryOrdered(RecoveryOrdered {
+                grant_id: c.grant_id.clone(),
+                envelope_id: grant.envelope_id.clone(),
+                recovery_id: c.recovery_id.clone(),
+                amount_cents: c.amount_cents,
+                reason: reason as i32,
+                reason_text: c.reason_text.clone(),
+                cause_event_id: c.cause_event_id.clone(),
+                fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
+                title_reference: c.title_reference.clone(),
+                rule: c.rule,
+            }),
+        ))
+    }
+
+    pub(super) fn receive_recovery(&self, c: &ReceiveRecovery) -> Result<Decision, DomainError> {
+        let grant = self.grant(&c.grant_id)?;
+        let recovery = grant.recoveries.get(&c.recovery_id).ok_or_else(|| {
+            DomainError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "recovery {} of grant {} does not exist",
+                    c.recovery_id, c.grant_id
+                ),
+            )
+            .field_path("recovery_id")
+        })?;
+        let amount = Cents::positive("amount_cents", c.amount_cents)?;
+        let outstanding = Cents::new(recovery.ordered.get() - recovery.received.get());
+        if amount > outstanding {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "recovery {} has {outstanding} left to receive",
+                    c.recovery_id
+                ),
+            )
+            .field_path("amount_cents"));
+        }
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(grant_decision(
+            &c.grant_id,
+            &grant.envelope_id,
+            effective_date,
+            c.occurred_at,
+            Payload::RecoveryReceived(RecoveryReceived {
+                grant_id: c.grant_id.clone(),
+                envelope_id: grant.envelope_id.clone(),
+                recovery_id: c.recovery_id.clone(),
+                amount_cents: c.amount_cents,
+                fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
+                receipt_reference: c.receipt_reference.clone(),
+            }),
+        ))
+    }
+}

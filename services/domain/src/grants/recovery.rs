@@ -1,0 +1,134 @@
+//! What a breach costs the beneficiary: the recovery rule of the grant.
+
+use ledger_proto::v1::{
+    event_envelope::Payload, EventEnvelope, OrderRecovery, RecoveryReason, RecoveryRule,
+};
+
+use super::{GrantsBook, GrantsCommand};
+use crate::{command_digest, Cents, Reaction};
+
+/// Idempotency key of the recovery ordered for one breach event.
+pub fn breach_recovery_key(breach_event_id: &str) -> String {
+    format!("breach-recovery:{breach_event_id}")
+}
+
+impl GrantsBook {
+    /// The recovery order an `ObligationBreached` event calls for, computed
+    /// with the rule the grant carries (`FULL` when it carries none), capped
+    /// by what remains recoverable. None when nothing was paid.
+    pub fn recovery_for_breach(&self, event: &EventEnvelope) -> Option<Reaction<GrantsCommand>> {
+        let Some(Payload::ObligationBreached(breach)) = &event.payload else {
+            return None;
+        };
+        let grant = self.grants.get(&breach.grant_id)?;
+        let rule = grant.recovery_rule.unwrap_or(RecoveryRule::Full);
+        let due = amount_due(rule, grant.paid, breach.served_days, breach.obligation_days);
+        let recoverable = Cents::new(grant.paid.get() - grant.recovery_ordered().get());
+        let amount = due.min(recoverable);
+        if amount.get() <= 0 {
+            return None;
+        }
+        let command = OrderRecovery {
+            grant_id: breach.grant_id.clone(),
+            recovery_id: format!("breach-{}", breach.obligation_id),
+            amount_cents: amount.get(),
+            reason: RecoveryReason::ObligationBreach as i32,
+            reason_text: breach.reason.clone(),
+            cause_event_id: event.event_id.clone(),
+            fiscal_year: 0,
+            title_reference: String::new(),
+            effective_date: breach.breached_on.clone(),
+            occurred_at: event.occurred_at,
+            rule: rule as i32,
+        };
+        Some(Reaction {
+            command_id: breach_recovery_key(&event.event_id),
+            digest: command_digest("OrderRecovery", &command),
+            command: GrantsCommand::OrderRecovery(command),
+        })
+    }
+}
+
+/// The amount to recover after a breach.
+///
+/// `FULL`: everything paid. `PRORATA`: paid × unserved days / obligation
+/// days, in integer cents, rounded half up. Served days beyond the
+/// obligation count as the whole obligation (nothing to recover).
+pub fn amount_due(
+    rule: RecoveryRule,
+    paid: Cents,
+    served_days: u32,
+    obligation_days: u32,
+) -> Cents {
+    match rule {
+        RecoveryRule::Full => paid,
+        RecoveryRule::Prorata if obligation_days == 0 => paid,
+        RecoveryRule::Prorata => {
+            let unserved = i128::from(obligation_days.saturating_sub(served_days));
+            let days = i128::from(obligation_days);
+            let paid = i128::from(paid.get().max(0));
+            // Half up: (2·paid·unserved + days) / (2·days), all non-negative.
+            let cents = (2 * paid * unserved + days) / (2 * days);
+            Cents::new(i64::try_from(cents).unwrap_or(i64::MAX))
+        }
+        RecoveryRule::Unspecified => Cents::ZERO,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn full_recovers_everything_paid() {
+        assert_eq!(
+            amount_due(RecoveryRule::Full, Cents::new(1_200_000), 400, 1_096),
+            Cents::new(1_200_000)
+        );
+    }
+
+    #[test]
+    fn prorata_of_a_loir_et_cher_bursary() {
+        // €12,000 paid, 3-year obligation (1,096 days), breached after 365 days:
+        // 1,200,000 × 731 / 1,096 = 800,364.96… → 800,365 cents.
+        assert_eq!(
+            amount_due(RecoveryRule::Prorata, Cents::new(1_200_000), 365, 1_096),
+            Cents::new(800_365)
+        );
+    }
+
+    #[test]
+    fn prorata_rounds_half_up() {
+        // 1 cent × 1 / 2 = 0.5 → 1.
+        assert_eq!(
+            amount_due(RecoveryRule::Prorata, Cents::new(1), 1, 2),
+            Cents::new(1)
+        );
+        // 3 cents × 1 / 4 = 0.75 → 1; 5 × 1 / 4 = 1.25 → 1.
+        assert_eq!(
+            amount_due(RecoveryRule::Prorata, Cents::new(3), 3, 4),
+            Cents::new(1)
+        );
+        assert_eq!(
+            amount_due(RecoveryRule::Prorata, Cents::new(5), 3, 4),
+            Cents::new(1)
+        );
+        assert_eq!(
+            amount_due(RecoveryRule::Prorata, Cents::new(100), 10, 10),
+            Cents::ZERO
+        );
+        assert_eq!(
+            amount_due(RecoveryRule::Prorata, Cents::new(100), 20, 10),
+            Cents::ZERO
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn prorata_never_exceeds_what_was_paid(paid in 0i64..10_000_000_000, served in 0u32..5_000, days in 1u32..5_000) {
+            let due = amount_due(RecoveryRule::Prorata, Cents::new(paid), served, days);
+            prop_assert!(due.get() >= 0 && due.get() <= paid);
+        }
+    }
+}

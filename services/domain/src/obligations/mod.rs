@@ -1,0 +1,319 @@
+//! Obligations attached to grants: start, fulfilment, breach.
+
+use std::collections::{HashMap, HashSet};
+
+use ledger_proto::v1::{
+    event_envelope::Payload, BreachObligation, FulfilObligation, ObligationBreached,
+    ObligationFulfilled, ObligationStarted, StartObligation, StreamRef,
+};
+use time::Date;
+
+use crate::{
+    dates::{format_date, last_day_of_months, parse_date},
+    grants::parse::{beneficiary, required_text, territory},
+    ids::EntityId,
+    ApplyError, Decider, Decision, DomainError, ErrorCode,
+};
+
+/// A command of the obligations service.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObligationsCommand {
+    StartObligation(StartObligation),
+    FulfilObligation(FulfilObligation),
+    BreachObligation(BreachObligation),
+}
+
+/// A running or settled obligation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Obligation {
+    pub grant_id: String,
+    pub start: Date,
+    pub end: Date,
+    pub settled: bool,
+}
+
+/// What the obligations service knows, including the grants it has seen
+/// awarded on `ledger.grants.v1`.
+#[derive(Debug, Clone, Default)]
+pub struct ObligationsBook {
+    pub obligations: HashMap<String, Obligation>,
+    pub known_grants: HashSet<String>,
+}
+
+fn stream(id: &str) -> StreamRef {
+    StreamRef {
+        r#type: "obligation".to_owned(),
+        id: id.to_owned(),
+    }
+}
+
+fn date(raw: &str) -> Result<Date, ApplyError> {
+    parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
+}
+
+impl ObligationsBook {
+    fn running(&self, id: &str) -> Result<&Obligation, DomainError> {
+        EntityId::parse("obligation_id", id)?;
+        let obligation = self.obligations.get(id).ok_or_else(|| {
+            DomainError::new(
+                ErrorCode::NotFound,
+                format!("obligation {id} does not exist"),
+            )
+            .field_path("obligation_id")
+        })?;
+        if obligation.settled {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!("obligation {id} is already settled"),
+            )
+            .field_path("obligation_id"));
+        }
+        Ok(obligation)
+    }
+
+    fn start(&self, c: &StartObligation) -> Result<Decision, DomainError> {
+        let id = EntityId::parse("obligation_id", &c.obligation_id)?;
+        if self.obligations.contains_key(id.as_str()) {
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!("obligation {id} already exists"),
+            ));
+        }
+        EntityId::parse("grant_id", &c.grant_id)?;
+        if !self.known_grants.contains(&c.grant_id) {
+            return Err(DomainError::new(
+                ErrorCode::NotFound,
+                format!("grant {} is not known to the ledger", c.grant_id),
+            )
+            .field_path("grant_id"));
+        }
+        beneficiary("beneficiary", c.beneficiary.as_ref())?;
+        territory("territory", c.territory.as_ref())?;
+        if c.duration_months == 0 || c.duration_months > 600 {
+            return Err(DomainError::invalid(
+                "duration_months",
+                "must be between 1 and 600",
+            ));
+        }
+        let start = parse_date("start_date", &c.start_date)?;
+        let end = last_day_of_months(start, c.duration_months)
+            .ok_or_else(|| DomainError::invalid("duration_months", "ends outside the calendar"))?;
+        Ok(Decision {
+            stream: stream(id.as_str()),
+            key: id.to_string(),
+            effective_date: start,
+            occurred_at: c.occurred_at,
+            payload: Payload::ObligationStarted(ObligationStarted {
+                obligation_id: c.obligation_id.clone(),
+                grant_id: c.grant_id.clone(),
+                beneficiary: c.beneficiary.clone(),
+                territory: c.territory.clone(),
+                duration_months: c.duration_months,
+                start_date: c.start_date.clone(),
+                end_date: format_date(end),
+            }),
+        })
+    }
+
+    fn fulfil(&self, c: &FulfilObligation) -> Result<Decision, DomainError> {
+        let obligation = self.running(&c.obligation_id)?;
+        let on = parse_date("fulfilled_on", &c.fulfilled_on)?;
+        if on < obligation.end {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "obligation {} runs until {}",
+                    c.obligation_id,
+                    format_date(obligation.end)
+                ),
+            )
+            .field_path("fulfilled_on"));
+        }
+        Ok(Decision {
+            stream: stream(&c.obligation_id),
+            key: c.obligation_id.clone(),
+            effective_date: on,
+            occurred_at: c.occurred_at,
+            payload: Payload::ObligationFulfilled(ObligationFulfilled {
+                obligation_id: c.obligation_id.clone(),
+                grant_id: obligation.grant_id.clone(),
+                fulfilled_on: c.fulfilled_on.clone(),
+            }),
+        })
+    }
+
+    fn breach(&self, c: &BreachObligation) -> Result<Decision, DomainError> {
+        let obligation = self.running(&c.obligation_id)?;
+        let on = parse_date("breached_on", &c.breached_on)?;
+        if on < obligation.start || on > obligation.end {
+            return Err(DomainError::invalid(
+                "breached_on",
+                format!(
+                    "must lie within the obligation, {} to {}",
+                    format_date(obligation.start),
+                    format_date(obligation.end)
+                ),
+            ));
+        }
+        required_text("reason", &c.reason)?;
+        let days = |from: Date, to: Date| u32::try_from((to - from).whole_days()).unwrap_or(0);
+        Ok(Decision {
+            stream: stream(&c.obligation_id),
+            key: c.obligation_id.clone(),
+            effective_date: on,
+            occurred_at: c.occurred_at,
+            payload: Payload::ObligationBreached(ObligationBreached {
+                obligation_id: c.obligation_id.clone(),
+                grant_id: obligation.grant_id.clone(),
+                breached_on: c.breached_on.clone(),
+                reason: c.reason.clone(),
+                served_days: days(obligation.start, on),
+                obligation_days: days(obligation.start, obligation.end) + 1,
+            }),
+        })
+    }
+}
+
+impl Decider for ObligationsBook {
+    type Command = ObligationsCommand;
+
+    fn decide(&self, command: &ObligationsCommand) -> Result<Decision, DomainError> {
+        match command {
+            ObligationsCommand::StartObligation(c) => self.start(c),
+            ObligationsCommand::FulfilObligation(c) => self.fulfil(c),
+            ObligationsCommand::BreachObligation(c) => self.breach(c),
+        }
+    }
+
+    fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError> {
+        match payload {
+            Payload::ObligationStarted(e) => {
+                let obligation = Obligation {
+                    grant_id: e.grant_id.clone(),
+                    start: date(&e.start_date)?,
+                    end: date(&e.end_date)?,
+                    settled: false,
+                };
+                self.obligations.insert(e.obligation_id.clone(), obligation);
+            }
+            Payload::ObligationFulfilled(ledger_proto::v1::ObligationFulfilled {
+                obligation_id,
+                ..
+            })
+            | Payload::ObligationBreached(ledger_proto::v1::ObligationBreached {
+                obligation_id,
+                ..
+            }) => {
+                let obligation = self
+                    .obligations
+                    .get_mut(obligation_id)
+                    .ok_or_else(|| ApplyError(format!("unknown obligation {obligation_id}")))?;
+                obligation.settled = true;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, payload: &Payload) {
+        if let Payload::GrantAwarded(grant) = payload {
+            self.known_grants.insert(grant.grant_id.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ledger_proto::v1::{beneficiary::Party, Beneficiary, GrantAwarded, Territory};
+
+    use super::*;
+
+    fn start(id: &str, grant: &str) -> ObligationsCommand {
+        ObligationsCommand::StartObligation(StartObligation {
+            obligation_id: id.into(),
+            grant_id: grant.into(),
+            beneficiary: Some(Beneficiary {
+                party: Some(Party::PersonId("p-7".into())),
+            }),
+            territory: Some(Territory {
+                departement_code: "41".into(),
+                ..Default::default()
+            }),
+            duration_months: 36,
+            start_date: "2023-11-01".into(),
+            occurred_at: None,
+        })
+    }
+
+    fn book() -> ObligationsBook {
+        let mut book = ObligationsBook::default();
+        book.observe(&Payload::GrantAwarded(GrantAwarded {
+            grant_id: "bourse-1".into(),
+            ..Default::default()
+        }));
+        book
+    }
+
+    fn run(book: &mut ObligationsBook, command: ObligationsCommand) -> Result<Payload, ErrorCode> {
+        let decision = book.decide(&command).map_err(|e| e.code)?;
+        book.apply(&decision.payload).expect("applies");
+        Ok(decision.payload)
+    }
+
+    #[test]
+    fn no_obligation_on_an_unknown_grant() {
+        let mut book = book();
+        assert_eq!(
+            run(&mut book, start("o", "ghost")),
+            Err(ErrorCode::NotFound)
+        );
+        let Ok(Payload::ObligationStarted(started)) = run(&mut book, start("o", "bourse-1")) else {
+            panic!()
+        };
+        assert_eq!(started.end_date, "2026-10-31");
+    }
+
+    #[test]
+    fn a_breach_counts_served_and_total_days() {
+        let mut book = book();
+        run(&mut book, start("o", "bourse-1")).unwrap();
+        let breach = |on: &str| {
+            ObligationsCommand::BreachObligation(BreachObligation {
+                obligation_id: "o".into(),
+                breached_on: on.into(),
+                reason: "installed outside the département".into(),
+                occurred_at: None,
+            })
+        };
+        assert_eq!(
+            run(&mut book, breach("2026-11-01")),
+            Err(ErrorCode::InvalidField)
+        );
+        let Ok(Payload::ObligationBreached(b)) = run(&mut book, breach("2024-11-01")) else {
+            panic!()
+        };
+        assert_eq!((b.served_days, b.obligation_days), (366, 1096));
+        assert_eq!(
+            run(&mut book, breach("2024-12-01")),
+            Err(ErrorCode::InvalidState)
+        );
+    }
+
+    #[test]
+    fn fulfilment_comes_at_the_end() {
+        let mut book = book();
+        run(&mut book, start("o", "bourse-1")).unwrap();
+        let fulfil = |on: &str| {
+            ObligationsCommand::FulfilObligation(FulfilObligation {
+                obligation_id: "o".into(),
+                fulfilled_on: on.into(),
+                occurred_at: None,
+            })
+        };
+        assert_eq!(
+            run(&mut book, fulfil("2026-10-30")),
+            Err(ErrorCode::InvalidState)
+        );
+        run(&mut book, fulfil("2026-10-31")).unwrap();
+    }
+}

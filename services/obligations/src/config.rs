@@ -1,0 +1,34 @@
+//! Every setting of the obligations service: a flag, an environment variable and
+//! a default that works on the local stack.
+
+use std::net::SocketAddr;
+
+use ledger_writer::EmitterArgs;
+
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "obligations",
+    about = "The obligations service of the programme ledger",
+    version
+)]
+pub struct Config {
+    /// Address the HTTP interface listens on (port 0 picks a free port).
+    #[arg(
+        long,
+        env = "LEDGER_OBLIGATIONS_LISTEN",
+        default_value = "127.0.0.1:18085"
+    )]
+    pub listen: SocketAddr,
+
+    /// Transactional id of this service's producer. Two instances with the
+    /// same id fence each other: only the newest can append.
+    #[arg(
+        long,
+        env = "LEDGER_OBLIGATIONS_TRANSACTIONAL_ID",
+        default_value = "ledger-obligations"
+    )]
+    pub transactional_id: String,
+
+    #[command(flatten)]
+    pub emitter: EmitterArgs,
+}

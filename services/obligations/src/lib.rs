@@ -1,0 +1,34 @@
+//! The obligations service: validates obligation commands (start, fulfil,
+//! breach) and appends their events to `ledger.obligations.v1`, of which it
+//! is the only writer. It follows `ledger.grants.v1` to know which grants
+//! exist; the grants service reacts to its breaches.
+
+mod config;
+
+use ledger_domain::obligations::{ObligationsBook, ObligationsCommand};
+use ledger_kafka::{KafkaConfig, Topics};
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+
+pub use config::Config;
+
+/// Builds the service: listening, fenced, state rebuilt, ready.
+pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
+    let topics = Topics::new(&config.emitter.topic_namespace);
+    let spec = ServiceSpec {
+        name: "obligations",
+        listen: config.listen,
+        writer: WriterConfig {
+            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
+            topic: topics.obligations.clone(),
+            transactional_id: config.transactional_id.clone(),
+            max_batch: config.emitter.max_batch,
+            follow: vec![topics.grants.clone()],
+        },
+        parse: command_table!("obligations", ObligationsCommand {
+            "start-obligation" => StartObligation,
+            "fulfil-obligation" => FulfilObligation,
+            "breach-obligation" => BreachObligation,
+        }),
+    };
+    EmittingService::build::<ObligationsBook>(spec).await
+}

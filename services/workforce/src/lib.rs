@@ -1,0 +1,36 @@
+//! The workforce service: validates workforce commands (salaried posts,
+//! hires, departures, installations) and appends their events to
+//! `ledger.workforce.v1`, of which it is the only writer. It follows
+//! `ledger.centres.v1` to know which centres are open.
+
+mod config;
+
+use ledger_domain::workforce::{WorkforceBook, WorkforceCommand};
+use ledger_kafka::{KafkaConfig, Topics};
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+
+pub use config::Config;
+
+/// Builds the service: listening, fenced, state rebuilt, ready.
+pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
+    let topics = Topics::new(&config.emitter.topic_namespace);
+    let spec = ServiceSpec {
+        name: "workforce",
+        listen: config.listen,
+        writer: WriterConfig {
+            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
+            topic: topics.workforce.clone(),
+            transactional_id: config.transactional_id.clone(),
+            max_batch: config.emitter.max_batch,
+            follow: vec![topics.centres.clone()],
+        },
+        parse: command_table!("workforce", WorkforceCommand {
+            "open-post" => OpenPost,
+            "close-post" => ClosePost,
+            "hire-professional" => HireProfessional,
+            "record-departure" => RecordDeparture,
+            "record-installation" => RecordInstallation,
+        }),
+    };
+    EmittingService::build::<WorkforceBook>(spec).await
+}
