@@ -90,6 +90,8 @@ pub struct TestLedger {
     pub pool: PgPool,
     pub http: reqwest::Client,
     emitters: HashMap<&'static str, (SocketAddr, Running)>,
+    /// Emitting services running as child processes.
+    external: HashMap<&'static str, SocketAddr>,
     projector: Option<Running>,
     api: Option<(SocketAddr, Running)>,
 }
@@ -121,6 +123,7 @@ impl TestLedger {
             pool,
             http: reqwest::Client::new(),
             emitters: HashMap::new(),
+            external: HashMap::new(),
             projector: None,
             api: None,
         })
@@ -201,6 +204,12 @@ impl TestLedger {
         Ok(())
     }
 
+    /// Serves an emitting service built by the test as the named one.
+    pub fn adopt_emitter(&mut self, name: &'static str, service: EmittingService) {
+        let addr = service.local_addr();
+        self.emitters.insert(name, (addr, serve(service)));
+    }
+
     pub async fn stop_emitter(&mut self, name: &str) {
         if let Some((_, running)) = self.emitters.remove(name) {
             running.stop().await;
@@ -263,10 +272,16 @@ impl TestLedger {
     /// URL of a command on the service that owns it.
     pub fn command_url(&self, command: &str) -> String {
         let owner = owner_of(command);
-        let (addr, _) = self
-            .emitters
-            .get(owner)
-            .unwrap_or_else(|| panic!("{owner} service not started"));
+        let addr = match self.external.get(owner) {
+            Some(addr) => addr,
+            None => {
+                &self
+                    .emitters
+                    .get(owner)
+                    .unwrap_or_else(|| panic!("{owner} service not started"))
+                    .0
+            }
+        };
         format!("http://{addr}/v1/commands/{command}")
     }
 
@@ -350,9 +365,14 @@ impl TestLedger {
 
     /// Every event on the grants topic, read back committed-only.
     pub async fn grants_events(&self) -> Result<Vec<EventEnvelope>> {
+        self.events(&self.topics.grants.clone()).await
+    }
+
+    /// Every event on a topic, read back committed-only.
+    pub async fn events(&self, topic: &str) -> Result<Vec<EventEnvelope>> {
         let events = read_to_end(
             &KafkaConfig::new(brokers()),
-            &self.topics.grants,
+            topic,
             Vec::new(),
             |all, record| {
                 all.push(EventEnvelope::decode(record.payload.as_slice())?);
@@ -416,16 +436,24 @@ impl Drop for ChildGuard {
     }
 }
 
+/// A free loopback port, for a service started as a child process.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
 /// Starts the projector as a separate process, so a test can SIGKILL it.
-/// `projector_bin` is `env!("CARGO_BIN_EXE_test-projector")` in the caller:
-/// cargo builds that binary, from this package, before the tests.
+/// `bin` is `env!("CARGO_BIN_EXE_test-service")` in the test: cargo builds
+/// that binary of this package before its integration tests.
 pub fn spawn_projector_process(
-    projector_bin: &str,
+    bin: &str,
     ledger: &TestLedger,
     max_batch: usize,
 ) -> Result<ChildGuard> {
     Ok(ChildGuard(
-        Command::new(projector_bin)
+        Command::new(bin)
+            .arg("projector")
             .env("LEDGER_PROJECTOR_LISTEN", "127.0.0.1:0")
             .env("LEDGER_KAFKA_BROKERS", brokers())
             .env("LEDGER_TOPIC_NAMESPACE", &ledger.namespace)
@@ -437,6 +465,53 @@ pub fn spawn_projector_process(
             .stderr(Stdio::inherit())
             .spawn()?,
     ))
+}
+
+impl TestLedger {
+    /// Starts an emitting service as a separate process on `port` and routes
+    /// this ledger's commands for it there; waits until it is ready.
+    pub async fn spawn_emitter_process(
+        &mut self,
+        bin: &str,
+        name: &'static str,
+        port: u16,
+    ) -> Result<ChildGuard> {
+        let upper = name.to_uppercase();
+        let child = ChildGuard(
+            Command::new(bin)
+                .arg(name)
+                .env(
+                    format!("LEDGER_{upper}_LISTEN"),
+                    format!("127.0.0.1:{port}"),
+                )
+                .env(
+                    format!("LEDGER_{upper}_TRANSACTIONAL_ID"),
+                    self.transactional_id(name),
+                )
+                .env("LEDGER_KAFKA_BROKERS", brokers())
+                .env("LEDGER_TOPIC_NAMESPACE", &self.namespace)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()?,
+        );
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let ready = format!("http://{addr}/readyz");
+        for _ in 0..200 {
+            if self
+                .http
+                .get(&ready)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                self.external.insert(name, addr);
+                return Ok(child);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("{name} process did not become ready")
+    }
 }
 
 /// The sample programme and envelope most tests start from: Centre-Val de

@@ -10,7 +10,7 @@ use ledger_tests::{
 };
 
 const AWARDS: usize = 600;
-const PROJECTOR: &str = env!("CARGO_BIN_EXE_test-projector");
+const SERVICE: &str = env!("CARGO_BIN_EXE_test-service");
 
 async fn projected_grants(ledger: &TestLedger) -> i64 {
     // The table exists once the first projector has migrated the database.
@@ -47,7 +47,7 @@ async fn a_projector_killed_mid_stream_resumes_without_loss_or_double_count() {
     let expected_total: i64 = (1..=AWARDS as i64).map(|i| 100_000 + i).sum();
 
     // One event per transaction: the kill lands between many small commits.
-    let mut projector = spawn_projector_process(PROJECTOR, &ledger, 1).unwrap();
+    let mut projector = spawn_projector_process(SERVICE, &ledger, 1).unwrap();
 
     let writer = {
         let ledger = &ledger;
@@ -87,7 +87,7 @@ async fn a_projector_killed_mid_stream_resumes_without_loss_or_double_count() {
                 killed_at.push(done);
                 kills += 1;
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                projector = spawn_projector_process(PROJECTOR, &ledger, 1).unwrap();
+                projector = spawn_projector_process(SERVICE, &ledger, 1).unwrap();
             } else {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }

@@ -70,18 +70,29 @@ CREATE TABLE envelopes (
     period_end      date   NOT NULL,
     voted_cents     bigint NOT NULL,
     committed_cents bigint NOT NULL DEFAULT 0,
+    paid_cents      bigint NOT NULL DEFAULT 0,
+    recovery_ordered_cents  bigint NOT NULL DEFAULT 0,
+    recovery_received_cents bigint NOT NULL DEFAULT 0,
     event_id        uuid   NOT NULL REFERENCES events,
-    -- The write side guarantees it; the read side refuses to show otherwise.
-    CONSTRAINT envelope_not_overcommitted CHECK (committed_cents <= voted_cents)
+    -- The write side guarantees these; the read side refuses to show otherwise.
+    CONSTRAINT envelope_not_overcommitted CHECK (committed_cents <= voted_cents),
+    CONSTRAINT envelope_not_overpaid CHECK (paid_cents <= committed_cents),
+    CONSTRAINT recoveries_within_payments CHECK (recovery_received_cents <= recovery_ordered_cents
+                                                 AND recovery_ordered_cents <= paid_cents)
 );
 
 CREATE TABLE grants (
-    grant_id       text   PRIMARY KEY,
-    envelope_id    text   NOT NULL REFERENCES envelopes,
-    kind           text   NOT NULL,
-    amount_cents   bigint NOT NULL CHECK (amount_cents > 0),
-    purpose        text   NOT NULL,
-    effective_date date   NOT NULL,
-    event_id       uuid   NOT NULL REFERENCES events
+    grant_id       text    PRIMARY KEY,
+    envelope_id    text    NOT NULL REFERENCES envelopes,
+    kind           text    NOT NULL,
+    amount_cents   bigint  NOT NULL CHECK (amount_cents > 0),
+    paid_cents     bigint  NOT NULL DEFAULT 0,
+    cancelled      boolean NOT NULL DEFAULT false,
+    recovery_ordered_cents  bigint NOT NULL DEFAULT 0,
+    recovery_received_cents bigint NOT NULL DEFAULT 0,
+    purpose        text    NOT NULL,
+    effective_date date    NOT NULL,
+    event_id       uuid    NOT NULL REFERENCES events,
+    CONSTRAINT grant_not_overpaid CHECK (paid_cents <= amount_cents)
 );
 CREATE INDEX grants_by_envelope ON grants (envelope_id);

@@ -3,6 +3,7 @@
 //! The projector writes it ([`project`]), the read API queries it
 //! ([`queries`]); the schema lives in `migrations/`.
 
+mod budget;
 mod error;
 pub mod project;
 pub mod queries;

@@ -1,6 +1,6 @@
 //! Applying events to the read model, exactly once.
 
-use ledger_proto::v1::{event_envelope::Payload, EventEnvelope};
+use ledger_proto::v1::EventEnvelope;
 use sqlx::{PgPool, Postgres, Transaction};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -31,7 +31,7 @@ pub struct Projection {
     pool: PgPool,
 }
 
-type Tx<'a> = Transaction<'a, Postgres>;
+pub(crate) type Tx<'a> = Transaction<'a, Postgres>;
 
 impl Projection {
     pub fn new(name: impl Into<String>, pool: PgPool) -> Self {
@@ -123,7 +123,7 @@ impl Projection {
     }
 }
 
-fn inapplicable(consumed: &ConsumedEvent, reason: impl Into<String>) -> ReadModelError {
+pub(crate) fn inapplicable(consumed: &ConsumedEvent, reason: impl Into<String>) -> ReadModelError {
     ReadModelError::Inapplicable {
         topic: consumed.topic.clone(),
         partition: consumed.partition,
@@ -133,7 +133,7 @@ fn inapplicable(consumed: &ConsumedEvent, reason: impl Into<String>) -> ReadMode
     }
 }
 
-fn date(consumed: &ConsumedEvent, raw: &str) -> Result<Date, ReadModelError> {
+pub(crate) fn date(consumed: &ConsumedEvent, raw: &str) -> Result<Date, ReadModelError> {
     ledger_domain::dates::parse_date("date", raw).map_err(|e| inapplicable(consumed, e.to_string()))
 }
 
@@ -179,91 +179,5 @@ async fn apply_one(tx: &mut Tx<'_>, consumed: &ConsumedEvent) -> Result<(), Read
     .await
     .map_err(|e| inapplicable(consumed, format!("cannot index event: {e}")))?;
 
-    match payload {
-        Payload::ProgrammeDeclared(e) => {
-            let funder = e.funder.clone().unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO programmes (programme_id, funder_kind, funder_code, funder_name, name, period_start, period_end, event_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&e.programme_id)
-            .bind(funder.kind().as_str_name())
-            .bind(&funder.code)
-            .bind(&funder.name)
-            .bind(&e.name)
-            .bind(date(consumed, &e.period_start)?)
-            .bind(date(consumed, &e.period_end)?)
-            .bind(event_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(|err| inapplicable(consumed, err.to_string()))?;
-        }
-        Payload::EnvelopeOpened(e) => {
-            sqlx::query(
-                "INSERT INTO envelopes (envelope_id, programme_id, kind, label, vote_reference, period_start, period_end, voted_cents, event_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&e.envelope_id)
-            .bind(&e.programme_id)
-            .bind(e.kind().as_str_name())
-            .bind(&e.label)
-            .bind(&e.vote_reference)
-            .bind(date(consumed, &e.period_start)?)
-            .bind(date(consumed, &e.period_end)?)
-            .bind(e.amount_cents)
-            .bind(event_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(|err| inapplicable(consumed, err.to_string()))?;
-        }
-        Payload::EnvelopeRevised(e) => {
-            let updated = sqlx::query(
-                "UPDATE envelopes SET voted_cents = voted_cents + $2 WHERE envelope_id = $1",
-            )
-            .bind(&e.envelope_id)
-            .bind(e.delta_cents)
-            .execute(&mut **tx)
-            .await
-            .map_err(|err| inapplicable(consumed, err.to_string()))?;
-            if updated.rows_affected() != 1 {
-                return Err(inapplicable(
-                    consumed,
-                    format!("unknown envelope {}", e.envelope_id),
-                ));
-            }
-        }
-        Payload::GrantAwarded(e) => {
-            let updated = sqlx::query(
-                "UPDATE envelopes SET committed_cents = committed_cents + $2 WHERE envelope_id = $1",
-            )
-            .bind(&e.envelope_id)
-            .bind(e.amount_cents)
-            .execute(&mut **tx)
-            .await
-            .map_err(|err| inapplicable(consumed, err.to_string()))?;
-            if updated.rows_affected() != 1 {
-                return Err(inapplicable(
-                    consumed,
-                    format!("unknown envelope {}", e.envelope_id),
-                ));
-            }
-            sqlx::query(
-                "INSERT INTO grants (grant_id, envelope_id, kind, amount_cents, purpose, effective_date, event_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&e.grant_id)
-            .bind(&e.envelope_id)
-            .bind(e.kind().as_str_name())
-            .bind(e.amount_cents)
-            .bind(&e.purpose)
-            .bind(date(consumed, &event.effective_date)?)
-            .bind(event_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(|err| inapplicable(consumed, err.to_string()))?;
-        }
-        // Indexed above; their views come with the full read model.
-        _ => {}
-    }
-    Ok(())
+    crate::budget::apply(tx, consumed, event_id, payload).await
 }

@@ -16,6 +16,11 @@ pub struct EnvelopeBalance {
     pub voted_cents: i64,
     pub committed_cents: i64,
     pub available_cents: i64,
+    pub paid_cents: i64,
+    /// Restes à payer: committed − paid.
+    pub remaining_to_pay_cents: i64,
+    pub recovery_ordered_cents: i64,
+    pub recovery_received_cents: i64,
     pub grants: i64,
 }
 
@@ -26,6 +31,8 @@ pub async fn envelope_balance(
     let row = sqlx::query_as::<_, EnvelopeBalance>(
         "SELECT e.envelope_id, e.programme_id, e.kind, e.label, e.vote_reference,
                 e.voted_cents, e.committed_cents, e.voted_cents - e.committed_cents AS available_cents,
+                e.paid_cents, e.committed_cents - e.paid_cents AS remaining_to_pay_cents,
+                e.recovery_ordered_cents, e.recovery_received_cents,
                 (SELECT count(*) FROM grants g WHERE g.envelope_id = e.envelope_id) AS grants
          FROM envelopes e WHERE e.envelope_id = $1",
     )
