@@ -13,6 +13,9 @@ BIN_DIR="${CARGO_TARGET_DIR:-$LEDGER_ROOT/target}/debug"
 # name, binary, health URL
 SERVICES=(
     "grants grants http://127.0.0.1:$LEDGER_GRANTS_PORT/readyz"
+    "workforce workforce http://127.0.0.1:$LEDGER_WORKFORCE_PORT/readyz"
+    "centres centres http://127.0.0.1:$LEDGER_CENTRES_PORT/readyz"
+    "obligations obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT/readyz"
     "projector projector http://127.0.0.1:$LEDGER_PROJECTOR_PORT/readyz"
     "api ledger-api http://127.0.0.1:$LEDGER_API_PORT/readyz"
 )
@@ -26,6 +29,9 @@ pid_of() {
 start() {
     mkdir -p "$RUN_DIR" "$LOG_DIR"
     export LEDGER_GRANTS_LISTEN="127.0.0.1:$LEDGER_GRANTS_PORT"
+    export LEDGER_WORKFORCE_LISTEN="127.0.0.1:$LEDGER_WORKFORCE_PORT"
+    export LEDGER_CENTRES_LISTEN="127.0.0.1:$LEDGER_CENTRES_PORT"
+    export LEDGER_OBLIGATIONS_LISTEN="127.0.0.1:$LEDGER_OBLIGATIONS_PORT"
     export LEDGER_PROJECTOR_LISTEN="127.0.0.1:$LEDGER_PROJECTOR_PORT"
     export LEDGER_API_LISTEN="127.0.0.1:$LEDGER_API_PORT"
     local entry name bin url

@@ -2,7 +2,8 @@
 # Command 1: brings up the whole ledger on this machine.
 #
 #   Kafka (KRaft) and PostgreSQL on loopback, installed on first use;
-#   the grants service, the projector and the read API, built from source;
+#   the four emitting services (grants, workforce, centres, obligations),
+#   the projector and the read API, built from source;
 #   the demo history (deploy/local/demo.sh), submitted over HTTP.
 #
 # Running it again is harmless: what runs keeps running, the demo's
@@ -24,6 +25,7 @@ The programme ledger is up.
 
   read API       $API               (balances; health at /readyz)
   grants         http://127.0.0.1:$LEDGER_GRANTS_PORT   (commands: POST /v1/commands/<name>)
+  workforce      http://127.0.0.1:$LEDGER_WORKFORCE_PORT   centres http://127.0.0.1:$LEDGER_CENTRES_PORT   obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT
   projector      http://127.0.0.1:$LEDGER_PROJECTOR_PORT/status   (positions, faults)
   kafka          $LEDGER_KAFKA_BROKERS       (topics ledger.*.v1)
   postgresql     $LEDGER_DATABASE_URL
