@@ -16,6 +16,7 @@ SERVICES=(
     "workforce workforce http://127.0.0.1:$LEDGER_WORKFORCE_PORT/readyz"
     "centres centres http://127.0.0.1:$LEDGER_CENTRES_PORT/readyz"
     "obligations obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT/readyz"
+    "inbound inbound http://127.0.0.1:$LEDGER_INBOUND_PORT/readyz"
     "projector projector http://127.0.0.1:$LEDGER_PROJECTOR_PORT/readyz"
     "api ledger-api http://127.0.0.1:$LEDGER_API_PORT/readyz"
 )
@@ -32,6 +33,7 @@ start() {
     export LEDGER_WORKFORCE_LISTEN="127.0.0.1:$LEDGER_WORKFORCE_PORT"
     export LEDGER_CENTRES_LISTEN="127.0.0.1:$LEDGER_CENTRES_PORT"
     export LEDGER_OBLIGATIONS_LISTEN="127.0.0.1:$LEDGER_OBLIGATIONS_PORT"
+    export LEDGER_INBOUND_LISTEN="127.0.0.1:$LEDGER_INBOUND_PORT"
     export LEDGER_PROJECTOR_LISTEN="127.0.0.1:$LEDGER_PROJECTOR_PORT"
     export LEDGER_API_LISTEN="127.0.0.1:$LEDGER_API_PORT"
     local entry name bin url

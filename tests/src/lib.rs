@@ -93,6 +93,7 @@ pub struct TestLedger {
     /// Emitting services running as child processes.
     external: HashMap<&'static str, SocketAddr>,
     projector: Option<Running>,
+    inbound: Option<Running>,
     api: Option<(SocketAddr, Running)>,
 }
 
@@ -125,6 +126,7 @@ impl TestLedger {
             emitters: HashMap::new(),
             external: HashMap::new(),
             projector: None,
+            inbound: None,
             api: None,
         })
     }
@@ -269,6 +271,40 @@ impl TestLedger {
         Ok(())
     }
 
+    /// Starts the inbound gateway in-process, forwarding to this ledger's
+    /// emitting services, with the given `--allow` rules.
+    pub async fn start_inbound(&mut self, allow: &str) -> Result<()> {
+        let url = |name: &str| {
+            let addr = self
+                .external
+                .get(name)
+                .copied()
+                .or_else(|| self.emitters.get(name).map(|(a, _)| *a));
+            addr.map(|a| format!("http://{a}")).unwrap_or_default()
+        };
+        let inbound = ledger_inbound::Inbound::build(ledger_inbound::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            kafka_brokers: brokers(),
+            topic_namespace: self.namespace.clone(),
+            transactional_id: self.transactional_id("inbound"),
+            allow: allow.to_owned(),
+            grants_url: url("grants"),
+            workforce_url: url("workforce"),
+            centres_url: url("centres"),
+            obligations_url: url("obligations"),
+        })
+        .await?;
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        let task = tokio::spawn(async move {
+            if let Err(err) = inbound.run(token).await {
+                eprintln!("inbound gateway stopped with an error: {err:#}");
+            }
+        });
+        self.inbound = Some(Running { stop, task });
+        Ok(())
+    }
+
     /// URL of a command on the service that owns it.
     pub fn command_url(&self, command: &str) -> String {
         let owner = owner_of(command);
@@ -389,6 +425,9 @@ impl TestLedger {
             running.stop().await;
         }
         if let Some(running) = self.projector.take() {
+            running.stop().await;
+        }
+        if let Some(running) = self.inbound.take() {
             running.stop().await;
         }
         if let Some((_, running)) = self.api.take() {

@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use rdkafka::{
+    consumer::ConsumerGroupMetadata,
     error::KafkaError as RdError,
     message::{Header, OwnedHeaders},
     producer::{FutureProducer, FutureRecord, Producer},
     util::Timeout,
+    TopicPartitionList,
 };
 
 use crate::{config::KafkaConfig, error::KafkaError, topics::Position, EVENT_TYPE_HEADER};
@@ -56,10 +58,46 @@ impl TxProducer {
     /// Appends `records` in one transaction and returns where each landed, in
     /// the same order. On error nothing is visible to committed readers.
     pub async fn append(&self, records: &[OutboundRecord]) -> Result<Vec<Position>, KafkaError> {
+        self.transaction(records, None).await
+    }
+
+    /// Appends `records` and commits the consumer's `offsets` in the same
+    /// transaction: the records are produced exactly once per consumed input
+    /// (Kafka's consume-transform-produce pattern).
+    pub async fn append_consumed(
+        &self,
+        records: &[OutboundRecord],
+        offsets: TopicPartitionList,
+        group: ConsumerGroupMetadata,
+    ) -> Result<Vec<Position>, KafkaError> {
+        self.transaction(records, Some((offsets, group))).await
+    }
+
+    async fn transaction(
+        &self,
+        records: &[OutboundRecord],
+        consumed: Option<(TopicPartitionList, ConsumerGroupMetadata)>,
+    ) -> Result<Vec<Position>, KafkaError> {
         self.producer
             .begin_transaction()
             .map_err(KafkaError::from_txn)?;
-        match self.send_all(records).await {
+        let sent = match (self.send_all(records).await, consumed) {
+            (Ok(positions), None) => Ok(positions),
+            (Ok(positions), Some((offsets, group))) => {
+                let producer = self.producer.clone();
+                blocking(move || {
+                    producer.send_offsets_to_transaction(
+                        &offsets,
+                        &group,
+                        Timeout::After(TXN_TIMEOUT),
+                    )
+                })
+                .await
+                .map(|()| positions)
+            }
+            (Err(err), _) => Err(err),
+        };
+        match sent {
             Ok(positions) => {
                 let producer = self.producer.clone();
                 match blocking(move || producer.commit_transaction(Timeout::After(TXN_TIMEOUT)))

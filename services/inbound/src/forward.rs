@@ -1,0 +1,278 @@
+//! One inbound record → the owning service → one result (and, for a record
+//! that cannot be read, a dead letter).
+
+use std::{collections::HashMap, time::Duration};
+
+use ledger_kafka::{
+    rdkafka::{message::OwnedMessage, Message},
+    OutboundRecord, Topics,
+};
+use ledger_proto::v1::{CommandResult, DeadLetter, InboundCommand, Outcome, Rejection};
+use prost::Message as _;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    route::{route, Allow, Owner},
+    Config, InboundError,
+};
+
+pub struct Forwarder {
+    http: reqwest::Client,
+    urls: HashMap<Owner, String>,
+    allow: Allow,
+    topics: Topics,
+}
+
+fn now() -> ledger_proto::Timestamp {
+    let at = OffsetDateTime::now_utc();
+    ledger_proto::Timestamp {
+        seconds: at.unix_timestamp(),
+        nanos: i32::try_from(at.nanosecond()).unwrap_or(0),
+    }
+}
+
+fn rejected(
+    command_id: &str,
+    source_system: &str,
+    code: &str,
+    message: String,
+    field: String,
+) -> CommandResult {
+    CommandResult {
+        command_id: command_id.to_owned(),
+        source_system: source_system.to_owned(),
+        outcome: Outcome::Rejected as i32,
+        events: Vec::new(),
+        rejection: Some(Rejection {
+            code: code.to_owned(),
+            message,
+            field,
+        }),
+        decided_at: Some(now()),
+    }
+}
+
+/// What the owning service answered, or that it could not be reached.
+enum Answer {
+    Decided(CommandResult),
+    Unreachable(String),
+}
+
+impl Forwarder {
+    pub fn new(config: &Config, allow: Allow, topics: Topics) -> Result<Self, InboundError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let urls = HashMap::from([
+            (
+                Owner::Grants,
+                config.grants_url.trim_end_matches('/').to_owned(),
+            ),
+            (
+                Owner::Workforce,
+                config.workforce_url.trim_end_matches('/').to_owned(),
+            ),
+            (
+                Owner::Centres,
+                config.centres_url.trim_end_matches('/').to_owned(),
+            ),
+            (
+                Owner::Obligations,
+                config.obligations_url.trim_end_matches('/').to_owned(),
+            ),
+        ]);
+        Ok(Self {
+            http,
+            urls,
+            allow,
+            topics,
+        })
+    }
+
+    fn result_record(&self, result: &CommandResult) -> OutboundRecord {
+        OutboundRecord {
+            topic: self.topics.results.clone(),
+            key: result.command_id.clone(),
+            payload: result.encode_to_vec(),
+            event_type: "CommandResult".to_owned(),
+        }
+    }
+
+    /// The records to produce for one inbound record; `None` when the
+    /// service stops while the owner is unreachable.
+    pub async fn handle(
+        &self,
+        message: &OwnedMessage,
+        shutdown: &CancellationToken,
+    ) -> Option<Vec<OutboundRecord>> {
+        let payload = message.payload().unwrap_or_default();
+        let key = message
+            .key()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .unwrap_or_default();
+        let inbound = match InboundCommand::decode(payload) {
+            Ok(inbound) => inbound,
+            Err(err) => {
+                // Unreadable: answered under the record's key, and kept whole
+                // on the dead-letter topic for inspection and re-drive.
+                let command_id = if key.is_empty() {
+                    format!(
+                        "{}:{}:{}",
+                        message.topic(),
+                        message.partition(),
+                        message.offset()
+                    )
+                } else {
+                    key.clone()
+                };
+                tracing::warn!(%command_id, error = %err, "inbound record is not an InboundCommand");
+                let reason = Rejection {
+                    code: "decode_error".to_owned(),
+                    message: format!("the record is not a ledger.v1.InboundCommand: {err}"),
+                    field: String::new(),
+                };
+                let dead = DeadLetter {
+                    source_topic: message.topic().to_owned(),
+                    source_partition: message.partition(),
+                    source_offset: message.offset(),
+                    key: message.key().unwrap_or_default().to_vec(),
+                    value: payload.to_vec(),
+                    reason: Some(reason.clone()),
+                    failed_at: Some(now()),
+                };
+                let result = rejected(&command_id, "", &reason.code, reason.message, String::new());
+                return Some(vec![
+                    self.result_record(&result),
+                    OutboundRecord {
+                        topic: self.topics.deadletter.clone(),
+                        key: command_id,
+                        payload: dead.encode_to_vec(),
+                        event_type: "DeadLetter".to_owned(),
+                    },
+                ]);
+            }
+        };
+        let result = self.decide(&inbound, shutdown).await?;
+        Some(vec![self.result_record(&result)])
+    }
+
+    async fn decide(
+        &self,
+        inbound: &InboundCommand,
+        shutdown: &CancellationToken,
+    ) -> Option<CommandResult> {
+        let (id, source) = (inbound.command_id.as_str(), inbound.source_system.as_str());
+        let reject = |code: &str, message: String, field: &str| {
+            Some(rejected(id, source, code, message, field.to_owned()))
+        };
+        if id.is_empty() || id.len() > 128 {
+            return reject(
+                "invalid_field",
+                "command_id is required (at most 128 characters)".into(),
+                "command_id",
+            );
+        }
+        if source.is_empty() {
+            return reject(
+                "invalid_field",
+                "source_system is required".into(),
+                "source_system",
+            );
+        }
+        let Some(command) = &inbound.command else {
+            return reject(
+                "invalid_field",
+                "the message carries no command".into(),
+                "command",
+            );
+        };
+        let routed = route(command);
+        if !self.allow.permits(source, routed.name) {
+            tracing::warn!(
+                command_id = id,
+                source_system = source,
+                command = routed.name,
+                "inbound command refused: not allowed"
+            );
+            return reject(
+                "unauthorised",
+                format!("{source} may not send {}", routed.name),
+                "source_system",
+            );
+        }
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.send(inbound, &routed).await {
+                Answer::Decided(result) => return Some(result),
+                Answer::Unreachable(why) => {
+                    // The owner is down: wait for it rather than answer
+                    // wrongly; the partition waits with this command.
+                    tracing::warn!(command_id = id, error = %why, retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return None,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    async fn send(&self, inbound: &InboundCommand, routed: &crate::route::Routed) -> Answer {
+        let base = self
+            .urls
+            .get(&routed.owner)
+            .map(String::as_str)
+            .unwrap_or_default();
+        let mut request = self
+            .http
+            .post(format!("{base}/v1/commands/{}", routed.name))
+            .header("Content-Type", "application/x-protobuf")
+            .header("Accept", "application/x-protobuf")
+            .header("Idempotency-Key", &inbound.command_id)
+            .header("X-Source-System", &inbound.source_system)
+            .header(
+                "X-Actor",
+                if inbound.actor.is_empty() {
+                    &inbound.source_system
+                } else {
+                    &inbound.actor
+                },
+            )
+            .body(routed.body.clone());
+        if !inbound.correlation_id.is_empty() {
+            request = request.header("X-Correlation-Id", &inbound.correlation_id);
+        }
+        if let Some(version) = inbound.expected_version {
+            request = request.header("X-Expected-Version", version.to_string());
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(err) => return Answer::Unreachable(err.to_string()),
+        };
+        let status = response.status();
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(err) => return Answer::Unreachable(err.to_string()),
+        };
+        if status.is_success() {
+            return match CommandResult::decode(body.as_ref()) {
+                Ok(result) => Answer::Decided(result),
+                Err(err) => Answer::Unreachable(format!("unreadable answer: {err}")),
+            };
+        }
+        if status.is_server_error() {
+            return Answer::Unreachable(format!("{status}"));
+        }
+        let error: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let text = |k: &str| error["error"][k].as_str().unwrap_or_default().to_owned();
+        Answer::Decided(rejected(
+            &inbound.command_id,
+            &inbound.source_system,
+            &text("code"),
+            text("message"),
+            text("field"),
+        ))
+    }
+}

@@ -1,0 +1,201 @@
+//! Other systems' protobuf commands on the inbound topic: exactly one result
+//! each on the results topic, rejections included, nothing dropped.
+
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
+use std::time::Duration;
+
+use ledger_kafka::{
+    rdkafka::{
+        producer::{FutureProducer, FutureRecord},
+        ClientConfig,
+    },
+    read_to_end, KafkaConfig,
+};
+use ledger_proto::v1::{
+    beneficiary::Party, inbound_command::Command, AuthorisationKind, AwardGrant, Beneficiary,
+    CommandResult, DeclareProgramme, Funder, FunderKind, GrantKind, InboundCommand, OpenEnvelope,
+    Outcome,
+};
+use ledger_tests::{brokers, TestLedger};
+use prost::Message;
+
+fn inbound(id: &str, source: &str, command: Command) -> Vec<u8> {
+    InboundCommand {
+        command_id: id.into(),
+        source_system: source.into(),
+        actor: "agent-42".into(),
+        command: Some(command),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+fn award(grant_id: &str, amount_cents: i64) -> Command {
+    Command::AwardGrant(AwardGrant {
+        grant_id: grant_id.into(),
+        envelope_id: "idf-msp".into(),
+        beneficiary: Some(Beneficiary {
+            party: Some(Party::PersonId("medecin-7".into())),
+        }),
+        kind: GrantKind::InstallationAid as i32,
+        amount_cents,
+        purpose: "Aide à l'installation".into(),
+        effective_date: "2022-05-01".into(),
+        ..Default::default()
+    })
+}
+
+async fn results(ledger: &TestLedger) -> Vec<CommandResult> {
+    read_to_end(
+        &KafkaConfig::new(brokers()),
+        &ledger.topics.results,
+        Vec::new(),
+        |all, record| {
+            all.push(CommandResult::decode(record.payload.as_slice())?);
+            Ok(())
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_inbound_command_gets_exactly_one_result() {
+    let mut ledger = TestLedger::start().await.unwrap();
+    ledger
+        .start_inbound("portail-idf=*;sirh=hire-professional")
+        .await
+        .unwrap();
+
+    let messages: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "c1",
+            inbound(
+                "c1",
+                "portail-idf",
+                Command::DeclareProgramme(DeclareProgramme {
+                    programme_id: "idf-region-solidaire".into(),
+                    funder: Some(Funder {
+                        kind: FunderKind::Region as i32,
+                        code: "11".into(),
+                        name: "Région Île-de-France".into(),
+                    }),
+                    name: "Région Solidaire".into(),
+                    period_start: "2016-01-01".into(),
+                    period_end: "2028-12-31".into(),
+                    ..Default::default()
+                }),
+            ),
+        ),
+        (
+            "c2",
+            inbound(
+                "c2",
+                "portail-idf",
+                Command::OpenEnvelope(OpenEnvelope {
+                    envelope_id: "idf-msp".into(),
+                    programme_id: "idf-region-solidaire".into(),
+                    kind: AuthorisationKind::Ae as i32,
+                    amount_cents: 1_000_000,
+                    period_start: "2016-01-01".into(),
+                    period_end: "2028-12-31".into(),
+                    vote_reference: "CP 2022-101".into(),
+                    effective_date: "2022-01-20".into(),
+                    ..Default::default()
+                }),
+            ),
+        ),
+        ("c3", inbound("c3", "portail-idf", award("trop", 1_000_001))),
+        (
+            "junk-1",
+            b"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff".to_vec(),
+        ),
+        ("c5", inbound("c5", "sirh", award("pas-le-droit", 10))),
+        (
+            "c6",
+            inbound("c6", "portail-idf", award("installation", 250_000)),
+        ),
+        (
+            "c6",
+            inbound("c6", "portail-idf", award("installation", 250_000)),
+        ),
+    ];
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .unwrap();
+    for (key, payload) in &messages {
+        // One partition keeps them in order: the envelope before the awards.
+        let record = FutureRecord::to(&ledger.topics.inbound)
+            .key(*key)
+            .payload(payload)
+            .partition(0);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+
+    for _ in 0..300 {
+        if results(&ledger).await.len() >= messages.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut answers = results(&ledger).await;
+    assert_eq!(
+        answers.len(),
+        messages.len(),
+        "one result per message: {answers:#?}"
+    );
+    // Results are keyed by command id, so they spread over partitions.
+    answers.sort_by(|a, b| a.command_id.cmp(&b.command_id));
+
+    fn outcome(r: &CommandResult) -> (&str, Outcome, &str) {
+        (
+            r.command_id.as_str(),
+            r.outcome(),
+            r.rejection.as_ref().map(|x| x.code.as_str()).unwrap_or(""),
+        )
+    }
+    let got: Vec<_> = answers.iter().map(outcome).collect();
+    assert_eq!(
+        got,
+        [
+            ("c1", Outcome::Accepted, ""),
+            ("c2", Outcome::Accepted, ""),
+            ("c3", Outcome::Rejected, "envelope_overcommitted"),
+            ("c5", Outcome::Rejected, "unauthorised"),
+            ("c6", Outcome::Accepted, ""),
+            ("c6", Outcome::Accepted, ""),
+            ("junk-1", Outcome::Rejected, "decode_error"),
+        ]
+    );
+    // The repeated command is the same single event.
+    assert_eq!(answers[4].events, answers[5].events);
+    assert_eq!(answers[4].events.len(), 1);
+
+    let events = ledger.grants_events().await.unwrap();
+    assert_eq!(events.len(), 3, "programme, envelope, one award");
+    assert!(events.iter().all(|e| e.source_system == "portail-idf"));
+    assert_eq!(events[2].actor, "agent-42");
+
+    let dead = read_to_end(
+        &KafkaConfig::new(brokers()),
+        &ledger.topics.deadletter,
+        0usize,
+        |n, _| {
+            *n += 1;
+            Ok(())
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        dead, 1,
+        "the unreadable record is kept on the dead-letter topic"
+    );
+    ledger.shutdown().await;
+}
