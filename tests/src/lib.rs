@@ -87,6 +87,8 @@ pub struct TestLedger {
     pub namespace: String,
     pub topics: Topics,
     pub database_url: String,
+    /// The personal-data store's own database (created by the store).
+    pub persons_database_url: String,
     pub pool: PgPool,
     pub http: reqwest::Client,
     emitters: HashMap<&'static str, (SocketAddr, Running)>,
@@ -115,12 +117,14 @@ impl TestLedger {
             .execute(&mut admin)
             .await?;
         let database_url = with_database(&admin_url, &database);
+        let persons_database_url = with_database(&admin_url, &format!("{database}_persons"));
         let pool = ledger_readmodel_pool(&database_url).await?;
 
         Ok(TestLedger {
             namespace,
             topics,
             database_url,
+            persons_database_url,
             pool,
             http: reqwest::Client::new(),
             emitters: HashMap::new(),
@@ -129,6 +133,26 @@ impl TestLedger {
             inbound: None,
             api: None,
         })
+    }
+
+    /// Every service running, with the sample programme declared and the
+    /// envelope `cvl-msp` opened with `amount_cents`.
+    pub async fn with_envelope(amount_cents: i64) -> Result<TestLedger> {
+        let ledger = Self::start().await?;
+        for (command, key, body) in [
+            ("declare-programme", "setup-programme", declare_programme()),
+            (
+                "open-envelope",
+                "setup-envelope",
+                open_envelope("cvl-msp", amount_cents),
+            ),
+        ] {
+            let (status, answer) = ledger.command(command, Some(key), &body).await?;
+            if status != 201 {
+                bail!("{command}: {status} {answer}");
+            }
+        }
+        Ok(ledger)
     }
 
     /// Topics, database, and every service running.
@@ -175,6 +199,7 @@ impl TestLedger {
                 ledger_workforce::build(ledger_workforce::Config {
                     listen,
                     transactional_id,
+                    persons_database_url: self.persons_database_url.clone(),
                     emitter,
                 })
                 .await?
@@ -303,6 +328,21 @@ impl TestLedger {
         });
         self.inbound = Some(Running { stop, task });
         Ok(())
+    }
+
+    /// URL of a path on one emitting service.
+    pub fn service_url(&self, name: &str, path: &str) -> String {
+        let addr = match self.external.get(name) {
+            Some(addr) => addr,
+            None => {
+                &self
+                    .emitters
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{name} service not started"))
+                    .0
+            }
+        };
+        format!("http://{addr}{path}")
     }
 
     /// URL of a command on the service that owns it.
@@ -529,6 +569,7 @@ impl TestLedger {
                 )
                 .env("LEDGER_KAFKA_BROKERS", brokers())
                 .env("LEDGER_TOPIC_NAMESPACE", &self.namespace)
+                .env("LEDGER_PERSONS_DATABASE_URL", &self.persons_database_url)
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())

@@ -6,29 +6,16 @@
 use ledger_proto::v1::{
     beneficiary::Party, AwardGrant, Beneficiary, CommandResult, GrantKind, LegalEntity, Outcome,
 };
-use ledger_tests::{award, declare_programme, open_envelope, position, TestLedger};
+use ledger_tests::{award, position, TestLedger};
 use prost::Message;
 use serde_json::json;
 
 const TWENTY_MILLION_EUROS: i64 = 2_000_000_000;
 
 async fn ledger_with_envelope() -> TestLedger {
-    let ledger = TestLedger::start().await.expect("stack up");
-    let (status, body) = ledger
-        .command("declare-programme", Some("prog-1"), &declare_programme())
+    TestLedger::with_envelope(TWENTY_MILLION_EUROS)
         .await
-        .unwrap();
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = ledger
-        .command(
-            "open-envelope",
-            Some("env-1"),
-            &open_envelope("cvl-msp", TWENTY_MILLION_EUROS),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{body}");
-    ledger
+        .expect("stack up")
 }
 
 #[tokio::test]

@@ -6,28 +6,15 @@
 use std::time::Duration;
 
 use ledger_proto::v1::event_envelope::Payload;
-use ledger_tests::{award, declare_programme, open_envelope, position, TestLedger};
+use ledger_tests::{award, position, TestLedger};
 use serde_json::{json, Value};
 
 const SERVICE: &str = env!("CARGO_BIN_EXE_test-service");
 
 async fn ledger_with_envelope(amount_cents: i64) -> TestLedger {
-    let ledger = TestLedger::start().await.expect("stack up");
-    let (status, body) = ledger
-        .command("declare-programme", Some("p"), &declare_programme())
+    TestLedger::with_envelope(amount_cents)
         .await
-        .unwrap();
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = ledger
-        .command(
-            "open-envelope",
-            Some("e"),
-            &open_envelope("cvl-msp", amount_cents),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{body}");
-    ledger
+        .expect("stack up")
 }
 
 async fn expect(

@@ -29,6 +29,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "report-activity" => ReportActivity,
             "add-member" => AddMember,
         }),
+        extra_routes: None,
     };
     EmittingService::build::<CentresBook>(spec).await
 }

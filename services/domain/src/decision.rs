@@ -50,6 +50,20 @@ pub fn command_digest<M: Message>(command_name: &str, command: &M) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
+/// A stream reference.
+pub fn stream_ref(kind: &str, id: &str) -> StreamRef {
+    StreamRef {
+        r#type: kind.to_owned(),
+        id: id.to_owned(),
+    }
+}
+
+/// A date read back from an event, which the writer validated: failing here
+/// means the log and this code disagree.
+pub fn event_date(raw: &str) -> Result<Date, ApplyError> {
+    crate::dates::parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
+}
+
 /// The rules of one context, as its single writer runs them.
 pub trait Decider: Default + Send + 'static {
     /// The commands this context accepts.

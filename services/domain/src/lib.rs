@@ -15,6 +15,8 @@ pub mod money;
 pub mod obligations;
 pub mod workforce;
 
-pub use decision::{command_digest, ApplyError, Decider, Decision, Reaction};
+pub use decision::{
+    command_digest, event_date, stream_ref, ApplyError, Decider, Decision, Reaction,
+};
 pub use error::{DomainError, ErrorCode};
 pub use money::Cents;

@@ -40,6 +40,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "release-loan-guarantee" => ReleaseLoanGuarantee,
             "grant-loan" => GrantLoan,
         }),
+        extra_routes: None,
     };
     EmittingService::build::<GrantsBook>(spec).await
 }

@@ -29,6 +29,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "fulfil-obligation" => FulfilObligation,
             "breach-obligation" => BreachObligation,
         }),
+        extra_routes: None,
     };
     EmittingService::build::<ObligationsBook>(spec).await
 }

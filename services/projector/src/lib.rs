@@ -12,14 +12,17 @@ pub use config::Config;
 pub use projector::{Projector, ProjectorError};
 
 /// The whole process: configuration from flags and environment, logs,
-/// signals. The `projector` binary is this function; tests run it as a child
-/// process too, to kill it for real.
+/// signals. The `projector` binary is this function.
 pub async fn main_from_env() -> anyhow::Result<()> {
-    use anyhow::Context;
     use clap::Parser;
+    serve(Config::parse()).await
+}
+
+/// Runs the projector with `config` until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    use anyhow::Context;
 
     ledger_telemetry::init_tracing();
-    let config = Config::parse();
     let shutdown = ledger_telemetry::shutdown_on_signals();
     let projector = Projector::build(config)
         .await

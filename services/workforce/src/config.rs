@@ -29,6 +29,14 @@ pub struct Config {
     )]
     pub transactional_id: String,
 
+    /// PostgreSQL URL of the personal-data store (created if missing).
+    #[arg(
+        long,
+        env = "LEDGER_PERSONS_DATABASE_URL",
+        default_value = "postgres://ledger:ledger@127.0.0.1:25432/ledger_persons"
+    )]
+    pub persons_database_url: String,
+
     #[command(flatten)]
     pub emitter: EmitterArgs,
 }

@@ -1,7 +1,9 @@
 //! The workforce service: validates workforce commands (salaried posts,
 //! hires, departures, installations) and appends their events to
 //! `ledger.workforce.v1`, of which it is the only writer. It follows
-//! `ledger.centres.v1` to know which centres are open.
+//! `ledger.centres.v1` to know which centres are open, and hosts the
+//! erasable personal-data store (`/v1/persons`) whose pseudonymous ids its
+//! events carry.
 
 mod config;
 
@@ -13,6 +15,9 @@ pub use config::Config;
 
 /// Builds the service: listening, fenced, state rebuilt, ready.
 pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
+    let persons = ledger_persons::Persons::connect(&config.persons_database_url)
+        .await
+        .map_err(|err| ServiceError::Dependency(format!("personal-data store: {err}")))?;
     let topics = Topics::new(&config.emitter.topic_namespace);
     let spec = ServiceSpec {
         name: "workforce",
@@ -31,6 +36,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "record-departure" => RecordDeparture,
             "record-installation" => RecordInstallation,
         }),
+        extra_routes: Some(ledger_persons::router(persons)),
     };
     EmittingService::build::<WorkforceBook>(spec).await
 }

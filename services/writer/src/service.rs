@@ -32,6 +32,9 @@ pub struct ServiceSpec<C> {
     pub listen: SocketAddr,
     pub writer: WriterConfig,
     pub parse: ParseCommand<C>,
+    /// Routes of the service's own beyond the commands (e.g. the
+    /// personal-data store of the workforce service).
+    pub extra_routes: Option<Router>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,8 @@ pub enum ServiceError {
     Serve(std::io::Error),
     #[error("the writer task failed: {0}")]
     Writer(String),
+    #[error("{0}")]
+    Dependency(String),
 }
 
 /// A started emitting service: listening, fenced, state rebuilt.
@@ -98,6 +103,7 @@ impl EmittingService {
             .route("/readyz", get(ready::<D::Command>))
             .route("/metrics", get(render_metrics::<D::Command>))
             .with_state(state)
+            .merge(spec.extra_routes.unwrap_or_default())
             .layer(DefaultBodyLimit::max(MAX_BODY));
         tracing::info!(service = spec.name, "ready");
         Ok(Self {

@@ -11,12 +11,13 @@ async fn main() -> anyhow::Result<()> {
     let name = std::env::args()
         .nth(1)
         .context("usage: test-service <service>")?;
+    // Configuration comes from the environment alone.
+    let args = [name.as_str()];
     if name == "projector" {
-        return ledger_projector::main_from_env().await;
+        return ledger_projector::serve(ledger_projector::Config::parse_from(args)).await;
     }
     ledger_telemetry::init_tracing();
     let shutdown = ledger_telemetry::shutdown_on_signals();
-    let args = [name.as_str()];
     let service = match name.as_str() {
         "grants" => ledger_grants::build(ledger_grants::Config::parse_from(args)).await?,
         "workforce" => ledger_workforce::build(ledger_workforce::Config::parse_from(args)).await?,

@@ -1,11 +1,12 @@
 //! Health centres and groupings: openings, closings, monthly activity,
 //! members and their colleges.
 
+use crate::{event_date, stream_ref};
 use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{
     event_envelope::Payload, ActivityReported, AddMember, CentreClosed, CentreKind, CentreOpened,
-    CloseCentre, MemberJoined, OpenCentre, ReportActivity, StreamRef,
+    CloseCentre, MemberJoined, OpenCentre, ReportActivity,
 };
 use time::Date;
 
@@ -37,17 +38,6 @@ pub struct Centre {
 pub struct CentresBook {
     pub centres: HashMap<String, Centre>,
     pub members: HashSet<(String, String)>,
-}
-
-fn stream(kind: &str, id: &str) -> StreamRef {
-    StreamRef {
-        r#type: kind.to_owned(),
-        id: id.to_owned(),
-    }
-}
-
-fn date(raw: &str) -> Result<Date, ApplyError> {
-    parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
 }
 
 impl CentresBook {
@@ -89,7 +79,7 @@ impl CentresBook {
             EntityId::parse("programme_id", &c.programme_id)?;
         }
         Ok(Decision {
-            stream: stream("centre", id.as_str()),
+            stream: stream_ref("centre", id.as_str()),
             key: id.to_string(),
             effective_date: parse_date("opened_on", &c.opened_on)?,
             occurred_at: c.occurred_at,
@@ -122,7 +112,7 @@ impl CentresBook {
             ));
         }
         Ok(Decision {
-            stream: stream("centre", &c.centre_id),
+            stream: stream_ref("centre", &c.centre_id),
             key: c.centre_id.clone(),
             effective_date: closed_on,
             occurred_at: c.occurred_at,
@@ -150,7 +140,7 @@ impl CentresBook {
             }
         }
         Ok(Decision {
-            stream: stream("centre", &c.centre_id),
+            stream: stream_ref("centre", &c.centre_id),
             key: c.centre_id.clone(),
             effective_date: month_end,
             occurred_at: c.occurred_at,
@@ -179,7 +169,7 @@ impl CentresBook {
         legal_entity("member", c.member.as_ref())?;
         EntityId::parse("college", &c.college)?;
         Ok(Decision {
-            stream: stream("grouping", &c.grouping_id),
+            stream: stream_ref("grouping", &c.grouping_id),
             key: c.grouping_id.clone(),
             effective_date: parse_date("joined_on", &c.joined_on)?,
             occurred_at: c.occurred_at,
@@ -212,7 +202,7 @@ impl Decider for CentresBook {
                 self.centres.insert(
                     e.centre_id.clone(),
                     Centre {
-                        opened_on: date(&e.opened_on)?,
+                        opened_on: event_date(&e.opened_on)?,
                         closed_on: None,
                     },
                 );
@@ -222,7 +212,7 @@ impl Decider for CentresBook {
                     .centres
                     .get_mut(&e.centre_id)
                     .ok_or_else(|| ApplyError(format!("unknown centre {}", e.centre_id)))?;
-                centre.closed_on = Some(date(&e.closed_on)?);
+                centre.closed_on = Some(event_date(&e.closed_on)?);
             }
             Payload::MemberJoined(e) => {
                 self.members

@@ -1,11 +1,12 @@
 //! The grants service's state, folded from its own topic.
 
+use crate::event_date;
 use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{event_envelope::Payload, RecoveryRule};
 use time::Date;
 
-use crate::{dates::parse_date, ApplyError, Cents};
+use crate::{ApplyError, Cents};
 
 /// A declared programme.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +87,6 @@ pub struct GrantsBook {
     pub loans: HashSet<String>,
 }
 
-fn date(raw: &str) -> Result<Date, ApplyError> {
-    parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
-}
-
 fn add(a: Cents, delta: i64) -> Result<Cents, ApplyError> {
     a.checked_add(Cents::new(delta))
         .ok_or_else(|| ApplyError("amount overflow".into()))
@@ -101,8 +98,8 @@ impl GrantsBook {
         match payload {
             Payload::ProgrammeDeclared(e) => {
                 let programme = Programme {
-                    period_start: date(&e.period_start)?,
-                    period_end: date(&e.period_end)?,
+                    period_start: event_date(&e.period_start)?,
+                    period_end: event_date(&e.period_end)?,
                 };
                 self.programmes.insert(e.programme_id.clone(), programme);
             }
@@ -115,8 +112,8 @@ impl GrantsBook {
                     programme_id: e.programme_id.clone(),
                     voted: Cents::new(e.amount_cents),
                     committed: Cents::ZERO,
-                    period_start: date(&e.period_start)?,
-                    period_end: date(&e.period_end)?,
+                    period_start: event_date(&e.period_start)?,
+                    period_end: event_date(&e.period_end)?,
                 };
                 self.envelopes.insert(e.envelope_id.clone(), envelope);
             }

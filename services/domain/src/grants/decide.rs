@@ -1,11 +1,12 @@
 //! Commands of the grants service and the event each one produces.
 
+use crate::stream_ref;
 use ledger_proto::v1::{
     event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant, CancelGrant,
     DeclareProgramme, EnvelopeOpened, EnvelopeRevised, FunderKind, GrantAwarded, GrantKind,
     GrantLoan, GrantLoanGuarantee, Instalment, MakePayment, OpenEnvelope, OrderRecovery,
     ProgrammeDeclared, ReceiveRecovery, RecoveryRule, ReleaseLoanGuarantee, ReviseEnvelope,
-    SetTarget, StreamRef, TargetMetric, TargetSet,
+    SetTarget, TargetMetric, TargetSet,
 };
 use time::Date;
 
@@ -31,13 +32,6 @@ pub enum GrantsCommand {
     GrantLoanGuarantee(GrantLoanGuarantee),
     ReleaseLoanGuarantee(ReleaseLoanGuarantee),
     GrantLoan(GrantLoan),
-}
-
-pub(super) fn stream(kind: &str, id: &str) -> StreamRef {
-    StreamRef {
-        r#type: kind.to_owned(),
-        id: id.to_owned(),
-    }
 }
 
 impl GrantsBook {
@@ -97,7 +91,7 @@ impl GrantsBook {
         }
         let effective_date = effective_or(&c.effective_date, start)?;
         Ok(Decision {
-            stream: stream("programme", id.as_str()),
+            stream: stream_ref("programme", id.as_str()),
             key: id.to_string(),
             effective_date,
             occurred_at: c.occurred_at,
@@ -127,7 +121,7 @@ impl GrantsBook {
                 .max(deadline.min(programme.period_end)),
         )?;
         Ok(Decision {
-            stream: stream("programme", &c.programme_id),
+            stream: stream_ref("programme", &c.programme_id),
             key: c.programme_id.clone(),
             effective_date,
             occurred_at: c.occurred_at,
@@ -163,7 +157,7 @@ impl GrantsBook {
             .field_path("delta_cents"));
         }
         Ok(Decision {
-            stream: stream("envelope", &c.envelope_id),
+            stream: stream_ref("envelope", &c.envelope_id),
             key: c.envelope_id.clone(),
             effective_date: parse_date("effective_date", &c.effective_date)?,
             occurred_at: c.occurred_at,
@@ -211,7 +205,7 @@ impl GrantsBook {
         }
         let effective_date = parse_date("effective_date", &c.effective_date)?;
         Ok(Decision {
-            stream: stream("envelope", id.as_str()),
+            stream: stream_ref("envelope", id.as_str()),
             key: id.to_string(),
             effective_date,
             occurred_at: c.occurred_at,
@@ -288,7 +282,7 @@ impl GrantsBook {
             .field_path("amount_cents"));
         }
         Ok(Decision {
-            stream: stream("grant", id.as_str()),
+            stream: stream_ref("grant", id.as_str()),
             // Keyed by envelope: every commitment against one envelope lands in
             // one partition, in order, which is what the invariant needs.
             key: c.envelope_id.clone(),

@@ -1,5 +1,6 @@
 //! A grant after its award: amendments, cancellation, payments, recoveries.
 
+use crate::stream_ref;
 use ledger_proto::v1::{
     event_envelope::Payload, AmendGrant, CancelGrant, GrantAmended, GrantCancelled, MakePayment,
     OrderRecovery, PaymentMade, ReceiveRecovery, RecoveryOrdered, RecoveryReason, RecoveryReceived,
@@ -7,7 +8,7 @@ use ledger_proto::v1::{
 use time::Date;
 
 use super::{
-    decide::{check_schedule, stream},
+    decide::check_schedule,
     parse::{required_enum, required_text},
     GrantsBook,
 };
@@ -33,7 +34,7 @@ fn grant_decision(
     payload: Payload,
 ) -> Decision {
     Decision {
-        stream: stream("grant", grant_id),
+        stream: stream_ref("grant", grant_id),
         key: envelope_id.to_owned(),
         effective_date,
         occurred_at,

@@ -1,12 +1,12 @@
 //! Loan guarantees (off-balance exposure) and 0% loans (commitments).
 
+use crate::stream_ref;
 use ledger_proto::v1::{
     event_envelope::Payload, GrantLoan, GrantLoanGuarantee, GuaranteeRelease, LoanGranted,
     LoanGuaranteeGranted, LoanGuaranteeReleased, ReleaseLoanGuarantee,
 };
 
 use super::{
-    decide::stream,
     parse::{beneficiary, legal_entity, required_enum},
     GrantsBook,
 };
@@ -41,7 +41,7 @@ impl GrantsBook {
             return Err(DomainError::invalid("end_date", "is before start_date"));
         }
         Ok(Decision {
-            stream: stream("guarantee", id.as_str()),
+            stream: stream_ref("guarantee", id.as_str()),
             key: c.envelope_id.clone(),
             effective_date: start,
             occurred_at: c.occurred_at,
@@ -99,7 +99,7 @@ impl GrantsBook {
             _ => {}
         }
         Ok(Decision {
-            stream: stream("guarantee", &c.guarantee_id),
+            stream: stream_ref("guarantee", &c.guarantee_id),
             key: guarantee.envelope_id.clone(),
             effective_date: parse_date("effective_date", &c.effective_date)?,
             occurred_at: c.occurred_at,
@@ -140,7 +140,7 @@ impl GrantsBook {
             .field_path("principal_cents"));
         }
         Ok(Decision {
-            stream: stream("loan", id.as_str()),
+            stream: stream_ref("loan", id.as_str()),
             key: c.envelope_id.clone(),
             effective_date,
             occurred_at: c.occurred_at,

@@ -1,5 +1,6 @@
 //! Obligations attached to grants: start, fulfilment, breach.
 
+use crate::{event_date, stream_ref};
 use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{
@@ -41,14 +42,7 @@ pub struct ObligationsBook {
 }
 
 fn stream(id: &str) -> StreamRef {
-    StreamRef {
-        r#type: "obligation".to_owned(),
-        id: id.to_owned(),
-    }
-}
-
-fn date(raw: &str) -> Result<Date, ApplyError> {
-    parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
+    stream_ref("obligation", id)
 }
 
 impl ObligationsBook {
@@ -190,8 +184,8 @@ impl Decider for ObligationsBook {
             Payload::ObligationStarted(e) => {
                 let obligation = Obligation {
                     grant_id: e.grant_id.clone(),
-                    start: date(&e.start_date)?,
-                    end: date(&e.end_date)?,
+                    start: event_date(&e.start_date)?,
+                    end: event_date(&e.end_date)?,
                     settled: false,
                 };
                 self.obligations.insert(e.obligation_id.clone(), obligation);

@@ -1,11 +1,12 @@
 //! Salaried posts, hires, departures and installations.
 
+use crate::{event_date, stream_ref};
 use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{
     event_envelope::Payload, ClosePost, HireProfessional, OpenPost, PostClosed, PostOpened,
     Profession, ProfessionalHired, ProfessionalInstalled, ProfessionalLeft, RecordDeparture,
-    RecordInstallation, StreamRef,
+    RecordInstallation,
 };
 use time::Date;
 
@@ -57,17 +58,6 @@ pub struct WorkforceBook {
     pub known_centres: HashSet<String>,
 }
 
-fn stream(kind: &str, id: &str) -> StreamRef {
-    StreamRef {
-        r#type: kind.to_owned(),
-        id: id.to_owned(),
-    }
-}
-
-fn date(raw: &str) -> Result<Date, ApplyError> {
-    parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
-}
-
 fn fte(field: &str, fte_milli: u32) -> Result<(), DomainError> {
     if (1..=1000).contains(&fte_milli) {
         Ok(())
@@ -114,7 +104,7 @@ impl WorkforceBook {
         required_enum::<Profession>("profession", c.profession)?;
         fte("fte_milli", c.fte_milli)?;
         Ok(Decision {
-            stream: stream("post", id.as_str()),
+            stream: stream_ref("post", id.as_str()),
             key: id.to_string(),
             effective_date: parse_date("opened_on", &c.opened_on)?,
             occurred_at: c.occurred_at,
@@ -152,7 +142,7 @@ impl WorkforceBook {
             ));
         }
         Ok(Decision {
-            stream: stream("post", &c.post_id),
+            stream: stream_ref("post", &c.post_id),
             key: c.post_id.clone(),
             effective_date: parse_date("closed_on", &c.closed_on)?,
             occurred_at: c.occurred_at,
@@ -204,7 +194,7 @@ impl WorkforceBook {
         required_enum::<Profession>("profession", c.profession)?;
         fte("fte_milli", c.fte_milli)?;
         Ok(Decision {
-            stream: stream("person", person.as_str()),
+            stream: stream_ref("person", person.as_str()),
             key: person.to_string(),
             effective_date: parse_date("start_date", &c.start_date)?,
             occurred_at: c.occurred_at,
@@ -245,7 +235,7 @@ impl WorkforceBook {
             ));
         }
         Ok(Decision {
-            stream: stream("person", &c.person_id),
+            stream: stream_ref("person", &c.person_id),
             key: c.person_id.clone(),
             effective_date: left_on,
             occurred_at: c.occurred_at,
@@ -283,7 +273,7 @@ impl WorkforceBook {
             EntityId::parse("grant_id", &c.grant_id)?;
         }
         Ok(Decision {
-            stream: stream("person", person.as_str()),
+            stream: stream_ref("person", person.as_str()),
             key: person.to_string(),
             effective_date: parse_date("installed_on", &c.installed_on)?,
             occurred_at: c.occurred_at,
@@ -341,7 +331,7 @@ impl Decider for WorkforceBook {
                 let employment = Employment {
                     centre_id: e.centre_id.clone(),
                     post_id: Some(e.post_id.clone()).filter(|p| !p.is_empty()),
-                    start: date(&e.start_date)?,
+                    start: event_date(&e.start_date)?,
                     active: true,
                 };
                 self.employments

@@ -1,0 +1,240 @@
+//! `docs/events.md` and `docs/commands.md` are generated from the `.proto`
+//! files' own comments, and this test fails when they drift. After changing
+//! the contract, regenerate them with
+//!
+//!     LEDGER_BLESS=1 cargo test -p ledger-proto --test catalogue
+
+#![allow(clippy::unwrap_used)] // a test: a broken descriptor should fail loudly
+
+use std::{fmt::Write, path::PathBuf};
+
+use prost::Message;
+use prost_types::{
+    field_descriptor_proto::Type, DescriptorProto, FileDescriptorProto, FileDescriptorSet,
+};
+
+fn files() -> Vec<FileDescriptorProto> {
+    FileDescriptorSet::decode(ledger_proto::FILE_DESCRIPTOR_SET)
+        .unwrap()
+        .file
+}
+
+fn comment(file: &FileDescriptorProto, path: &[i32]) -> String {
+    let info = file.source_code_info.as_ref().unwrap();
+    info.location
+        .iter()
+        .find(|l| l.path == path)
+        .and_then(|l| l.leading_comments.clone())
+        .map(|c| {
+            c.lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+fn type_name(field: &prost_types::FieldDescriptorProto) -> String {
+    let base = match field.r#type() {
+        Type::Message | Type::Enum => field
+            .type_name()
+            .trim_start_matches(".ledger.v1.")
+            .trim_start_matches(".google.protobuf.")
+            .to_owned(),
+        Type::String => "string".into(),
+        Type::Int64 => "int64".into(),
+        Type::Uint64 => "uint64".into(),
+        Type::Int32 => "int32".into(),
+        Type::Uint32 => "uint32".into(),
+        Type::Bytes => "bytes".into(),
+        Type::Bool => "bool".into(),
+        other => format!("{other:?}").to_lowercase(),
+    };
+    if field.label() == prost_types::field_descriptor_proto::Label::Repeated {
+        format!("repeated {base}")
+    } else {
+        base
+    }
+}
+
+fn render_message(
+    out: &mut String,
+    file: &FileDescriptorProto,
+    index: usize,
+    message: &DescriptorProto,
+) {
+    let path = [4, index as i32];
+    writeln!(out, "### {}\n\n{}\n", message.name(), comment(file, &path)).unwrap();
+    writeln!(out, "| # | field | type | meaning |\n|---|---|---|---|").unwrap();
+    for (i, field) in message.field.iter().enumerate() {
+        let meaning = comment(file, &[4, index as i32, 2, i as i32]).replace('|', "\\|");
+        writeln!(
+            out,
+            "| {} | `{}` | `{}` | {} |",
+            field.number(),
+            field.name(),
+            type_name(field),
+            meaning
+        )
+        .unwrap();
+    }
+    out.push('\n');
+}
+
+fn render_enums(out: &mut String, file: &FileDescriptorProto) {
+    for (index, e) in file.enum_type.iter().enumerate() {
+        writeln!(
+            out,
+            "### enum {}\n\n{}\n",
+            e.name(),
+            comment(file, &[5, index as i32])
+        )
+        .unwrap();
+        writeln!(out, "| value | meaning |\n|---|---|").unwrap();
+        for (i, value) in e.value.iter().enumerate() {
+            writeln!(
+                out,
+                "| `{}` | {} |",
+                value.name(),
+                comment(file, &[5, index as i32, 2, i as i32])
+            )
+            .unwrap();
+        }
+        out.push('\n');
+    }
+}
+
+fn render(files: &[FileDescriptorProto], names: &[(&str, &str)], preamble: &str) -> String {
+    let mut out = String::from(preamble);
+    for (name, title) in names {
+        let file = files
+            .iter()
+            .find(|f| f.name() == format!("ledger/v1/{name}.proto"))
+            .unwrap();
+        writeln!(out, "## {title} (`proto/ledger/v1/{name}.proto`)\n").unwrap();
+        for (index, message) in file.message_type.iter().enumerate() {
+            render_message(&mut out, file, index, message);
+        }
+        render_enums(&mut out, file);
+    }
+    out
+}
+
+const EVENTS_PREAMBLE: &str = "# Event catalogue
+
+<!-- Generated from proto/ by services/proto/tests/catalogue.rs; do not edit by hand. -->
+
+Every event travels in one `EventEnvelope` (below): the value of a Kafka
+record on the context's topic, keyed by the aggregate that owns the
+invariant. Money is integer euro cents; dates are `YYYY-MM-DD`; instants are
+UTC. Persons appear only through pseudonymous ids. The tables are the
+`.proto` comments, which are the contract.
+
+| topic | events | written by |
+|---|---|---|
+| `ledger.grants.v1` | programmes, targets, envelopes, grants, payments, recoveries, loans, guarantees | grants service |
+| `ledger.workforce.v1` | posts, hires, departures, installations | workforce service |
+| `ledger.centres.v1` | centres, activity, members of groupings | centres service |
+| `ledger.obligations.v1` | obligations, fulfilments, breaches | obligations service |
+
+";
+
+const COMMANDS_PREAMBLE: &str = "# Commands
+
+<!-- Generated from proto/ by services/proto/tests/catalogue.rs; do not edit by hand. -->
+
+A command asks the ledger to record one fact. Send it either
+
+- over HTTP: `POST /v1/commands/<kebab-name>` on the owning service (e.g.
+  `AwardGrant` → `POST /v1/commands/award-grant` on the grants service), as
+  JSON in the proto3 JSON mapping (`Content-Type: application/json`) or as the
+  binary message (`Content-Type: application/x-protobuf`); headers
+  `Idempotency-Key` (always send one), `X-Source-System`, `X-Actor`,
+  `X-Correlation-Id`, `X-Expected-Version`;
+- or on Kafka: an `InboundCommand` on `ledger.inbound.v1`, answered by one
+  `CommandResult` on `ledger.results.v1` keyed by its `command_id`.
+
+| service | commands |
+|---|---|
+| grants (18081) | declare-programme, set-target, open-envelope, revise-envelope, award-grant, amend-grant, cancel-grant, make-payment, order-recovery, receive-recovery, grant-loan-guarantee, release-loan-guarantee, grant-loan |
+| workforce (18083) | open-post, close-post, hire-professional, record-departure, record-installation; and `/v1/persons` (register, read, erase personal details) |
+| centres (18084) | open-centre, close-centre, report-activity, add-member |
+| obligations (18085) | start-obligation, fulfil-obligation, breach-obligation |
+
+An accepted command answers `201` with its event and Kafka position:
+
+```json
+{\"outcome\":\"accepted\",\"command_id\":\"k-1\",\"events\":[{\"event_id\":\"01a2…\",\"event_type\":\"GrantAwarded\",
+ \"stream\":{\"type\":\"grant\",\"id\":\"g-1\"},\"stream_version\":1,\"topic\":\"ledger.grants.v1\",\"partition\":4,\"offset\":12}]}
+```
+
+A refused command appends nothing and answers
+`{\"error\":{\"code\":…,\"message\":…,\"field\":…}}`:
+
+| status | code | when |
+|---|---|---|
+| 400 | `malformed_json`, `malformed_protobuf`, `empty_body`, `invalid_header` | the request cannot be read (unknown JSON fields and unknown enum names included) |
+| 404 | `unknown_command` | no such command on this service |
+| 415 | `unsupported_media_type` | neither JSON nor protobuf |
+| 422 | `invalid_field` | a field is missing, malformed (SIRET Luhn, FINESS, RPPS, INSEE codes, dates) or out of range; `field` names it |
+| 422 | `not_found` | the command refers to something the ledger does not know |
+| 409 | `already_exists` | the id is taken |
+| 409 | `envelope_overcommitted` | the envelope has less left to commit (or a revision would go below commitments) |
+| 409 | `invalid_state` | the aggregate's state forbids it (paid beyond the grant, cancelled grant, closed centre, filled post…) |
+| 409 | `version_conflict` | `X-Expected-Version` does not match the stream |
+| 409 | `idempotency_conflict` | the `Idempotency-Key` was used with another body |
+| 503 | `log_unavailable`, `shutting_down` | nothing was recorded; retry with the same key |
+
+On the inbound topic the same codes come back in `Rejection.code`, plus
+`decode_error` (the record is not an `InboundCommand`; it is also copied to
+`ledger.deadletter.v1`) and `unauthorised` (the source system may not send
+that command, see `LEDGER_INBOUND_ALLOW`).
+
+Each command's rules are in its fields' descriptions below.
+
+";
+
+fn check(path: &str, generated: &str) {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    if std::env::var("LEDGER_BLESS").is_ok() {
+        std::fs::write(&file, generated).unwrap();
+        return;
+    }
+    let current = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        current == generated,
+        "{path} is out of date with proto/: run LEDGER_BLESS=1 cargo test -p ledger-proto --test catalogue"
+    );
+}
+
+#[test]
+fn the_event_catalogue_is_in_step_with_the_contract() {
+    let files = files();
+    let names = [
+        ("event", "The envelope"),
+        ("common", "Shared types"),
+        ("programmes", "Programmes & envelopes"),
+        ("grants", "Grants"),
+        ("workforce", "Workforce"),
+        ("centres", "Centres"),
+        ("obligations", "Obligations"),
+    ];
+    check("docs/events.md", &render(&files, &names, EVENTS_PREAMBLE));
+}
+
+#[test]
+fn the_command_reference_is_in_step_with_the_contract() {
+    let files = files();
+    let names = [
+        ("commands", "Commands"),
+        ("inbound", "Inbound commands and results"),
+    ];
+    check(
+        "docs/commands.md",
+        &render(&files, &names, COMMANDS_PREAMBLE),
+    );
+}
