@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used)] // a test: a broken descriptor should fail loudly
 
+mod examples;
+
 use std::{fmt::Write, path::PathBuf};
 
 use prost::Message;
@@ -67,6 +69,9 @@ fn render_message(
 ) {
     let path = [4, index as i32];
     writeln!(out, "### {}\n\n{}\n", message.name(), comment(file, &path)).unwrap();
+    if let Some(example) = example_of(message.name()) {
+        writeln!(out, "```json\n{example}\n```\n").unwrap();
+    }
     writeln!(out, "| # | field | type | meaning |\n|---|---|---|---|").unwrap();
     for (i, field) in message.field.iter().enumerate() {
         let meaning = comment(file, &[4, index as i32, 2, i as i32]).replace('|', "\\|");
@@ -120,6 +125,42 @@ fn render(files: &[FileDescriptorProto], names: &[(&str, &str)], preamble: &str)
         render_enums(&mut out, file);
     }
     out
+}
+
+/// The JSON example of an event message, or of the envelope itself.
+fn example_of(message: &str) -> Option<String> {
+    if message == "EventEnvelope" {
+        let payload = examples::payloads()
+            .into_iter()
+            .find(|p| p.type_name() == "PaymentMade")?;
+        return serde_json::to_string_pretty(&examples::envelope(payload)).ok();
+    }
+    let payload = examples::payloads()
+        .into_iter()
+        .find(|p| p.type_name() == message)?;
+    let json = serde_json::to_value(examples::envelope(payload)).ok()?;
+    let (_, inner) = json
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.as_str() == snake(message))?;
+    serde_json::to_string_pretty(&serde_json::json!({ snake(message): inner })).ok()
+}
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+#[test]
+fn every_event_has_an_example() {
+    let names: Vec<&str> = examples::payloads().iter().map(|p| p.type_name()).collect();
+    assert_eq!(names.len(), 25, "one example per event of the catalogue");
 }
 
 const EVENTS_PREAMBLE: &str = "# Event catalogue

@@ -114,12 +114,13 @@ impl GrantsBook {
             return Err(DomainError::invalid("value", "must be strictly positive"));
         }
         let deadline = parse_date("deadline", &c.deadline)?;
-        let effective_date = effective_or(
-            &c.effective_date,
-            programme
-                .period_start
-                .max(deadline.min(programme.period_end)),
-        )?;
+        if deadline < programme.period_start || deadline > programme.period_end {
+            return Err(DomainError::invalid(
+                "deadline",
+                "must lie within the programme's period",
+            ));
+        }
+        let effective_date = effective_or(&c.effective_date, programme.period_start)?;
         Ok(Decision {
             stream: stream_ref("programme", &c.programme_id),
             key: c.programme_id.clone(),

@@ -128,6 +128,16 @@ impl GrantsBook {
         }
         parse_date("first_repayment_date", &c.first_repayment_date)?;
         let effective_date = parse_date("effective_date", &c.effective_date)?;
+        if effective_date < envelope.period_start || effective_date > envelope.period_end {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "envelope {} accepts commitments from {} to {} only",
+                    c.envelope_id, envelope.period_start, envelope.period_end
+                ),
+            )
+            .field_path("effective_date"));
+        }
         if principal > envelope.available() {
             return Err(DomainError::new(
                 ErrorCode::EnvelopeOvercommitted,

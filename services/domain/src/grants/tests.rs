@@ -443,3 +443,34 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn targets_fall_within_their_programme() {
+    let book = book_with_envelope(1_000);
+    let target = |deadline: &str| {
+        GrantsCommand::SetTarget(ledger_proto::v1::SetTarget {
+            programme_id: "prog".into(),
+            target_id: "msp".into(),
+            metric: ledger_proto::v1::TargetMetric::MspOpen as i32,
+            value: 125,
+            deadline: deadline.into(),
+            ..Default::default()
+        })
+    };
+    assert!(book.decide(&target("2025-12-31")).is_ok());
+    assert_eq!(
+        refusal(&book, target("2030-01-01")),
+        (ErrorCode::InvalidField, Some("deadline".into()))
+    );
+    let unknown_metric = GrantsCommand::SetTarget(ledger_proto::v1::SetTarget {
+        metric: 99,
+        ..match target("2025-12-31") {
+            GrantsCommand::SetTarget(t) => t,
+            _ => unreachable!(),
+        }
+    });
+    assert_eq!(
+        refusal(&book, unknown_metric),
+        (ErrorCode::InvalidField, Some("metric".into()))
+    );
+}
