@@ -294,6 +294,26 @@ async fn malformed_bodies_get_a_clear_4xx_and_change_nothing() {
         (404, Some("unknown_command"))
     );
 
+    // A body over the 1 MiB limit, and a read with a bad parameter: the
+    // same JSON error shape.
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    let (status, answer) = ledger
+        .raw_command("award-grant", "application/json", huge)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (413, Some("body_rejected"))
+    );
+    let (status, answer) = ledger
+        .get("/v1/envelopes/cvl-msp/balance?wait_ms=soon")
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("invalid_parameter"))
+    );
+
     // The service is still up and nothing was appended.
     assert_eq!(ledger.grants_events().await.unwrap().len(), 2);
     let (status, _) = ledger

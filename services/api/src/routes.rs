@@ -1,7 +1,7 @@
 //! Routes of the read API.
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{rejection::QueryRejection, Path, Query, State},
     routing::get,
     Json, Router,
 };
@@ -42,8 +42,10 @@ fn unavailable(err: ledger_readmodel::ReadModelError) -> ApiError {
 async fn envelope_balance(
     State(state): State<AppState>,
     Path(envelope_id): Path<String>,
-    Query(consistency): Query<Consistency>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
 ) -> Result<Json<EnvelopeBalance>, ApiError> {
+    let Query(consistency) = consistency
+        .map_err(|rejection| ApiError::bad_request("invalid_parameter", rejection.body_text()))?;
     consistency.wait(&state.pool, &state.projection).await?;
     queries::envelope_balance(&state.pool, &envelope_id)
         .await

@@ -218,6 +218,7 @@ A refused command appends nothing and answers
 |---|---|---|
 | 400 | `malformed_json`, `malformed_protobuf`, `empty_body`, `invalid_header` | the request cannot be read (unknown JSON fields and unknown enum names included) |
 | 404 | `unknown_command` | no such command on this service |
+| 413 | `body_rejected` | the body is over 1 MiB |
 | 415 | `unsupported_media_type` | neither JSON nor protobuf |
 | 422 | `invalid_field` | a field is missing, malformed (SIRET Luhn, FINESS, RPPS, INSEE codes, dates) or out of range; `field` names it |
 | 422 | `not_found` | the command refers to something the ledger does not know |

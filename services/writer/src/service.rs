@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use axum::{
-    extract::{DefaultBodyLimit, Path, State},
+    extract::{rejection::BytesRejection, DefaultBodyLimit, Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -154,8 +154,12 @@ async fn command<C: Send + Clone + 'static>(
     State(state): State<AppState<C>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // A body over the limit is refused in the same JSON shape as any error.
+    let body = body.map_err(|rejection| {
+        ApiError::new(rejection.status(), "body_rejected", rejection.body_text())
+    })?;
     let meta = command_meta(&headers)?;
     let (command, digest) = (state.parse)(&name, &headers, &body)?;
     let (accepted, replayed) = state
