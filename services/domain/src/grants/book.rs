@@ -1,12 +1,11 @@
 //! The grants service's state, folded from its own topic.
 
-use crate::event_date;
 use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{event_envelope::Payload, RecoveryRule};
 use time::Date;
 
-use crate::{ApplyError, Cents};
+use crate::{event_date, ApplyError, Cents, DomainError, ErrorCode};
 
 /// A declared programme.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +28,38 @@ impl Envelope {
     /// What can still be committed: voted − committed.
     pub fn available(&self) -> Cents {
         Cents::new(self.voted.get() - self.committed.get())
+    }
+
+    /// Refuses a new commitment of `amount` (named `field` in the command)
+    /// dated `on` outside the envelope's period, or beyond what is left.
+    pub fn check_commitment(
+        &self,
+        envelope_id: &str,
+        on: Date,
+        amount: Cents,
+        field: &str,
+    ) -> Result<(), DomainError> {
+        if on < self.period_start || on > self.period_end {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "envelope {envelope_id} accepts commitments from {} to {} only",
+                    self.period_start, self.period_end
+                ),
+            )
+            .field_path("effective_date"));
+        }
+        if amount > self.available() {
+            return Err(DomainError::new(
+                ErrorCode::EnvelopeOvercommitted,
+                format!(
+                    "envelope {envelope_id} has {} left to commit; {amount} asked",
+                    self.available()
+                ),
+            )
+            .field_path(field));
+        }
+        Ok(())
     }
 }
 

@@ -260,28 +260,7 @@ impl GrantsBook {
             territory("obligation.territory", terms.territory.as_ref())?;
         }
         let effective_date = parse_date("effective_date", &c.effective_date)?;
-        if effective_date < envelope.period_start || effective_date > envelope.period_end {
-            return Err(DomainError::new(
-                ErrorCode::InvalidState,
-                format!(
-                    "envelope {} accepts commitments from {} to {} only",
-                    c.envelope_id, envelope.period_start, envelope.period_end
-                ),
-            )
-            .field_path("effective_date"));
-        }
-        if amount > envelope.available() {
-            return Err(DomainError::new(
-                ErrorCode::EnvelopeOvercommitted,
-                format!(
-                    "envelope {} has {} left to commit; the grant asks {}",
-                    c.envelope_id,
-                    envelope.available(),
-                    amount
-                ),
-            )
-            .field_path("amount_cents"));
-        }
+        envelope.check_commitment(&c.envelope_id, effective_date, amount, "amount_cents")?;
         Ok(Decision {
             stream: stream_ref("grant", id.as_str()),
             // Keyed by envelope: every commitment against one envelope lands in

@@ -128,27 +128,7 @@ impl GrantsBook {
         }
         parse_date("first_repayment_date", &c.first_repayment_date)?;
         let effective_date = parse_date("effective_date", &c.effective_date)?;
-        if effective_date < envelope.period_start || effective_date > envelope.period_end {
-            return Err(DomainError::new(
-                ErrorCode::InvalidState,
-                format!(
-                    "envelope {} accepts commitments from {} to {} only",
-                    c.envelope_id, envelope.period_start, envelope.period_end
-                ),
-            )
-            .field_path("effective_date"));
-        }
-        if principal > envelope.available() {
-            return Err(DomainError::new(
-                ErrorCode::EnvelopeOvercommitted,
-                format!(
-                    "envelope {} has {} left to commit; the loan asks {principal}",
-                    c.envelope_id,
-                    envelope.available()
-                ),
-            )
-            .field_path("principal_cents"));
-        }
+        envelope.check_commitment(&c.envelope_id, effective_date, principal, "principal_cents")?;
         Ok(Decision {
             stream: stream_ref("loan", id.as_str()),
             key: c.envelope_id.clone(),
