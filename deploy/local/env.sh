@@ -6,6 +6,8 @@ export LEDGER_ROOT
 
 # Where the stack keeps data, logs and pid files, and where downloads are cached.
 export LEDGER_STATE_DIR="${LEDGER_STATE_DIR:-$LEDGER_ROOT/.stack}"
+# Snapshots of the emitting services' state (safe to delete at any time).
+export LEDGER_SNAPSHOT_DIR="${LEDGER_SNAPSHOT_DIR:-$LEDGER_STATE_DIR/snapshots}"
 export LEDGER_CACHE_DIR="${LEDGER_CACHE_DIR:-$HOME/.cache/ledger}"
 
 # Loopback ports chosen away from the usual defaults (9092, 5432, 8080).

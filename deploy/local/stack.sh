@@ -171,6 +171,6 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) status ;;
-    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" ;;
+    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" "$LEDGER_SNAPSHOT_DIR" ;;
     *) echo "usage: $0 up|down|status|reset" >&2; exit 2 ;;
 esac

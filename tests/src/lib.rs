@@ -91,6 +91,9 @@ pub struct TestLedger {
     pub persons_database_url: String,
     pub pool: PgPool,
     pub http: reqwest::Client,
+    /// Snapshot settings of the emitting services started from now on:
+    /// (directory, events between two snapshots); `None`: no snapshots.
+    pub snapshots: Option<(std::path::PathBuf, u64)>,
     emitters: HashMap<&'static str, (SocketAddr, Running)>,
     /// Emitting services running as child processes.
     external: HashMap<&'static str, SocketAddr>,
@@ -127,6 +130,7 @@ impl TestLedger {
             persons_database_url,
             pool,
             http: reqwest::Client::new(),
+            snapshots: None,
             emitters: HashMap::new(),
             external: HashMap::new(),
             projector: None,
@@ -172,7 +176,12 @@ impl TestLedger {
     }
 
     fn emitter_args(&self) -> EmitterArgs {
-        EmitterArgs::new(brokers(), self.namespace.clone())
+        let mut args = EmitterArgs::new(brokers(), self.namespace.clone());
+        if let Some((dir, every)) = &self.snapshots {
+            args.snapshot_dir = Some(dir.clone());
+            args.snapshot_every = *every;
+        }
+        args
     }
 
     /// The transactional id tests give an emitting service.
@@ -571,6 +580,13 @@ impl TestLedger {
                 .env("LEDGER_TOPIC_NAMESPACE", &self.namespace)
                 .env("LEDGER_PERSONS_DATABASE_URL", &self.persons_database_url)
                 .env("RUST_LOG", "warn")
+                .env_remove("LEDGER_SNAPSHOT_DIR")
+                .envs(self.snapshots.iter().flat_map(|(dir, every)| {
+                    [
+                        ("LEDGER_SNAPSHOT_DIR", dir.display().to_string()),
+                        ("LEDGER_SNAPSHOT_EVERY", every.to_string()),
+                    ]
+                }))
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()?,

@@ -5,8 +5,8 @@
 mod config;
 
 use ledger_domain::centres::{CentresBook, CentresCommand};
-use ledger_kafka::{KafkaConfig, Topics};
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+use ledger_kafka::Topics;
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
 
 pub use config::Config;
 
@@ -16,13 +16,9 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
     let spec = ServiceSpec {
         name: "centres",
         listen: config.listen,
-        writer: WriterConfig {
-            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
-            topic: topics.centres.clone(),
-            transactional_id: config.transactional_id.clone(),
-            max_batch: config.emitter.max_batch,
-            follow: Vec::new(),
-        },
+        writer: config
+            .emitter
+            .writer(&topics.centres, &config.transactional_id, Vec::new()),
         parse: command_table!("centres", CentresCommand {
             "open-centre" => OpenCentre,
             "close-centre" => CloseCentre,

@@ -1,10 +1,11 @@
 //! The per-stream hash chain: each event's hash covers its content and the
 //! previous event's hash, so rewriting any event breaks every later link.
 
-use std::collections::HashMap;
+use crate::collections::Map;
 
 use ledger_proto::v1::{EventEnvelope, StreamRef};
 use prost::Message;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// SHA-256 over the envelope encoded with its `hash` field empty.
@@ -12,9 +13,13 @@ use sha2::{Digest, Sha256};
 /// prost encodes fields in tag order and the contract has no map fields, so
 /// the encoding of a given message is deterministic.
 pub fn event_hash(event: &EventEnvelope) -> Vec<u8> {
+    digest(event).to_vec()
+}
+
+fn digest(event: &EventEnvelope) -> [u8; 32] {
     let mut unsealed = event.clone();
     unsealed.hash.clear();
-    Sha256::digest(unsealed.encode_to_vec()).to_vec()
+    Sha256::digest(unsealed.encode_to_vec()).into()
 }
 
 /// Fills `prev_hash` and `hash`.
@@ -24,13 +29,22 @@ pub fn seal(event: &mut EventEnvelope, prev_hash: Vec<u8>) {
 }
 
 /// The last version and hash of each stream: what the next event must follow.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StreamHeads {
-    heads: HashMap<(String, String), Head>,
+    heads: Map<(String, String), Link>,
 }
 
-/// The tip of one stream.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What is kept per stream: a fixed-size hash (every link's hash is a
+/// SHA-256 once verified) keeps millions of streams compact.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Link {
+    version: u64,
+    hash: [u8; 32],
+}
+
+/// The head of one stream: its version and last hash (empty before the
+/// first event).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
     pub version: u64,
     pub hash: Vec<u8>,
@@ -59,38 +73,47 @@ fn key(stream: &StreamRef) -> (String, String) {
 
 impl StreamHeads {
     pub fn head(&self, stream: &StreamRef) -> Head {
-        self.heads.get(&key(stream)).cloned().unwrap_or_default()
+        self.heads
+            .get(&key(stream))
+            .map(|link| Head {
+                version: link.version,
+                hash: link.hash.to_vec(),
+            })
+            .unwrap_or_default()
     }
 
     /// Checks that `event` is the valid next link of its stream and advances
     /// the head. Used both when rebuilding state and by the auditor's verify.
     pub fn advance(&mut self, event: &EventEnvelope) -> Result<(), ChainError> {
         let stream = event.stream.clone().unwrap_or_default();
-        let name = format!("{}/{}", stream.r#type, stream.id);
-        let head = self.heads.entry(key(&stream)).or_default();
+        let name = || format!("{}/{}", stream.r#type, stream.id);
+        let head = self.heads.get(&key(&stream)).copied().unwrap_or_default();
         if event.stream_version != head.version + 1 {
             return Err(ChainError::VersionGap {
-                stream: name,
+                stream: name(),
                 expected: head.version + 1,
                 found: event.stream_version,
             });
         }
-        if event.prev_hash != head.hash {
+        let previous: &[u8] = if head.version == 0 { &[] } else { &head.hash };
+        if event.prev_hash != previous {
             return Err(ChainError::BrokenLink {
-                stream: name,
+                stream: name(),
                 version: event.stream_version,
             });
         }
-        if event_hash(event) != event.hash {
+        let hash = digest(event);
+        if hash.as_slice() != event.hash {
             return Err(ChainError::BadHash {
-                stream: name,
+                stream: name(),
                 version: event.stream_version,
             });
         }
-        *head = Head {
+        let link = Link {
             version: event.stream_version,
-            hash: event.hash.clone(),
+            hash,
         };
+        self.heads.insert(key(&stream), link);
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use ledger_proto::{
     Timestamp,
 };
 use prost::Message;
+use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 use time::Date;
 
@@ -64,8 +65,10 @@ pub fn event_date(raw: &str) -> Result<Date, ApplyError> {
     crate::dates::parse_date("date", raw).map_err(|e| ApplyError(e.to_string()))
 }
 
-/// The rules of one context, as its single writer runs them.
-pub trait Decider: Default + Send + 'static {
+/// The rules of one context, as its single writer runs them. The state is
+/// serialisable so that a writer can start from a snapshot instead of the
+/// whole topic.
+pub trait Decider: Default + Serialize + DeserializeOwned + Send + 'static {
     /// The commands this context accepts.
     type Command: Send + 'static;
 

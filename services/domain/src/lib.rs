@@ -6,6 +6,7 @@
 
 pub mod centres;
 pub mod chain;
+pub mod collections;
 pub mod dates;
 mod decision;
 pub mod error;

@@ -7,8 +7,8 @@
 mod config;
 
 use ledger_domain::grants::{GrantsBook, GrantsCommand};
-use ledger_kafka::{KafkaConfig, Topics};
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+use ledger_kafka::Topics;
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
 
 pub use config::Config;
 
@@ -18,13 +18,11 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
     let spec = ServiceSpec {
         name: "grants",
         listen: config.listen,
-        writer: WriterConfig {
-            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
-            topic: topics.grants.clone(),
-            transactional_id: config.transactional_id.clone(),
-            max_batch: config.emitter.max_batch,
-            follow: vec![topics.obligations.clone()],
-        },
+        writer: config.emitter.writer(
+            &topics.grants,
+            &config.transactional_id,
+            vec![topics.obligations.clone()],
+        ),
         parse: command_table!("grants", GrantsCommand {
             "declare-programme" => DeclareProgramme,
             "set-target" => SetTarget,

@@ -19,8 +19,8 @@ pub use config::KafkaConfig;
 pub use context::LedgerContext;
 pub use error::KafkaError;
 pub use producer::{OutboundRecord, TxProducer};
-pub use reader::{partitions, read_to_end, ReadRecord};
-pub use tail::{follow, TailRecord};
+pub use reader::{partitions, read_from, read_to_end, ReadRecord};
+pub use tail::{follow, follow_from, TailRecord};
 pub use topics::{Position, TopicSpec, Topics, EVENT_TYPE_HEADER};
 
 /// Re-exported so that dependants name one rdkafka version.

@@ -1,6 +1,9 @@
 //! Reading a topic from its first offset to its current end.
 
-use std::{collections::HashSet, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use rdkafka::{
     consumer::{BaseConsumer, Consumer},
@@ -38,11 +41,46 @@ where
     S: Send + 'static,
     F: FnMut(&mut S, ReadRecord) -> Result<(), ApplyFailure> + Send + 'static,
 {
+    read_from(config, topic, &HashMap::new(), state, apply).await
+}
+
+/// Like [`read_to_end`], but each partition named in `start` is read from
+/// the given offset instead of its beginning (a writer resuming from a
+/// snapshot).
+pub async fn read_from<S, F>(
+    config: &KafkaConfig,
+    topic: &str,
+    start: &HashMap<i32, i64>,
+    state: S,
+    apply: F,
+) -> Result<S, KafkaError>
+where
+    S: Send + 'static,
+    F: FnMut(&mut S, ReadRecord) -> Result<(), ApplyFailure> + Send + 'static,
+{
     let client = config.committed_reader(&format!("{topic}.rebuild"));
     let topic = topic.to_owned();
-    tokio::task::spawn_blocking(move || read_blocking(client, &topic, state, apply))
+    let start = start.clone();
+    tokio::task::spawn_blocking(move || read_blocking(client, &topic, &start, state, apply))
         .await
         .map_err(|e| KafkaError::Worker(e.to_string()))?
+}
+
+/// Every partition of `topic`, each from its offset in `start` or else from
+/// its beginning.
+pub(crate) fn assignment(
+    topic: &str,
+    partitions: &[i32],
+    start: &HashMap<i32, i64>,
+) -> Result<TopicPartitionList, KafkaError> {
+    let mut assignment = TopicPartitionList::new();
+    for p in partitions {
+        let offset = start
+            .get(p)
+            .map_or(Offset::Beginning, |&offset| Offset::Offset(offset));
+        assignment.add_partition_offset(topic, *p, offset)?;
+    }
+    Ok(assignment)
 }
 
 /// The partition ids of `topic`, asking the cluster.
@@ -77,6 +115,7 @@ fn partitions_of(
 fn read_blocking<S, F>(
     client: rdkafka::ClientConfig,
     topic: &str,
+    start: &HashMap<i32, i64>,
     mut state: S,
     mut apply: F,
 ) -> Result<S, KafkaError>
@@ -85,11 +124,7 @@ where
 {
     let consumer: BaseConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
     let partitions = partitions_of(&consumer, topic)?;
-    let mut assignment = TopicPartitionList::new();
-    for p in &partitions {
-        assignment.add_partition_offset(topic, *p, Offset::Beginning)?;
-    }
-    consumer.assign(&assignment)?;
+    consumer.assign(&assignment(topic, &partitions, start)?)?;
 
     let mut at_end: HashSet<i32> = HashSet::new();
     while at_end.len() < partitions.len() {

@@ -1,17 +1,21 @@
 //! Following topics as they grow: how a service learns other contexts' facts.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rdkafka::{
     consumer::{Consumer, StreamConsumer},
     error::KafkaError as RdError,
-    Message, Offset, TopicPartitionList,
+    Message,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::KafkaConfig, context::LedgerContext, error::KafkaError, reader::partitions, ReadRecord,
+    config::KafkaConfig,
+    context::LedgerContext,
+    error::KafkaError,
+    reader::{assignment, partitions},
+    ReadRecord,
 };
 
 /// A record of a followed topic.
@@ -32,15 +36,24 @@ pub async fn follow(
     caught_up: oneshot::Sender<()>,
     shutdown: CancellationToken,
 ) -> Result<(), KafkaError> {
+    follow_from(config, topic, HashMap::new(), out, caught_up, shutdown).await
+}
+
+/// Like [`follow`], but each partition named in `start` is read from the
+/// given offset instead of its beginning.
+pub async fn follow_from(
+    config: KafkaConfig,
+    topic: String,
+    start: HashMap<i32, i64>,
+    out: mpsc::Sender<TailRecord>,
+    caught_up: oneshot::Sender<()>,
+    shutdown: CancellationToken,
+) -> Result<(), KafkaError> {
     let ids = partitions(&config, &topic).await?;
     let consumer: StreamConsumer<LedgerContext> = config
         .committed_reader(&format!("{topic}.follow"))
         .create_with_context(LedgerContext)?;
-    let mut assignment = TopicPartitionList::new();
-    for p in &ids {
-        assignment.add_partition_offset(&topic, *p, Offset::Beginning)?;
-    }
-    consumer.assign(&assignment)?;
+    consumer.assign(&assignment(&topic, &ids, &start)?)?;
 
     let mut caught_up = Some(caught_up);
     let mut at_end: HashSet<i32> = HashSet::new();

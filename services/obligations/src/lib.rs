@@ -6,8 +6,8 @@
 mod config;
 
 use ledger_domain::obligations::{ObligationsBook, ObligationsCommand};
-use ledger_kafka::{KafkaConfig, Topics};
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+use ledger_kafka::Topics;
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
 
 pub use config::Config;
 
@@ -17,13 +17,11 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
     let spec = ServiceSpec {
         name: "obligations",
         listen: config.listen,
-        writer: WriterConfig {
-            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
-            topic: topics.obligations.clone(),
-            transactional_id: config.transactional_id.clone(),
-            max_batch: config.emitter.max_batch,
-            follow: vec![topics.grants.clone()],
-        },
+        writer: config.emitter.writer(
+            &topics.obligations,
+            &config.transactional_id,
+            vec![topics.grants.clone()],
+        ),
         parse: command_table!("obligations", ObligationsCommand {
             "start-obligation" => StartObligation,
             "fulfil-obligation" => FulfilObligation,

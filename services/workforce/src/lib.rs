@@ -8,8 +8,8 @@
 mod config;
 
 use ledger_domain::workforce::{WorkforceBook, WorkforceCommand};
-use ledger_kafka::{KafkaConfig, Topics};
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec, WriterConfig};
+use ledger_kafka::Topics;
+use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
 
 pub use config::Config;
 
@@ -22,13 +22,11 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
     let spec = ServiceSpec {
         name: "workforce",
         listen: config.listen,
-        writer: WriterConfig {
-            kafka: KafkaConfig::new(&config.emitter.kafka_brokers),
-            topic: topics.workforce.clone(),
-            transactional_id: config.transactional_id.clone(),
-            max_batch: config.emitter.max_batch,
-            follow: vec![topics.centres.clone()],
-        },
+        writer: config.emitter.writer(
+            &topics.workforce,
+            &config.transactional_id,
+            vec![topics.centres.clone()],
+        ),
         parse: command_table!("workforce", WorkforceCommand {
             "open-post" => OpenPost,
             "close-post" => ClosePost,

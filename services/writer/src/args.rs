@@ -1,5 +1,11 @@
 //! Settings every emitting service shares, flattened into each one's config.
 
+use std::path::PathBuf;
+
+use ledger_kafka::KafkaConfig;
+
+use crate::{SnapshotConfig, WriterConfig};
+
 /// Kafka settings of an emitting service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmitterArgs {
@@ -15,6 +21,16 @@ pub struct EmitterArgs {
     /// Most commands appended in one Kafka transaction (group commit).
     #[arg(long, env = "LEDGER_MAX_BATCH", default_value_t = 512)]
     pub max_batch: usize,
+
+    /// Directory for snapshots of the service's state (one file per topic),
+    /// which make start-up read only the events since the last one. Unset:
+    /// every start reads the whole topic. Deleting it is always safe.
+    #[arg(long, env = "LEDGER_SNAPSHOT_DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+
+    /// Events folded between two snapshots.
+    #[arg(long, env = "LEDGER_SNAPSHOT_EVERY", default_value_t = 100_000)]
+    pub snapshot_every: u64,
 }
 
 impl EmitterArgs {
@@ -24,6 +40,24 @@ impl EmitterArgs {
             kafka_brokers: kafka_brokers.into(),
             topic_namespace: topic_namespace.into(),
             max_batch: 512,
+            snapshot_dir: None,
+            snapshot_every: 100_000,
+        }
+    }
+
+    /// The writer of `topic`, fenced by `transactional_id`, observing the
+    /// `follow` topics.
+    pub fn writer(&self, topic: &str, transactional_id: &str, follow: Vec<String>) -> WriterConfig {
+        WriterConfig {
+            kafka: KafkaConfig::new(&self.kafka_brokers),
+            topic: topic.to_owned(),
+            transactional_id: transactional_id.to_owned(),
+            max_batch: self.max_batch,
+            follow,
+            snapshots: self.snapshot_dir.as_ref().map(|dir| SnapshotConfig {
+                dir: dir.clone(),
+                every: self.snapshot_every,
+            }),
         }
     }
 }

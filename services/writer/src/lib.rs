@@ -10,13 +10,16 @@ mod args;
 pub mod http;
 mod log;
 mod meta;
+mod restore;
 pub mod service;
+mod snapshot;
 mod writer;
 
 pub use args::EmitterArgs;
-pub use log::{CommandLog, WriterState};
+pub use log::{CommandLog, Tip, WriterState};
 pub use meta::{Accepted, CommandMeta, WriteError};
 pub use service::{EmittingService, ParseCommand, ServiceError, ServiceSpec};
+pub use snapshot::{SnapshotConfig, SnapshotError, SnapshotStore};
 pub use writer::{Writer, WriterConfig};
 
 /// Source system of the commands a context issues by itself (reactions).

@@ -1,15 +1,18 @@
 //! The writer's state: the context's rules, the stream heads and the record
 //! of every command already accepted.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ledger_domain::{
     chain::{seal, StreamHeads},
+    collections::Map,
     dates::format_date,
     Decider, DomainError, ErrorCode,
 };
 use ledger_kafka::Position;
 use ledger_proto::{v1::EventEnvelope, Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,37 +21,121 @@ use crate::{Accepted, CommandMeta};
 /// Version of the contract this code writes.
 const SCHEMA_VERSION: u32 = 1;
 
-type CommandKey = (String, String);
+/// A command's identity across restarts: the first 16 bytes of SHA-256 over
+/// (source system, command id). Fixed-size keys keep a log of millions of
+/// commands small in memory and in snapshots.
+type CommandKey = [u8; 16];
 
 fn key(source_system: &str, command_id: &str) -> CommandKey {
-    (source_system.to_owned(), command_id.to_owned())
+    let mut hasher = Sha256::new();
+    hasher.update(source_system.as_bytes());
+    hasher.update([0]);
+    hasher.update(command_id.as_bytes());
+    truncate(&hasher.finalize())
+}
+
+/// The first 16 bytes (a command digest is 32): 128 bits tell commands apart
+/// as surely as 256 here, at half the memory.
+fn truncate(bytes: &[u8]) -> [u8; 16] {
+    let mut short = [0; 16];
+    let n = bytes.len().min(16);
+    short[..n].copy_from_slice(&bytes[..n]);
+    short
+}
+
+/// What the log keeps of one accepted command: its digest and enough of its
+/// event to give the same answer again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Receipt {
+    digest: [u8; 16],
+    event_id: Uuid,
+    /// Index in [`CommandLog::names`].
+    event_type: u16,
+    /// Index in [`CommandLog::names`].
+    stream_type: u16,
+    stream_id: Box<str>,
+    stream_version: u64,
+    partition: i32,
+    offset: i64,
 }
 
 /// Every accepted command by (source system, command id), with the digest of
 /// its body: the memory that makes commands idempotent across restarts,
-/// since it is rebuilt from the events themselves.
-#[derive(Debug, Default)]
+/// since it is rebuilt from the events themselves (or a snapshot of them).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct CommandLog {
-    entries: HashMap<CommandKey, (Vec<u8>, Accepted)>,
+    entries: Map<CommandKey, Receipt>,
+    /// Event and stream type names, few and repeated by every entry.
+    names: Vec<String>,
+}
+
+impl CommandLog {
+    fn name_index(&mut self, name: &str) -> u16 {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return i as u16;
+        }
+        self.names.push(name.to_owned());
+        (self.names.len() - 1) as u16
+    }
+
+    fn name(&self, index: u16) -> String {
+        self.names
+            .get(usize::from(index))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn answer(&self, command_id: &str, receipt: &Receipt, topic: &str) -> Accepted {
+        Accepted {
+            command_id: command_id.to_owned(),
+            event_id: receipt.event_id.to_string(),
+            event_type: self.name(receipt.event_type),
+            stream_type: self.name(receipt.stream_type),
+            stream_id: receipt.stream_id.to_string(),
+            stream_version: receipt.stream_version,
+            position: Position {
+                topic: topic.to_owned(),
+                partition: receipt.partition,
+                offset: receipt.offset,
+            },
+        }
+    }
 }
 
 /// Not yet delivered: the offset is known once the batch is in Kafka.
 const PENDING: i64 = -1;
 
-/// What the writer knows: the rules' state plus bookkeeping.
-#[derive(Debug, Default)]
+/// The last event folded from one partition of the context's own topic: where
+/// a snapshot resumes, and what the topic must still hold there for the
+/// snapshot to be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tip {
+    pub offset: i64,
+    pub hash: Vec<u8>,
+}
+
+/// What the writer knows: the rules' state plus bookkeeping. Serialisable as
+/// a whole: that is what a snapshot holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(bound = "D: Decider")]
 pub struct WriterState<D> {
     pub decider: D,
     heads: StreamHeads,
     commands: CommandLog,
-    /// Commands staged in the batch being written, in append order.
-    staged: Vec<CommandKey>,
+    /// Last event folded, per partition of the own topic.
+    tips: BTreeMap<i32, Tip>,
+    /// Next offset to observe, per followed topic and partition.
+    observed: BTreeMap<String, BTreeMap<i32, i64>>,
+    /// Events staged in the batch being written, in append order: the key
+    /// of their command and their hash.
+    #[serde(skip)]
+    staged: Vec<(CommandKey, Vec<u8>)>,
 }
 
 /// What the log says of a command id seen before.
 pub(crate) enum Seen {
-    /// Accepted earlier; here is the answer it got.
-    Accepted(Accepted),
+    /// Accepted earlier: [`WriterState::accepted`] gives the answer it got.
+    Accepted,
     /// Accepted earlier in the batch being written.
     Pending,
     /// Used before with another body.
@@ -69,29 +156,66 @@ impl<D: Decider> WriterState<D> {
         self.heads.advance(event).map_err(|e| e.to_string())?;
         let payload = event.payload.as_ref().ok_or("event without payload")?;
         self.decider.apply(payload).map_err(|e| e.to_string())?;
+        let event_id = Uuid::parse_str(&event.event_id)
+            .map_err(|e| format!("event id {:?} is not a UUID: {e}", event.event_id))?;
         let stream = event.stream.clone().unwrap_or_default();
-        let accepted = Accepted {
-            command_id: event.command_id.clone(),
-            event_id: event.event_id.clone(),
-            event_type: payload.type_name().to_owned(),
-            stream_type: stream.r#type,
-            stream_id: stream.id,
+        let receipt = Receipt {
+            digest: truncate(&event.command_digest),
+            event_id,
+            event_type: self.commands.name_index(payload.type_name()),
+            stream_type: self.commands.name_index(&stream.r#type),
+            stream_id: stream.id.into_boxed_str(),
             stream_version: event.stream_version,
-            position,
+            partition: position.partition,
+            offset: position.offset,
         };
-        self.commands.entries.insert(
-            key(&event.source_system, &event.command_id),
-            (event.command_digest.clone(), accepted),
-        );
+        if position.offset != PENDING {
+            self.tips.insert(
+                position.partition,
+                Tip {
+                    offset: position.offset,
+                    hash: event.hash.clone(),
+                },
+            );
+        }
+        self.commands
+            .entries
+            .insert(key(&event.source_system, &event.command_id), receipt);
         Ok(())
     }
 
+    /// Where each partition of the own topic was last folded.
+    pub fn tips(&self) -> &BTreeMap<i32, Tip> {
+        &self.tips
+    }
+
+    /// Where to resume following `topic`: the next offset per partition.
+    pub fn observed(&self, topic: &str) -> HashMap<i32, i64> {
+        self.observed
+            .get(topic)
+            .map(|p| p.iter().map(|(&p, &o)| (p, o)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Notes that the event at `offset` of a followed topic was observed.
+    pub(crate) fn mark_observed(&mut self, topic: &str, partition: i32, offset: i64) {
+        self.observed
+            .entry(topic.to_owned())
+            .or_default()
+            .insert(partition, offset + 1);
+    }
+
+    /// How many commands the log holds.
+    pub fn commands(&self) -> usize {
+        self.commands.entries.len()
+    }
+
     pub(crate) fn seen(&self, meta: &CommandMeta, digest: &[u8]) -> Option<Seen> {
-        let (known_digest, accepted) = self
+        let receipt = self
             .commands
             .entries
             .get(&key(&meta.source_system, &meta.command_id))?;
-        if known_digest.as_slice() != digest {
+        if receipt.digest != truncate(digest) {
             return Some(Seen::Conflict(DomainError::new(
                 ErrorCode::IdempotencyConflict,
                 format!(
@@ -100,18 +224,18 @@ impl<D: Decider> WriterState<D> {
                 ),
             )));
         }
-        if accepted.position.offset == PENDING {
+        if receipt.offset == PENDING {
             Some(Seen::Pending)
         } else {
-            Some(Seen::Accepted(accepted.clone()))
+            Some(Seen::Accepted)
         }
     }
 
-    pub(crate) fn accepted(&self, meta: &CommandMeta) -> Option<Accepted> {
+    pub(crate) fn accepted(&self, meta: &CommandMeta, topic: &str) -> Option<Accepted> {
         self.commands
             .entries
             .get(&key(&meta.source_system, &meta.command_id))
-            .map(|(_, a)| a.clone())
+            .map(|receipt| self.commands.answer(&meta.command_id, receipt, topic))
     }
 
     /// Decides a command and, if accepted, applies its event to the state at
@@ -174,17 +298,28 @@ impl<D: Decider> WriterState<D> {
             },
         )
         .map_err(|e| internal(format!("accepted event does not apply: {e}")))?;
-        self.staged.push(key(&meta.source_system, &meta.command_id));
+        self.staged.push((
+            key(&meta.source_system, &meta.command_id),
+            event.hash.clone(),
+        ));
         Ok((event, decision.key))
     }
 
     /// Fills in where the batch's events landed: `positions` are in the
     /// order the events were staged.
     pub(crate) fn record_positions(&mut self, positions: &[Position]) {
-        for (key, position) in self.staged.drain(..).zip(positions) {
-            if let Some((_, accepted)) = self.commands.entries.get_mut(&key) {
-                accepted.position = position.clone();
+        for ((key, hash), position) in self.staged.drain(..).zip(positions) {
+            if let Some(receipt) = self.commands.entries.get_mut(&key) {
+                receipt.partition = position.partition;
+                receipt.offset = position.offset;
             }
+            self.tips.insert(
+                position.partition,
+                Tip {
+                    offset: position.offset,
+                    hash,
+                },
+            );
         }
     }
 }

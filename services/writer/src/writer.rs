@@ -1,11 +1,11 @@
 //! The single-writer task: decides commands in order and appends their events
 //! in Kafka transactions, many commands per transaction.
 
-use std::time::Instant;
+use std::{collections::HashMap, time::Instant};
 
 use ledger_domain::Decider;
 use ledger_kafka::{
-    follow, read_to_end, KafkaConfig, KafkaError, OutboundRecord, Position, TailRecord, TxProducer,
+    follow_from, KafkaConfig, KafkaError, OutboundRecord, Position, TailRecord, TxProducer,
 };
 use ledger_proto::v1::EventEnvelope;
 use prost::Message;
@@ -18,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     log::{Seen, WriterState},
+    restore::restore,
+    snapshot::{SnapshotConfig, SnapshotStore, Snapshotter},
     Accepted, CommandMeta, WriteError,
 };
 
@@ -34,6 +36,9 @@ pub struct WriterConfig {
     /// Topics of other contexts whose events this context observes (and may
     /// react to); followed from their start for as long as the writer runs.
     pub follow: Vec<String>,
+    /// Where to keep snapshots of the state; `None`: every start reads the
+    /// whole topic.
+    pub snapshots: Option<SnapshotConfig>,
 }
 
 type Reply = oneshot::Sender<Result<(Accepted, bool), WriteError>>;
@@ -46,8 +51,9 @@ enum Job<C> {
         command: C,
         reply: Reply,
     },
-    /// An event of another context, to observe and perhaps react to.
-    Observe(Box<EventEnvelope>),
+    /// An event of another context, to observe and perhaps react to, with
+    /// where it was read.
+    Observe(Box<EventEnvelope>, Position),
 }
 
 /// Handle to submit commands to the writer task.
@@ -77,14 +83,45 @@ impl<C: Send + 'static> Writer<C> {
     {
         let producer = TxProducer::connect(&config.kafka, &config.transactional_id).await?;
         let started = Instant::now();
-        let state = rebuild::<D>(&config).await?;
-        tracing::info!(topic = %config.topic, elapsed_ms = started.elapsed().as_millis() as u64, "state rebuilt from topic");
+        let store = config
+            .snapshots
+            .as_ref()
+            .map(|s| SnapshotStore::new::<D>(&s.dir, &config.topic));
+        let restored = restore::<D>(&config, store.as_ref()).await?;
+        tracing::info!(
+            topic = %config.topic,
+            from_snapshot = restored.from_snapshot,
+            events_read = restored.folded,
+            commands = restored.state.commands(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "state restored"
+        );
+        let state = restored.state;
+        let mut snapshotter = store.zip(config.snapshots.as_ref()).map(|(store, s)| {
+            // Counting the events just read makes a long replay at start
+            // followed by a snapshot at once, not after `every` more.
+            Snapshotter::new(store, s.every, restored.folded)
+        });
+        if let Some(snapshotter) = snapshotter.as_mut() {
+            snapshotter.folded(&state, 0);
+        }
         let (jobs, queue) = mpsc::channel(config.max_batch.max(1) * 4);
-        let followed = config.follow.clone();
+        let followed: Vec<_> = config
+            .follow
+            .iter()
+            .map(|topic| (topic.clone(), state.observed(topic)))
+            .collect();
         let kafka = config.kafka.clone();
-        let task = tokio::spawn(run(config, producer, state, queue, shutdown.clone()));
-        for topic in followed {
-            observe_topic(&kafka, topic, jobs.clone(), shutdown.clone()).await?;
+        let task = tokio::spawn(run(
+            config,
+            producer,
+            state,
+            snapshotter,
+            queue,
+            shutdown.clone(),
+        ));
+        for (topic, start) in followed {
+            observe_topic(&kafka, topic, start, jobs.clone(), shutdown.clone()).await?;
         }
         Ok((Self { jobs }, task))
     }
@@ -112,20 +149,22 @@ impl<C: Send + 'static> Writer<C> {
     }
 }
 
-/// Follows another context's topic into the writer's queue; returns once the
-/// events that existed at start have been queued, so the service starts with
-/// what the other context knew.
+/// Follows another context's topic into the writer's queue, from where the
+/// state last observed it; returns once the events that existed at start
+/// have been queued, so the service starts with what the other context knew.
 async fn observe_topic<C: Send + 'static>(
     kafka: &KafkaConfig,
     topic: String,
+    start: HashMap<i32, i64>,
     jobs: mpsc::Sender<Job<C>>,
     shutdown: CancellationToken,
 ) -> Result<(), KafkaError> {
     let (records, mut incoming) = mpsc::channel::<TailRecord>(1024);
     let (caught_up, ready) = oneshot::channel();
-    let follower = tokio::spawn(follow(
+    let follower = tokio::spawn(follow_from(
         kafka.clone(),
         topic.clone(),
+        start,
         records,
         caught_up,
         shutdown,
@@ -134,7 +173,16 @@ async fn observe_topic<C: Send + 'static>(
         while let Some(tail) = incoming.recv().await {
             match EventEnvelope::decode(tail.record.payload.as_slice()) {
                 Ok(event) => {
-                    if jobs.send(Job::Observe(Box::new(event))).await.is_err() {
+                    let read_at = Position {
+                        topic: tail.topic,
+                        partition: tail.record.partition,
+                        offset: tail.record.offset,
+                    };
+                    if jobs
+                        .send(Job::Observe(Box::new(event), read_at))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -155,39 +203,24 @@ async fn observe_topic<C: Send + 'static>(
     }
 }
 
-async fn rebuild<D: Decider>(config: &WriterConfig) -> Result<WriterState<D>, KafkaError> {
-    let topic = config.topic.clone();
-    read_to_end(
-        &config.kafka,
-        &config.topic,
-        WriterState::<D>::default(),
-        move |state, record| {
-            let event = EventEnvelope::decode(record.payload.as_slice())?;
-            let position = Position {
-                topic: topic.clone(),
-                partition: record.partition,
-                offset: record.offset,
-            };
-            state.fold(&event, position).map_err(Into::into)
-        },
-    )
-    .await
-}
-
 async fn run<D: Decider>(
     config: WriterConfig,
     producer: TxProducer,
     mut state: WriterState<D>,
+    mut snapshotter: Option<Snapshotter>,
     mut queue: mpsc::Receiver<Job<D::Command>>,
     shutdown: CancellationToken,
 ) -> Result<(), KafkaError> {
     loop {
-        let first = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            job = queue.recv() => match job {
-                Some(job) => job,
-                None => return Ok(()),
-            },
+        let job = tokio::select! {
+            _ = shutdown.cancelled() => None,
+            job = queue.recv() => job,
+        };
+        let Some(first) = job else {
+            if let Some(snapshotter) = snapshotter.take() {
+                snapshotter.finish(&state).await;
+            }
+            return Ok(());
         };
         // Group commit: whatever queued while the previous transaction was in
         // flight goes into this one.
@@ -198,13 +231,21 @@ async fn run<D: Decider>(
                 Err(_) => break,
             }
         }
-        if let Err(err) = write_batch(&config, &producer, &mut state, batch).await {
-            // The state already holds the batch's events and observations:
-            // rather than unpick them, stop; a restart rebuilds the state
-            // from the topics, which hold exactly what was committed.
-            tracing::error!(error = %err, "writer stops: a transaction failed");
-            shutdown.cancel();
-            return Err(err);
+        match write_batch(&config, &producer, &mut state, batch).await {
+            Ok(folded) => {
+                if let Some(snapshotter) = snapshotter.as_mut() {
+                    snapshotter.folded(&state, folded);
+                }
+            }
+            Err(err) => {
+                // The state already holds the batch's events and
+                // observations: rather than unpick them, stop (and take no
+                // snapshot); a restart rebuilds the state from the topics,
+                // which hold exactly what was committed.
+                tracing::error!(error = %err, "writer stops: a transaction failed");
+                shutdown.cancel();
+                return Err(err);
+            }
         }
     }
 }
@@ -222,14 +263,17 @@ async fn write_batch<D: Decider>(
     producer: &TxProducer,
     state: &mut WriterState<D>,
     batch: Vec<Job<D::Command>>,
-) -> Result<(), KafkaError> {
+) -> Result<u64, KafkaError> {
     let now = OffsetDateTime::now_utc();
+    let mut observed = 0;
     let mut records = Vec::new();
     let mut slots = Vec::with_capacity(batch.len());
     for job in &batch {
         let slot = match job {
-            Job::Observe(event) => {
+            Job::Observe(event, read_at) => {
                 observe(config, state, event, now, &mut records);
+                state.mark_observed(&read_at.topic, read_at.partition, read_at.offset);
+                observed += 1;
                 Slot::Silent
             }
             Job::Command {
@@ -238,7 +282,7 @@ async fn write_batch<D: Decider>(
                 command,
                 ..
             } => match state.seen(meta, digest) {
-                Some(Seen::Accepted(accepted)) => Slot::Done(Ok((accepted, true))),
+                Some(Seen::Accepted) => Slot::Done(lookup(state, meta, &config.topic, true)),
                 Some(Seen::Pending) => Slot::Replay,
                 Some(Seen::Conflict(err)) => Slot::Done(Err(err.into())),
                 None => match state.stage(meta, digest.clone(), command, &config.topic, now) {
@@ -253,6 +297,7 @@ async fn write_batch<D: Decider>(
         slots.push(slot);
     }
 
+    let records_len = records.len() as u64;
     let outcome = if records.is_empty() {
         Ok(Vec::new())
     } else {
@@ -280,15 +325,15 @@ async fn write_batch<D: Decider>(
             (Slot::Appended | Slot::Replay, Some(err)) => {
                 Err(WriteError::Unavailable(err.to_string()))
             }
-            (Slot::Appended, None) => lookup(state, &meta, false),
-            (Slot::Replay, None) => lookup(state, &meta, true),
+            (Slot::Appended, None) => lookup(state, &meta, &config.topic, false),
+            (Slot::Replay, None) => lookup(state, &meta, &config.topic, true),
             (Slot::Silent, _) => continue,
         };
         record_outcome(&answer);
         let _client_gone = reply.send(answer);
     }
     match failure {
-        None => Ok(()),
+        None => Ok(observed + records_len),
         Some(err) => Err(err),
     }
 }
@@ -350,10 +395,11 @@ fn observe<D: Decider>(
 fn lookup<D: Decider>(
     state: &WriterState<D>,
     meta: &CommandMeta,
+    topic: &str,
     replayed: bool,
 ) -> Result<(Accepted, bool), WriteError> {
     state
-        .accepted(meta)
+        .accepted(meta, topic)
         .map(|accepted| (accepted, replayed))
         .ok_or_else(|| WriteError::Unavailable("accepted command missing from the log".into()))
 }

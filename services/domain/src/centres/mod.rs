@@ -1,13 +1,14 @@
 //! Health centres and groupings: openings, closings, monthly activity,
 //! members and their colleges.
 
+use crate::collections::{Map, Set};
 use crate::{event_date, stream_ref};
-use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{
     event_envelope::Payload, ActivityReported, AddMember, CentreClosed, CentreKind, CentreOpened,
     CloseCentre, MemberJoined, OpenCentre, ReportActivity,
 };
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::{
@@ -27,17 +28,17 @@ pub enum CentresCommand {
 }
 
 /// A centre's life.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Centre {
     pub opened_on: Date,
     pub closed_on: Option<Date>,
 }
 
 /// What the centres service knows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CentresBook {
-    pub centres: HashMap<String, Centre>,
-    pub members: HashSet<(String, String)>,
+    pub centres: Map<String, Centre>,
+    pub members: Set<(String, String)>,
 }
 
 impl CentresBook {

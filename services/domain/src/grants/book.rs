@@ -1,21 +1,22 @@
 //! The grants service's state, folded from its own topic.
 
-use std::collections::{HashMap, HashSet};
+use crate::collections::{Map, Set};
 
 use ledger_proto::v1::{event_envelope::Payload, RecoveryRule};
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::{event_date, ApplyError, Cents, DomainError, ErrorCode};
 
 /// A declared programme.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Programme {
     pub period_start: Date,
     pub period_end: Date,
 }
 
 /// An envelope and what is committed against it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
     pub programme_id: String,
     pub voted: Cents,
@@ -64,16 +65,17 @@ impl Envelope {
 }
 
 /// A grant's commitment, payments and recoveries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub envelope_id: String,
     pub amount: Cents,
     pub paid: Cents,
     pub cancelled: bool,
     /// The rule applied if the attached obligation is breached.
+    #[serde(with = "rule_code")]
     pub recovery_rule: Option<RecoveryRule>,
-    pub payments: HashSet<String>,
-    pub recoveries: HashMap<String, Recovery>,
+    pub payments: Set<String>,
+    pub recoveries: Map<String, Recovery>,
 }
 
 impl Grant {
@@ -93,14 +95,14 @@ impl Grant {
 }
 
 /// One recovery order and what was received on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recovery {
     pub ordered: Cents,
     pub received: Cents,
 }
 
 /// A loan guarantee: off-balance exposure.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guarantee {
     pub envelope_id: String,
     pub guaranteed: Cents,
@@ -108,14 +110,34 @@ pub struct Guarantee {
 }
 
 /// Everything the grants service must know to decide a command.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GrantsBook {
-    pub programmes: HashMap<String, Programme>,
-    pub targets: HashSet<(String, String)>,
-    pub envelopes: HashMap<String, Envelope>,
-    pub grants: HashMap<String, Grant>,
-    pub guarantees: HashMap<String, Guarantee>,
-    pub loans: HashSet<String>,
+    pub programmes: Map<String, Programme>,
+    pub targets: Set<(String, String)>,
+    pub envelopes: Map<String, Envelope>,
+    pub grants: Map<String, Grant>,
+    pub guarantees: Map<String, Guarantee>,
+    pub loans: Set<String>,
+}
+
+/// The recovery rule by its number in the contract: snapshots are binary and
+/// the contract's own serde form (a name) needs a self-describing format.
+mod rule_code {
+    use ledger_proto::v1::RecoveryRule;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(rule: &Option<RecoveryRule>, s: S) -> Result<S::Ok, S::Error> {
+        rule.map(|r| r as i32).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RecoveryRule>, D::Error> {
+        Option::<i32>::deserialize(d)?
+            .map(|code| {
+                RecoveryRule::try_from(code)
+                    .map_err(|_| serde::de::Error::custom(format!("unknown recovery rule {code}")))
+            })
+            .transpose()
+    }
 }
 
 fn add(a: Cents, delta: i64) -> Result<Cents, ApplyError> {
@@ -166,8 +188,8 @@ impl GrantsBook {
                     paid: Cents::ZERO,
                     cancelled: false,
                     recovery_rule,
-                    payments: HashSet::new(),
-                    recoveries: HashMap::new(),
+                    payments: Set::default(),
+                    recoveries: Map::default(),
                 };
                 self.grants.insert(e.grant_id.clone(), grant);
             }

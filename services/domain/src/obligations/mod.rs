@@ -1,12 +1,13 @@
 //! Obligations attached to grants: start, fulfilment, breach.
 
+use crate::collections::{Map, Set};
 use crate::{event_date, stream_ref};
-use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{
     event_envelope::Payload, BreachObligation, FulfilObligation, ObligationBreached,
     ObligationFulfilled, ObligationStarted, StartObligation, StreamRef,
 };
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::{
@@ -25,7 +26,7 @@ pub enum ObligationsCommand {
 }
 
 /// A running or settled obligation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Obligation {
     pub grant_id: String,
     pub start: Date,
@@ -35,10 +36,10 @@ pub struct Obligation {
 
 /// What the obligations service knows, including the grants it has seen
 /// awarded on `ledger.grants.v1`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ObligationsBook {
-    pub obligations: HashMap<String, Obligation>,
-    pub known_grants: HashSet<String>,
+    pub obligations: Map<String, Obligation>,
+    pub known_grants: Set<String>,
 }
 
 fn stream(id: &str) -> StreamRef {

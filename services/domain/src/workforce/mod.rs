@@ -1,13 +1,14 @@
 //! Salaried posts, hires, departures and installations.
 
+use crate::collections::{Map, Set};
 use crate::{event_date, stream_ref};
-use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::{
     event_envelope::Payload, ClosePost, HireProfessional, OpenPost, PostClosed, PostOpened,
     Profession, ProfessionalHired, ProfessionalInstalled, ProfessionalLeft, RecordDeparture,
     RecordInstallation,
 };
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::{
@@ -28,7 +29,7 @@ pub enum WorkforceCommand {
 }
 
 /// A salaried post.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Post {
     pub centre_id: String,
     pub open: bool,
@@ -37,7 +38,7 @@ pub struct Post {
 }
 
 /// One person's employment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Employment {
     pub centre_id: String,
     pub post_id: Option<String>,
@@ -47,15 +48,15 @@ pub struct Employment {
 
 /// What the workforce service knows, including which centres are open (from
 /// `ledger.centres.v1`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkforceBook {
-    pub posts: HashMap<String, Post>,
-    pub employments: HashMap<(String, String), Employment>,
+    pub posts: Map<String, Post>,
+    pub employments: Map<(String, String), Employment>,
     /// People employed per centre, never negative by construction: only an
     /// active employment can end.
-    pub headcount: HashMap<String, u32>,
-    pub open_centres: HashSet<String>,
-    pub known_centres: HashSet<String>,
+    pub headcount: Map<String, u32>,
+    pub open_centres: Set<String>,
+    pub known_centres: Set<String>,
 }
 
 fn fte(field: &str, fte_milli: u32) -> Result<(), DomainError> {

@@ -1,0 +1,171 @@
+//! Bringing a writer's state to the end of its topic at start: from the last
+//! snapshot and the events after it when the topic confirms the snapshot,
+//! otherwise from offset zero.
+
+use std::collections::HashMap;
+
+use ledger_domain::Decider;
+use ledger_kafka::{read_from, read_to_end, KafkaError, Position, ReadRecord};
+use ledger_proto::v1::EventEnvelope;
+use prost::Message;
+
+use crate::{
+    log::{Tip, WriterState},
+    snapshot::SnapshotStore,
+    WriterConfig,
+};
+
+/// A state brought up to date, and how.
+pub(crate) struct Restored<D> {
+    pub state: WriterState<D>,
+    /// Events read from the topic to get there.
+    pub folded: u64,
+    pub from_snapshot: bool,
+}
+
+/// The state as the topic has it now.
+pub(crate) async fn restore<D: Decider>(
+    config: &WriterConfig,
+    store: Option<&SnapshotStore>,
+) -> Result<Restored<D>, KafkaError> {
+    if let Some(store) = store {
+        let started = std::time::Instant::now();
+        let loaded = store.load::<D>();
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "snapshot file read"
+        );
+        match loaded {
+            Ok(Some(snapshot)) => match resume(config, snapshot).await? {
+                Ok(restored) => return Ok(restored),
+                Err(why) => tracing::warn!(
+                    path = %store.path().display(), %why,
+                    "snapshot set aside: the topic does not confirm it; rebuilding from offset zero"
+                ),
+            },
+            Ok(None) => {}
+            Err(err) => tracing::warn!(
+                error = %err,
+                "snapshot set aside; rebuilding from offset zero"
+            ),
+        }
+    }
+    rebuild(config).await
+}
+
+fn position(topic: &str, record: &ReadRecord) -> Position {
+    Position {
+        topic: topic.to_owned(),
+        partition: record.partition,
+        offset: record.offset,
+    }
+}
+
+async fn rebuild<D: Decider>(config: &WriterConfig) -> Result<Restored<D>, KafkaError> {
+    let topic = config.topic.clone();
+    let (state, folded) = read_to_end(
+        &config.kafka,
+        &config.topic,
+        (WriterState::<D>::default(), 0u64),
+        move |(state, folded), record| {
+            let event = EventEnvelope::decode(record.payload.as_slice())?;
+            state.fold(&event, position(&topic, &record))?;
+            *folded += 1;
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(Restored {
+        state,
+        folded,
+        from_snapshot: false,
+    })
+}
+
+/// Reading the topic on from a snapshot.
+struct Resuming<D> {
+    state: WriterState<D>,
+    /// The snapshot's last event per partition, not yet found in the topic.
+    unconfirmed: HashMap<i32, Tip>,
+    /// Why the snapshot cannot be trusted, once that is known.
+    mismatch: Option<String>,
+    folded: u64,
+}
+
+/// Reads each partition from the snapshot's last event in it: that event
+/// must be at that offset with that hash (else the topic is not the one the
+/// snapshot was taken from), and everything after it is folded as usual.
+/// The outer error is Kafka's; the inner one says why the snapshot is not
+/// to be trusted.
+async fn resume<D: Decider>(
+    config: &WriterConfig,
+    snapshot: WriterState<D>,
+) -> Result<Result<Restored<D>, String>, KafkaError> {
+    let unconfirmed: HashMap<i32, Tip> = snapshot
+        .tips()
+        .iter()
+        .map(|(&p, tip)| (p, tip.clone()))
+        .collect();
+    let start = unconfirmed
+        .iter()
+        .map(|(&p, tip)| (p, tip.offset))
+        .collect();
+    let topic = config.topic.clone();
+    let resumed = read_from(
+        &config.kafka,
+        &config.topic,
+        &start,
+        Resuming {
+            state: snapshot,
+            unconfirmed,
+            mismatch: None,
+            folded: 0,
+        },
+        move |r, record| {
+            if r.mismatch.is_none() {
+                r.mismatch = resume_one(r, &topic, &record).err();
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    if let Some(why) = resumed.mismatch {
+        return Ok(Err(why));
+    }
+    if let Some((partition, tip)) = resumed.unconfirmed.iter().next() {
+        return Ok(Err(format!(
+            "partition {partition} ends before offset {}, the snapshot's last event there",
+            tip.offset
+        )));
+    }
+    Ok(Ok(Restored {
+        state: resumed.state,
+        folded: resumed.folded,
+        from_snapshot: true,
+    }))
+}
+
+fn resume_one<D: Decider>(
+    r: &mut Resuming<D>,
+    topic: &str,
+    record: &ReadRecord,
+) -> Result<(), String> {
+    let event = EventEnvelope::decode(record.payload.as_slice()).map_err(|e| {
+        format!(
+            "record {}@{} is not an event: {e}",
+            record.partition, record.offset
+        )
+    })?;
+    if let Some(tip) = r.unconfirmed.remove(&record.partition) {
+        if record.offset != tip.offset || event.hash != tip.hash {
+            return Err(format!(
+                "partition {}: the snapshot's last event (offset {}) is not in the topic at that place",
+                record.partition, tip.offset
+            ));
+        }
+        return Ok(());
+    }
+    r.state.fold(&event, position(topic, record))?;
+    r.folded += 1;
+    Ok(())
+}
