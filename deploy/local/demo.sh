@@ -14,12 +14,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 GRANTS="http://127.0.0.1:$LEDGER_GRANTS_PORT"
 LAST_POSITION=""
+# The demo loader is an integrator acting for source system "demo".
+"$LEDGER_ROOT/deploy/local/tokens.sh" >/dev/null
+TOKEN="$(cat "$LEDGER_STATE_DIR/tokens/integrator")"
 
 send() {
     local command="$1" key="$2" body="$3" answer status
     answer="$(curl -sS -w '\n%{http_code}' -X POST "$GRANTS/v1/commands/$command" \
         -H 'Content-Type: application/json' -H "Idempotency-Key: $key" \
-        -H 'X-Source-System: demo' -H 'X-Actor: demo-loader' --data "$body")"
+        -H "Authorization: Bearer $TOKEN" -H 'X-Source-System: demo' -H 'X-Actor: demo-loader' --data "$body")"
     status="$(tail -n 1 <<<"$answer")"
     answer="$(sed '$d' <<<"$answer")"
     case "$status" in

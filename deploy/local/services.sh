@@ -36,6 +36,10 @@ start() {
     export LEDGER_INBOUND_LISTEN="127.0.0.1:$LEDGER_INBOUND_PORT"
     export LEDGER_PROJECTOR_LISTEN="127.0.0.1:$LEDGER_PROJECTOR_PORT"
     export LEDGER_API_LISTEN="127.0.0.1:$LEDGER_API_PORT"
+    LEDGER_TOKENS_FILE="$("$LEDGER_ROOT/deploy/local/tokens.sh")"
+    export LEDGER_TOKENS_FILE
+    LEDGER_INBOUND_TOKEN="$(cat "$LEDGER_STATE_DIR/tokens/gateway")"
+    export LEDGER_INBOUND_TOKEN
     local entry name bin url
     for entry in "${SERVICES[@]}"; do
         read -r name bin url <<<"$entry"

@@ -23,7 +23,7 @@ cat <<MSG
 
 The programme ledger is up.
 
-  read API       $API               (balances; health at /readyz)
+  read API       $API               (balances, journal, headcounts, targets; OpenAPI at /openapi.json)
   grants         http://127.0.0.1:$LEDGER_GRANTS_PORT   (commands: POST /v1/commands/<name>)
   workforce      http://127.0.0.1:$LEDGER_WORKFORCE_PORT   centres http://127.0.0.1:$LEDGER_CENTRES_PORT   obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT
   projector      http://127.0.0.1:$LEDGER_PROJECTOR_PORT/status   (positions, faults)
@@ -31,13 +31,23 @@ The programme ledger is up.
   postgresql     $LEDGER_DATABASE_URL
   logs           $LEDGER_STATE_DIR/logs/
 
+Every /v1 route needs a bearer token (docs/api.md); the local ones, one per
+role, are in $LEDGER_STATE_DIR/tokens/:
+
+  export CONTROLLER="\$(cat $LEDGER_STATE_DIR/tokens/controller)" INTEGRATOR="\$(cat $LEDGER_STATE_DIR/tokens/integrator)" OPS="\$(cat $LEDGER_STATE_DIR/tokens/ops)"
+
 Try, once the demo is projected:
 
-  curl -s '$API/v1/envelopes/cvl-msp-2018/balance?wait_for=$position'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/envelopes/cvl-msp-2018/balance?wait_for=$position'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/balances?group_by=departement'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/journal?envelope_id=cvl-msp-2018'
+  curl -s -H "Authorization: Bearer \$OPS" '$API/v1/status'
+  curl -s '$API/openapi.json'
 
 Award another MSP and watch the balance move:
 
   curl -s -X POST http://127.0.0.1:$LEDGER_GRANTS_PORT/v1/commands/award-grant \\
+    -H "Authorization: Bearer \$INTEGRATOR" \\
     -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \\
     -d '{"grant_id": "msp-chinon", "envelope_id": "cvl-msp-2018",
          "beneficiary": {"legal_entity": {"siret": "21370072000013", "name": "Commune de Chinon"}},

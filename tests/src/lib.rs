@@ -91,6 +91,8 @@ pub struct TestLedger {
     pub persons_database_url: String,
     pub pool: PgPool,
     pub http: reqwest::Client,
+    /// Bearer tokens every service of this ledger accepts (see [`TOKENS`]).
+    pub tokens_file: Option<std::path::PathBuf>,
     /// Snapshot settings of the emitting services started from now on:
     /// (directory, events between two snapshots); `None`: no snapshots.
     pub snapshots: Option<(std::path::PathBuf, u64)>,
@@ -123,13 +125,16 @@ impl TestLedger {
         let persons_database_url = with_database(&admin_url, &format!("{database}_persons"));
         let pool = ledger_readmodel_pool(&database_url).await?;
 
+        let http = client_with_token(&token(&namespace, "all"))?;
+        let tokens_file = Some(write_tokens_file(&namespace)?);
         Ok(TestLedger {
             namespace,
             topics,
             database_url,
             persons_database_url,
             pool,
-            http: reqwest::Client::new(),
+            http,
+            tokens_file,
             snapshots: None,
             emitters: HashMap::new(),
             external: HashMap::new(),
@@ -175,8 +180,14 @@ impl TestLedger {
         Ok(ledger)
     }
 
+    /// The bearer token of one of the callers in [`TOKENS`].
+    pub fn token(&self, name: &str) -> String {
+        token(&self.namespace, name)
+    }
+
     fn emitter_args(&self) -> EmitterArgs {
         let mut args = EmitterArgs::new(brokers(), self.namespace.clone());
+        args.tokens_file = self.tokens_file.clone();
         if let Some((dir, every)) = &self.snapshots {
             args.snapshot_dir = Some(dir.clone());
             args.snapshot_every = *every;
@@ -290,6 +301,8 @@ impl TestLedger {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: self.database_url.clone(),
             projection: "ledger".into(),
+            kafka_brokers: brokers(),
+            tokens_file: self.tokens_file.clone(),
             max_connections: 4,
         })
         .await?;
@@ -326,6 +339,7 @@ impl TestLedger {
             workforce_url: url("workforce"),
             centres_url: url("centres"),
             obligations_url: url("obligations"),
+            token: Some(self.token("all")),
         })
         .await?;
         let stop = CancellationToken::new();
@@ -370,7 +384,8 @@ impl TestLedger {
         format!("http://{addr}/v1/commands/{command}")
     }
 
-    fn api_url(&self, path: &str) -> String {
+    /// URL of a path on the read API.
+    pub fn api_url(&self, path: &str) -> String {
         let (addr, _) = self.api.as_ref().expect("read API not started");
         format!("http://{addr}{path}")
     }
@@ -495,6 +510,45 @@ async fn ledger_readmodel_pool(url: &str) -> Result<PgPool> {
     Ok(pool)
 }
 
+/// The callers every test ledger knows: name, roles, source system. `all`
+/// is what the harness itself uses.
+pub const TOKENS: [(&str, &str, &str); 4] = [
+    ("all", "controller,integrator,ops", "*"),
+    ("controller", "controller", ""),
+    ("integrator", "integrator", "rh-test"),
+    ("ops", "ops", ""),
+];
+
+fn token(namespace: &str, name: &str) -> String {
+    format!("{namespace}-{name}-token")
+}
+
+/// Writes the ledger's tokens file (hashes only, as in production).
+fn write_tokens_file(namespace: &str) -> Result<std::path::PathBuf> {
+    use sha2::Digest;
+    let path = std::env::temp_dir().join(format!("ledger-tokens-{namespace}"));
+    let lines: Vec<String> = TOKENS
+        .iter()
+        .map(|(name, roles, source)| {
+            let hash = hex::encode(sha2::Sha256::digest(token(namespace, name).as_bytes()));
+            format!("{hash} {name} {roles} {source}")
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n"))?;
+    Ok(path)
+}
+
+fn client_with_token(token: &str) -> Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))?,
+    );
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?)
+}
+
 /// The position of the event an accepted command answered with.
 pub fn position(answer: &Value) -> String {
     let event = &answer["events"][0];
@@ -580,6 +634,7 @@ impl TestLedger {
                 .env("LEDGER_TOPIC_NAMESPACE", &self.namespace)
                 .env("LEDGER_PERSONS_DATABASE_URL", &self.persons_database_url)
                 .env("RUST_LOG", "warn")
+                .envs(self.tokens_file.iter().map(|f| ("LEDGER_TOKENS_FILE", f)))
                 .env_remove("LEDGER_SNAPSHOT_DIR")
                 .envs(self.snapshots.iter().flat_map(|(dir, every)| {
                     [

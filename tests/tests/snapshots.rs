@@ -157,8 +157,6 @@ fn relabel(bytes: &[u8], topic: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_snapshot_the_topic_does_not_confirm_or_a_damaged_one_is_set_aside() {
-    // The warnings that set snapshots aside show in the output of a failure.
-    ledger_telemetry::init_tracing();
     // Ledger A: 900 of the envelope's 1,000 committed, snapshot taken.
     let mut a = TestLedger::empty().await.unwrap();
     let dir_a = scratch();

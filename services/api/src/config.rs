@@ -25,6 +25,15 @@ pub struct Config {
     #[arg(long, env = "LEDGER_PROJECTION", default_value = "ledger")]
     pub projection: String,
 
+    /// Kafka bootstrap servers, to measure how far the projection lags.
+    #[arg(long, env = "LEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:29092")]
+    pub kafka_brokers: String,
+
+    /// Bearer tokens and their roles (see docs/api.md); unset: access
+    /// control is off, for loopback development only.
+    #[arg(long, env = "LEDGER_TOKENS_FILE")]
+    pub tokens_file: Option<std::path::PathBuf>,
+
     /// Connections in the pool.
     #[arg(long, env = "LEDGER_API_MAX_CONNECTIONS", default_value_t = 16)]
     pub max_connections: u32,

@@ -1,7 +1,10 @@
 //! The read API: serves the read model the projector builds.
 
+mod budget;
 mod config;
+mod params;
 mod routes;
+mod views;
 mod wait;
 
 use std::net::SocketAddr;
@@ -12,6 +15,11 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 
+/// The OpenAPI document of the read API, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::openapi()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiStartError {
     #[error("cannot listen on {address}: {source}")]
@@ -21,6 +29,8 @@ pub enum ApiStartError {
     },
     #[error(transparent)]
     ReadModel(#[from] ledger_readmodel::ReadModelError),
+    #[error(transparent)]
+    Access(#[from] ledger_http::auth::AccessError),
     #[error("http server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -40,12 +50,17 @@ impl Api {
                     address: config.listen,
                     source,
                 })?;
+        let access = ledger_http::auth::Access::from_file(config.tokens_file.as_deref())?;
         let pool = ledger_readmodel::connect(&config.database_url, config.max_connections).await?;
-        let router = routes::router(routes::AppState {
-            pool,
-            projection: config.projection.clone(),
-            metrics: ledger_telemetry::metrics_handle(),
-        });
+        let router = routes::router(
+            routes::AppState {
+                pool,
+                projection: config.projection.clone(),
+                kafka: ledger_kafka::KafkaConfig::new(&config.kafka_brokers),
+                metrics: ledger_telemetry::metrics_handle(),
+            },
+            &access,
+        );
         Ok(Api { listener, router })
     }
 

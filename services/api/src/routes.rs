@@ -1,57 +1,181 @@
-//! Routes of the read API.
+//! Routes of the read API, and its OpenAPI document, generated from the
+//! same annotations as the routes so that the two cannot drift.
 
 use axum::{
-    extract::{rejection::QueryRejection, Path, Query, State},
+    extract::{rejection::QueryRejection, Query, State},
     routing::get,
     Json, Router,
 };
-use ledger_http::ApiError;
-use ledger_readmodel::queries::{self, EnvelopeBalance};
+use ledger_http::{
+    auth::{self, Access, Role},
+    ApiError,
+};
+use ledger_kafka::KafkaConfig;
+use ledger_readmodel::queries::{self, Fault, StoredOffset};
 use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Serialize;
 use sqlx::PgPool;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::wait::Consistency;
+use crate::{budget, views};
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub projection: String,
+    pub kafka: KafkaConfig,
     pub metrics: PrometheusHandle,
 }
 
-pub fn router(state: AppState) -> Router {
-    let router = Router::new()
-        .route("/v1/envelopes/{envelope_id}/balance", get(envelope_balance))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .route(
-            "/metrics",
-            get(|State(s): State<AppState>| async move { s.metrics.render() }),
-        )
-        .with_state(state);
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Programme ledger — read API",
+        description = "Audited budgets, headcounts and targets of the programme ledger. Every figure \
+                       can be asked as of an accounting date (`as_of`) and as known at an instant \
+                       (`known_at`), and explained down to its journal lines and events. Errors: \
+                       `{\"error\":{\"code\",\"message\",\"field\"}}`."
+    ),
+    tags(
+        (name = "budget", description = "Balances and the double-entry journal"),
+        (name = "grants", description = "Grants, loans and guarantees"),
+        (name = "obligations"), (name = "centres"), (name = "workforce"),
+        (name = "programmes", description = "Targets and progress"),
+        (name = "audit", description = "Events"), (name = "ops", description = "Projection status")
+    )
+)]
+struct ApiDoc;
+
+/// The controllers' routes with their documentation.
+fn reads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(budget::balances))
+        .routes(routes!(budget::envelope_balance))
+        .routes(routes!(budget::journal))
+        .routes(routes!(budget::event))
+        .routes(routes!(views::grants))
+        .routes(routes!(views::grant))
+        .routes(routes!(views::loans))
+        .routes(routes!(views::guarantees))
+        .routes(routes!(views::obligations))
+        .routes(routes!(views::centres))
+        .routes(routes!(views::members))
+        .routes(routes!(views::posts))
+        .routes(routes!(views::headcounts))
+        .routes(routes!(views::targets))
+}
+
+/// The ops' routes.
+fn ops() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status))
+}
+
+/// The OpenAPI document: generated from the routes themselves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    reads().merge(ops()).split_for_parts().1
+}
+
+pub fn router(state: AppState, access: &Access) -> Router {
+    let (reads, mut doc) = reads().with_state(state.clone()).split_for_parts();
+    let (ops, ops_doc) = ops().with_state(state.clone()).split_for_parts();
+    doc.merge(ops_doc);
+    let router = auth::require(reads, access, Role::Controller)
+        .merge(auth::require(ops, access, Role::Ops))
+        .route("/openapi.json", get(move || async move { Json(doc) }))
+        .merge(
+            Router::new()
+                .route("/healthz", get(|| async { "ok" }))
+                .route("/readyz", get(ready))
+                .route(
+                    "/metrics",
+                    get(|State(s): State<AppState>| async move { s.metrics.render() }),
+                )
+                .with_state(state),
+        );
     ledger_http::with_defaults(router)
 }
 
-fn unavailable(err: ledger_readmodel::ReadModelError) -> ApiError {
+/// A rejected query string as the one JSON error shape.
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|rejection| ApiError::bad_request("invalid_parameter", rejection.body_text()))
+}
+
+pub(crate) fn unavailable(err: ledger_readmodel::ReadModelError) -> ApiError {
     tracing::error!(error = %err, "read model query failed");
     ApiError::unavailable("read_model_unavailable", "the read model cannot be queried")
 }
 
-/// Voted, committed and available amounts of one envelope, in cents.
-#[tracing::instrument(skip(state, consistency))]
-async fn envelope_balance(
-    State(state): State<AppState>,
-    Path(envelope_id): Path<String>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
-) -> Result<Json<EnvelopeBalance>, ApiError> {
-    let Query(consistency) = consistency
-        .map_err(|rejection| ApiError::bad_request("invalid_parameter", rejection.body_text()))?;
-    consistency.wait(&state.pool, &state.projection).await?;
-    queries::envelope_balance(&state.pool, &envelope_id)
+/// One partition as the projection stands in it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PartitionStatus {
+    #[serde(flatten)]
+    pub stored: StoredOffset,
+    /// The partition's end in Kafka, if the broker answered.
+    pub end_offset: Option<i64>,
+    /// Records not yet applied (end − next).
+    pub lag: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Status {
+    pub projection: String,
+    /// No faulted partition, and Kafka reachable.
+    pub healthy: bool,
+    pub total_lag: Option<i64>,
+    pub partitions: Vec<PartitionStatus>,
+    /// Partitions stopped at an event the projection cannot apply.
+    pub faults: Vec<Fault>,
+}
+
+/// Where the projection stands: per partition its next offset, the
+/// partition's end and the lag; faulted partitions; overall health.
+#[utoipa::path(get, path = "/v1/status", tag = "ops",
+    responses((status = 200, body = Status)))]
+pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    let stored = queries::offsets(&state.pool, &state.projection)
+        .await
+        .map_err(unavailable)?;
+    let faults: Vec<Fault> = queries::faults(&state.pool)
         .await
         .map_err(unavailable)?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("envelope {envelope_id} is not in the ledger")))
+        .into_iter()
+        .filter(|f| f.projection == state.projection)
+        .collect();
+    let wanted = stored
+        .iter()
+        .map(|s| (s.topic.clone(), s.partition))
+        .collect();
+    let ends = match ledger_kafka::end_offsets(&state.kafka, wanted).await {
+        Ok(ends) => Some(ends),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read partition ends from Kafka");
+            None
+        }
+    };
+    let partitions: Vec<PartitionStatus> = stored
+        .into_iter()
+        .enumerate()
+        .map(|(i, stored)| {
+            let end_offset = ends.as_ref().and_then(|e| e.get(i).copied());
+            PartitionStatus {
+                lag: end_offset.map(|end| (end - stored.next_offset).max(0)),
+                end_offset,
+                stored,
+            }
+        })
+        .collect();
+    let total_lag = ends
+        .is_some()
+        .then(|| partitions.iter().filter_map(|p| p.lag).sum());
+    Ok(Json(Status {
+        projection: state.projection.clone(),
+        healthy: faults.is_empty() && ends.is_some(),
+        total_lag,
+        partitions,
+        faults,
+    }))
 }
 
 async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {

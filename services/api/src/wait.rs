@@ -9,9 +9,13 @@ use sqlx::PgPool;
 
 /// Query parameters shared by every read: `wait_for=topic:partition:offset`
 /// (the position a command returned) and `wait_ms` (default 5000, at most 30000).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Consistency {
+    /// Position a command returned (topic:partition:offset): answer once the
+    /// view has applied it.
     pub wait_for: Option<String>,
+    /// How long to wait for it, in ms (default 5000, at most 30000).
     pub wait_ms: Option<u64>,
 }
 

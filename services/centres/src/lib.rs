@@ -26,6 +26,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "add-member" => AddMember,
         }),
         extra_routes: None,
+        tokens_file: config.emitter.tokens_file.clone(),
     };
     EmittingService::build::<CentresBook>(spec).await
 }

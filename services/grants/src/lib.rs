@@ -39,6 +39,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "grant-loan" => GrantLoan,
         }),
         extra_routes: None,
+        tokens_file: config.emitter.tokens_file.clone(),
     };
     EmittingService::build::<GrantsBook>(spec).await
 }

@@ -1,5 +1,7 @@
 //! HTTP conventions shared by every ledger service.
 
+pub mod auth;
+
 use std::time::Duration;
 
 use axum::{

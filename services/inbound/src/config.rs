@@ -67,4 +67,10 @@ pub struct Config {
         default_value = "http://127.0.0.1:18085"
     )]
     pub obligations_url: String,
+
+    /// Bearer token the gateway presents to the emitting services: an
+    /// `integrator` token for source system `*`, since the gateway answers
+    /// for many systems (its allow rules decide which may do what).
+    #[arg(long, env = "LEDGER_INBOUND_TOKEN")]
+    pub token: Option<String>,
 }

@@ -61,8 +61,17 @@ enum Answer {
 
 impl Forwarder {
     pub fn new(config: &Config, allow: Allow, topics: Topics) -> Result<Self, InboundError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = &config.token {
+            let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| {
+                    InboundError::Config("LEDGER_INBOUND_TOKEN is not a valid header value".into())
+                })?;
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .default_headers(headers)
             .build()?;
         let urls = HashMap::from([
             (

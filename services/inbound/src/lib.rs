@@ -44,6 +44,8 @@ pub enum InboundError {
     Allow(String),
     #[error("http client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// A started gateway: consumer subscribed, producer fenced.

@@ -153,3 +153,26 @@ where
     }
     Ok(state)
 }
+
+/// The end (high watermark) of each given partition: what a consumer that
+/// has read everything would take as its next offset.
+pub async fn end_offsets(
+    config: &KafkaConfig,
+    partitions: Vec<(String, i32)>,
+) -> Result<Vec<i64>, KafkaError> {
+    let client = config.admin();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
+        partitions
+            .iter()
+            .map(|(topic, partition)| {
+                consumer
+                    .fetch_watermarks(topic, *partition, Duration::from_secs(5))
+                    .map(|(_, high)| high)
+                    .map_err(KafkaError::from)
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| KafkaError::Worker(e.to_string()))?
+}

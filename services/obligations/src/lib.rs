@@ -28,6 +28,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "breach-obligation" => BreachObligation,
         }),
         extra_routes: None,
+        tokens_file: config.emitter.tokens_file.clone(),
     };
     EmittingService::build::<ObligationsBook>(spec).await
 }

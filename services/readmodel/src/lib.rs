@@ -4,9 +4,13 @@
 //! ([`queries`]); the schema lives in `migrations/`.
 
 mod budget;
+mod centres;
 mod error;
+pub mod journal;
+mod obligations;
 pub mod project;
 pub mod queries;
+mod workforce;
 
 pub use error::ReadModelError;
 pub use project::{ConsumedEvent, PartitionOffset, Projection};

@@ -137,34 +137,62 @@ pub(crate) fn date(consumed: &ConsumedEvent, raw: &str) -> Result<Date, ReadMode
     ledger_domain::dates::parse_date("date", raw).map_err(|e| inapplicable(consumed, e.to_string()))
 }
 
+/// A text field of an event, `None` when empty (proto3 has no absent strings).
+pub(crate) fn nonempty(s: &str) -> Option<&str> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// A date that may be absent (empty in the event).
+pub(crate) fn optional_date(
+    consumed: &ConsumedEvent,
+    raw: &str,
+) -> Result<Option<Date>, ReadModelError> {
+    (!raw.is_empty()).then(|| date(consumed, raw)).transpose()
+}
+
+/// What every view of an event needs besides its payload.
+pub(crate) struct Meta {
+    pub event_id: Uuid,
+    pub effective_date: Date,
+    pub recorded_at: OffsetDateTime,
+}
+
+fn timestamp(t: &Option<ledger_proto::Timestamp>) -> Option<OffsetDateTime> {
+    t.as_ref().and_then(|t| {
+        OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos),
+        )
+        .ok()
+    })
+}
+
 async fn apply_one(tx: &mut Tx<'_>, consumed: &ConsumedEvent) -> Result<(), ReadModelError> {
     let event = &consumed.event;
     let payload = event
         .payload
         .as_ref()
         .ok_or_else(|| inapplicable(consumed, "event has no payload"))?;
-    let event_id = Uuid::parse_str(&event.event_id)
-        .map_err(|_| inapplicable(consumed, "event id is not a UUID"))?;
+    let meta = Meta {
+        event_id: Uuid::parse_str(&event.event_id)
+            .map_err(|_| inapplicable(consumed, "event id is not a UUID"))?,
+        effective_date: date(consumed, &event.effective_date)?,
+        recorded_at: timestamp(&event.recorded_at)
+            .ok_or_else(|| inapplicable(consumed, "recorded_at is missing or out of range"))?,
+    };
     let stream = event.stream.clone().unwrap_or_default();
-    let recorded_at = event
-        .recorded_at
-        .as_ref()
-        .and_then(|t| {
-            OffsetDateTime::from_unix_timestamp_nanos(
-                i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos),
-            )
-            .ok()
-        })
-        .ok_or_else(|| inapplicable(consumed, "recorded_at is missing or out of range"))?;
     let stream_version = i64::try_from(event.stream_version)
         .map_err(|_| inapplicable(consumed, "stream version out of range"))?;
+    let json = serde_json::to_value(event)
+        .map_err(|e| inapplicable(consumed, format!("cannot render the event as JSON: {e}")))?;
+    let text = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
 
     sqlx::query(
         "INSERT INTO events (event_id, topic, partition, \"offset\", stream_type, stream_id, stream_version,
-                             event_type, effective_date, recorded_at, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                             event_type, effective_date, recorded_at, hash, occurred_at, source_system,
+                             actor, command_id, correlation_id, causation_id, prev_hash, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
-    .bind(event_id)
+    .bind(meta.event_id)
     .bind(&consumed.topic)
     .bind(consumed.partition)
     .bind(consumed.offset)
@@ -172,12 +200,36 @@ async fn apply_one(tx: &mut Tx<'_>, consumed: &ConsumedEvent) -> Result<(), Read
     .bind(&stream.id)
     .bind(stream_version)
     .bind(payload.type_name())
-    .bind(date(consumed, &event.effective_date)?)
-    .bind(recorded_at)
+    .bind(meta.effective_date)
+    .bind(meta.recorded_at)
     .bind(&event.hash)
+    .bind(timestamp(&event.occurred_at))
+    .bind(text(&event.source_system))
+    .bind(text(&event.actor))
+    .bind(text(&event.command_id))
+    .bind(text(&event.correlation_id))
+    .bind(text(&event.causation_id))
+    .bind(&event.prev_hash)
+    .bind(json)
     .execute(&mut **tx)
     .await
     .map_err(|e| inapplicable(consumed, format!("cannot index event: {e}")))?;
 
-    crate::budget::apply(tx, consumed, event_id, payload).await
+    use ledger_proto::v1::event_envelope::Payload as P;
+    match payload {
+        P::PostOpened(_)
+        | P::PostClosed(_)
+        | P::ProfessionalHired(_)
+        | P::ProfessionalLeft(_)
+        | P::ProfessionalInstalled(_) => {
+            crate::workforce::apply(tx, consumed, &meta, payload).await
+        }
+        P::CentreOpened(_) | P::CentreClosed(_) | P::ActivityReported(_) | P::MemberJoined(_) => {
+            crate::centres::apply(tx, consumed, &meta, payload).await
+        }
+        P::ObligationStarted(_) | P::ObligationFulfilled(_) | P::ObligationBreached(_) => {
+            crate::obligations::apply(tx, consumed, &meta, payload).await
+        }
+        _ => crate::budget::apply(tx, consumed, &meta, payload).await,
+    }
 }

@@ -35,6 +35,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             "record-installation" => RecordInstallation,
         }),
         extra_routes: Some(ledger_persons::router(persons)),
+        tokens_file: config.emitter.tokens_file.clone(),
     };
     EmittingService::build::<WorkforceBook>(spec).await
 }

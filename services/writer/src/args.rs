@@ -31,6 +31,11 @@ pub struct EmitterArgs {
     /// Events folded between two snapshots.
     #[arg(long, env = "LEDGER_SNAPSHOT_EVERY", default_value_t = 100_000)]
     pub snapshot_every: u64,
+
+    /// Bearer tokens and their roles (see docs/api.md); unset: access
+    /// control is off, for loopback development only.
+    #[arg(long, env = "LEDGER_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
 }
 
 impl EmitterArgs {
@@ -42,6 +47,7 @@ impl EmitterArgs {
             max_batch: 512,
             snapshot_dir: None,
             snapshot_every: 100_000,
+            tokens_file: None,
         }
     }
 

@@ -16,6 +16,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
+use ledger_http::auth::{self, Access, Role};
+
 use crate::{
     http::{accepted_response, command_meta, write_error, ApiError},
     Writer, WriterConfig,
@@ -33,8 +35,11 @@ pub struct ServiceSpec<C> {
     pub writer: WriterConfig,
     pub parse: ParseCommand<C>,
     /// Routes of the service's own beyond the commands (e.g. the
-    /// personal-data store of the workforce service).
+    /// personal-data store of the workforce service); like the commands,
+    /// they need the `integrator` role.
     pub extra_routes: Option<Router>,
+    /// Bearer tokens and their roles (`None`: access control off).
+    pub tokens_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +86,8 @@ impl EmittingService {
     where
         D::Command: Clone,
     {
+        let access = Access::from_file(spec.tokens_file.as_deref())
+            .map_err(|e| ServiceError::Dependency(e.to_string()))?;
         let listener =
             TcpListener::bind(spec.listen)
                 .await
@@ -97,13 +104,16 @@ impl EmittingService {
             metrics: ledger_telemetry::metrics_handle(),
             writer_stopped: writer_stop.clone(),
         };
-        let router = Router::new()
+        let commands = Router::new()
             .route("/v1/commands/{name}", post(command::<D::Command>))
+            .with_state(state.clone())
+            .merge(spec.extra_routes.unwrap_or_default());
+        let router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready::<D::Command>))
             .route("/metrics", get(render_metrics::<D::Command>))
             .with_state(state)
-            .merge(spec.extra_routes.unwrap_or_default())
+            .merge(auth::require(commands, &access, Role::Integrator))
             .layer(DefaultBodyLimit::max(MAX_BODY));
         tracing::info!(service = spec.name, "ready");
         Ok(Self {

@@ -1,0 +1,260 @@
+//! Balances, the journal behind them, and single events.
+
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+    Json,
+};
+use ledger_http::ApiError;
+use ledger_readmodel::queries::{
+    self, Balance, BalanceFilter, EnvelopeBalance, EventRecord, GroupBy, JournalFilter, Posting,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    params::{self, AtParams},
+    routes::{query, unavailable, AppState},
+    wait::Consistency,
+};
+
+/// Filters shared by balances and the journal.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BudgetParams {
+    pub envelope_id: Option<String>,
+    pub programme_id: Option<String>,
+    /// Funder code (INSEE code of the région or département, or the grouping's id).
+    pub funder: Option<String>,
+    /// Région code (INSEE, 2 digits) where the money goes.
+    pub region: Option<String>,
+    /// Département code (INSEE) where the money goes.
+    pub departement: Option<String>,
+    pub fiscal_year: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GroupParams {
+    /// One of envelope, programme, funder, region, departement, fiscal_year;
+    /// without it, one balance over everything selected.
+    pub group_by: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Balances {
+    pub group_by: Option<String>,
+    pub as_of: Option<String>,
+    pub known_at: Option<String>,
+    pub balances: Vec<Balance>,
+}
+
+fn balance_filter(b: &BudgetParams, at: &AtParams) -> Result<BalanceFilter, ApiError> {
+    Ok(BalanceFilter {
+        envelope_id: b.envelope_id.clone(),
+        programme_id: b.programme_id.clone(),
+        funder_code: b.funder.clone(),
+        region_code: b.region.clone(),
+        departement_code: b.departement.clone(),
+        fiscal_year: params::year("fiscal_year", &b.fiscal_year)?,
+        at: at.at()?,
+        group_by: None,
+    })
+}
+
+/// Balances (voted, committed, available, paid, remaining to pay,
+/// recoveries, loans, guarantee exposure), each the sum of its journal
+/// lines, grouped by one dimension.
+#[utoipa::path(get, path = "/v1/balances", tag = "budget",
+    params(BudgetParams, GroupParams, AtParams, Consistency),
+    responses((status = 200, body = Balances), (status = 400, description = "invalid_parameter"),
+              (status = 503, description = "projection_lagging")))]
+pub async fn balances(
+    State(state): State<AppState>,
+    b: Result<Query<BudgetParams>, QueryRejection>,
+    g: Result<Query<GroupParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<Balances>, ApiError> {
+    let (b, g, at) = (query(b)?, query(g)?, query(at)?);
+    let mut filter = balance_filter(&b, &at)?;
+    filter.group_by = params::choice(
+        "group_by",
+        &g.group_by,
+        GroupBy::parse,
+        "envelope, programme, funder, region, departement, fiscal_year",
+    )?;
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    let balances = queries::balances(&state.pool, &filter)
+        .await
+        .map_err(unavailable)?;
+    Ok(Json(Balances {
+        group_by: g.group_by,
+        as_of: at.as_of,
+        known_at: at.known_at,
+        balances,
+    }))
+}
+
+/// One envelope and its balance.
+#[utoipa::path(get, path = "/v1/envelopes/{envelope_id}/balance", tag = "budget",
+    params(("envelope_id" = String, Path), AtParams, Consistency),
+    responses((status = 200, body = EnvelopeBalance), (status = 404, description = "not_found"),
+              (status = 503, description = "projection_lagging")))]
+pub async fn envelope_balance(
+    State(state): State<AppState>,
+    Path(envelope_id): Path<String>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<EnvelopeBalance>, ApiError> {
+    let at = query(at)?.at()?;
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    queries::envelope_balance(&state.pool, &envelope_id, at)
+        .await
+        .map_err(unavailable)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("envelope {envelope_id} is not in the ledger")))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JournalParams {
+    /// The grant, loan or guarantee the lines are about.
+    pub subject_id: Option<String>,
+    /// One account of the chart (docs/api.md).
+    pub account: Option<String>,
+    /// Cursor: `next` of the previous page.
+    pub after: Option<String>,
+    /// Lines per page (default 100, at most 1000; CSV exports ignore it).
+    pub limit: Option<String>,
+    /// `json` (default) or `csv` (every matching line, for the finance system).
+    pub format: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JournalPage {
+    pub postings: Vec<Posting>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// The journal lines behind a balance, each with its event and the event's
+/// Kafka coordinates, in posting order; JSON pages or a CSV export.
+#[utoipa::path(get, path = "/v1/journal", tag = "budget",
+    params(BudgetParams, JournalParams, AtParams, Consistency),
+    responses((status = 200, body = JournalPage), (status = 200, content_type = "text/csv", description = "CSV export"),
+              (status = 400, description = "invalid_parameter")))]
+pub async fn journal(
+    State(state): State<AppState>,
+    b: Result<Query<BudgetParams>, QueryRejection>,
+    j: Result<Query<JournalParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (b, j, at) = (query(b)?, query(j)?, query(at)?);
+    let balance = balance_filter(&b, &at)?;
+    let csv = match j.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                "format must be json or csv",
+            ))
+        }
+    };
+    let after = j
+        .after
+        .as_deref()
+        .map(|a| {
+            a.parse::<i64>().map_err(|_| {
+                ApiError::bad_request("invalid_parameter", "after must be the `next` of a page")
+            })
+        })
+        .transpose()?;
+    let mut filter = JournalFilter {
+        scope: balance,
+        subject_id: j.subject_id,
+        account: j.account,
+        after,
+        limit: params::limit(&j.limit)?,
+    };
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    if csv {
+        return csv_export(&state, filter).await;
+    }
+    let postings = queries::journal(&state.pool, &filter)
+        .await
+        .map_err(unavailable)?;
+    let next = (postings.len() as i64 == filter.limit)
+        .then(|| postings.last().map(|p| p.posting_seq.to_string()))
+        .flatten();
+    filter.after = None;
+    Ok(Json(JournalPage { postings, next }).into_response())
+}
+
+/// Every matching line as CSV, read page by page.
+async fn csv_export(state: &AppState, mut filter: JournalFilter) -> Result<Response, ApiError> {
+    filter.limit = ledger_readmodel::queries::MAX_LIMIT;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| {
+        tracing::error!(error = %e, "csv export failed");
+        ApiError::unavailable("export_failed", "the export could not be written")
+    };
+    loop {
+        let page = queries::journal(&state.pool, &filter)
+            .await
+            .map_err(unavailable)?;
+        for posting in &page {
+            writer.serialize(posting).map_err(failed)?;
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == filter.limit => {
+                filter.after = Some(last.posting_seq)
+            }
+            _ => break,
+        }
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| failed(csv::Error::from(e.into_error())))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"journal.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// One event: its Kafka coordinates, stream, hash chain links and content.
+#[utoipa::path(get, path = "/v1/events/{event_id}", tag = "audit",
+    params(("event_id" = String, Path, description = "UUID")),
+    responses((status = 200, body = EventRecord), (status = 400, description = "invalid_parameter"),
+              (status = 404, description = "not_found")))]
+pub async fn event(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+) -> Result<Json<EventRecord>, ApiError> {
+    let id = uuid::Uuid::parse_str(&event_id).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_parameter",
+            format!("{event_id:?} is not an event id (UUID)"),
+        )
+    })?;
+    queries::event(&state.pool, id)
+        .await
+        .map_err(unavailable)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("event {event_id} is not in the read model")))
+}

@@ -1,0 +1,103 @@
+//! Query parameters: read as text, checked here, so that a bad one is a
+//! 400 `invalid_parameter` naming it rather than a silent default.
+
+use ledger_http::ApiError;
+use ledger_readmodel::queries::{At, DEFAULT_LIMIT, MAX_LIMIT};
+use serde::Deserialize;
+use time::{format_description::well_known::Rfc3339, Date, OffsetDateTime};
+
+fn invalid(field: &str, message: String) -> ApiError {
+    let mut err = ApiError::bad_request("invalid_parameter", message);
+    err.field = Some(field.to_owned());
+    err
+}
+
+pub fn date(field: &str, raw: &Option<String>) -> Result<Option<Date>, ApiError> {
+    raw.as_deref()
+        .map(|raw| {
+            ledger_domain::dates::parse_date(field, raw)
+                .map_err(|_| invalid(field, format!("{field} {raw:?} is not a date (YYYY-MM-DD)")))
+        })
+        .transpose()
+}
+
+pub fn instant(field: &str, raw: &Option<String>) -> Result<Option<OffsetDateTime>, ApiError> {
+    raw.as_deref()
+        .map(|raw| {
+            OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| {
+                invalid(
+                    field,
+                    format!(
+                        "{field} {raw:?} is not an RFC 3339 instant (e.g. 2025-01-31T23:59:59Z)"
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+pub fn year(field: &str, raw: &Option<String>) -> Result<Option<i32>, ApiError> {
+    raw.as_deref()
+        .map(|raw| {
+            raw.parse::<i32>()
+                .ok()
+                .filter(|y| (1900..=2200).contains(y))
+                .ok_or_else(|| invalid(field, format!("{field} {raw:?} is not a year")))
+        })
+        .transpose()
+}
+
+pub fn flag(field: &str, raw: &Option<String>) -> Result<Option<bool>, ApiError> {
+    raw.as_deref()
+        .map(|raw| match raw {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(invalid(field, format!("{field} must be true or false"))),
+        })
+        .transpose()
+}
+
+/// `limit` (default 100, at most 1000).
+pub fn limit(raw: &Option<String>) -> Result<i64, ApiError> {
+    match raw.as_deref() {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| invalid("limit", format!("limit must be between 1 and {MAX_LIMIT}"))),
+    }
+}
+
+/// One of `allowed`, or 400 listing them.
+pub fn choice<T>(
+    field: &str,
+    raw: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+    allowed: &str,
+) -> Result<Option<T>, ApiError> {
+    raw.as_deref()
+        .map(|raw| {
+            parse(raw).ok_or_else(|| invalid(field, format!("{field} must be one of {allowed}")))
+        })
+        .transpose()
+}
+
+/// The bitemporal pair every read accepts.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AtParams {
+    /// Accounting date the figures are taken at, inclusive (YYYY-MM-DD); default today.
+    pub as_of: Option<String>,
+    /// What the ledger knew at this instant (RFC 3339); default: everything recorded.
+    pub known_at: Option<String>,
+}
+
+impl AtParams {
+    pub fn at(&self) -> Result<At, ApiError> {
+        Ok(At {
+            as_of: date("as_of", &self.as_of)?,
+            known_at: instant("known_at", &self.known_at)?,
+        })
+    }
+}

@@ -1,0 +1,356 @@
+//! Grants, loans, guarantees, obligations, centres, groupings, posts,
+//! headcounts and targets, each at a date as known at a moment.
+
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    Json,
+};
+use ledger_http::ApiError;
+use ledger_readmodel::queries::{
+    self, CentreFilter, CentreRow, GrantFilter, GrantRow, GuaranteeRow, Headcount, HeadcountFilter,
+    HeadcountGroup, LoanRow, MemberCount, ObligationFilter, ObligationRow, PostRow, TargetProgress,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    params::{self, AtParams},
+    routes::{query, unavailable, AppState},
+    wait::Consistency,
+};
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantParams {
+    pub envelope_id: Option<String>,
+    /// A grant kind of the contract, e.g. GRANT_KIND_BURSARY.
+    pub kind: Option<String>,
+    pub departement: Option<String>,
+    /// Cursor: `next` of the previous page.
+    pub after: Option<String>,
+    /// Rows per page (default 100, at most 1000).
+    pub limit: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GrantPage {
+    pub grants: Vec<GrantRow>,
+    pub next: Option<String>,
+}
+
+/// Grants awarded by the date, with their state and money from the journal.
+#[utoipa::path(get, path = "/v1/grants", tag = "grants",
+    params(GrantParams, AtParams, Consistency),
+    responses((status = 200, body = GrantPage), (status = 400, description = "invalid_parameter")))]
+pub async fn grants(
+    State(state): State<AppState>,
+    p: Result<Query<GrantParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<GrantPage>, ApiError> {
+    let p = query(p)?;
+    let filter = GrantFilter {
+        envelope_id: p.envelope_id,
+        kind: p.kind,
+        departement_code: p.departement,
+        at: query(at)?.at()?,
+        after: p.after,
+        limit: params::limit(&p.limit)?,
+    };
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    let grants = queries::grants(&state.pool, &filter)
+        .await
+        .map_err(unavailable)?;
+    let next = (grants.len() as i64 == filter.limit)
+        .then(|| grants.last().map(|g| g.grant_id.clone()))
+        .flatten();
+    Ok(Json(GrantPage { grants, next }))
+}
+
+/// One grant.
+#[utoipa::path(get, path = "/v1/grants/{grant_id}", tag = "grants",
+    params(("grant_id" = String, Path), AtParams, Consistency),
+    responses((status = 200, body = GrantRow), (status = 404, description = "not_found")))]
+pub async fn grant(
+    State(state): State<AppState>,
+    Path(grant_id): Path<String>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<GrantRow>, ApiError> {
+    let at = query(at)?.at()?;
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    queries::grant(&state.pool, &grant_id, at)
+        .await
+        .map_err(unavailable)?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "grant {grant_id} is not in the ledger at that date"
+            ))
+        })
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EnvelopeParams {
+    pub envelope_id: Option<String>,
+}
+
+/// 0% loans granted by the date.
+#[utoipa::path(get, path = "/v1/loans", tag = "grants",
+    params(EnvelopeParams, AtParams),
+    responses((status = 200, body = [LoanRow])))]
+pub async fn loans(
+    State(state): State<AppState>,
+    p: Result<Query<EnvelopeParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+) -> Result<Json<Vec<LoanRow>>, ApiError> {
+    let (p, at) = (query(p)?, query(at)?.at()?);
+    queries::loans(&state.pool, p.envelope_id.as_deref(), at)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}
+
+/// Loan guarantees and the exposure each carries at the date.
+#[utoipa::path(get, path = "/v1/guarantees", tag = "grants",
+    params(EnvelopeParams, AtParams),
+    responses((status = 200, body = [GuaranteeRow])))]
+pub async fn guarantees(
+    State(state): State<AppState>,
+    p: Result<Query<EnvelopeParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+) -> Result<Json<Vec<GuaranteeRow>>, ApiError> {
+    let (p, at) = (query(p)?, query(at)?.at()?);
+    queries::guarantees(&state.pool, p.envelope_id.as_deref(), at)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ObligationParams {
+    pub grant_id: Option<String>,
+    /// open, fulfilled or breached (at the date asked).
+    pub state: Option<String>,
+    pub departement: Option<String>,
+    /// Only open obligations whose term ends by this date (YYYY-MM-DD).
+    pub due_before: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ObligationPage {
+    pub obligations: Vec<ObligationRow>,
+    pub next: Option<String>,
+}
+
+/// Obligations started by the date, open, fulfilled or breached.
+#[utoipa::path(get, path = "/v1/obligations", tag = "obligations",
+    params(ObligationParams, AtParams, Consistency),
+    responses((status = 200, body = ObligationPage), (status = 400, description = "invalid_parameter")))]
+pub async fn obligations(
+    State(state): State<AppState>,
+    p: Result<Query<ObligationParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<ObligationPage>, ApiError> {
+    let p = query(p)?;
+    let states = |s: &str| {
+        ["open", "fulfilled", "breached"]
+            .contains(&s)
+            .then(|| s.to_owned())
+    };
+    let filter = ObligationFilter {
+        grant_id: p.grant_id,
+        state: params::choice("state", &p.state, states, "open, fulfilled, breached")?,
+        departement_code: p.departement,
+        due_before: params::date("due_before", &p.due_before)?,
+        at: query(at)?.at()?,
+        after: p.after,
+        limit: params::limit(&p.limit)?,
+    };
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    let obligations = queries::obligations(&state.pool, &filter)
+        .await
+        .map_err(unavailable)?;
+    let next = (obligations.len() as i64 == filter.limit)
+        .then(|| obligations.last().map(|o| o.obligation_id.clone()))
+        .flatten();
+    Ok(Json(ObligationPage { obligations, next }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CentreParams {
+    pub programme_id: Option<String>,
+    /// A centre kind of the contract, e.g. CENTRE_KIND_MSP.
+    pub kind: Option<String>,
+    pub region: Option<String>,
+    pub departement: Option<String>,
+    /// true: only centres open at the date; false: only closed ones.
+    pub open: Option<String>,
+}
+
+/// Centres opened by the date, whether still open, and their activity.
+#[utoipa::path(get, path = "/v1/centres", tag = "centres",
+    params(CentreParams, AtParams, Consistency),
+    responses((status = 200, body = [CentreRow]), (status = 400, description = "invalid_parameter")))]
+pub async fn centres(
+    State(state): State<AppState>,
+    p: Result<Query<CentreParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<Vec<CentreRow>>, ApiError> {
+    let p = query(p)?;
+    let filter = CentreFilter {
+        programme_id: p.programme_id,
+        kind: p.kind,
+        region_code: p.region,
+        departement_code: p.departement,
+        open: params::flag("open", &p.open)?,
+        at: query(at)?.at()?,
+    };
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    queries::centres(&state.pool, &filter)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Members {
+    pub grouping_id: String,
+    pub members: i64,
+    pub colleges: Vec<MemberCount>,
+}
+
+/// Members of a grouping (such as a GIP) at the date, by college.
+#[utoipa::path(get, path = "/v1/groupings/{grouping_id}/members", tag = "centres",
+    params(("grouping_id" = String, Path), AtParams),
+    responses((status = 200, body = Members)))]
+pub async fn members(
+    State(state): State<AppState>,
+    Path(grouping_id): Path<String>,
+    at: Result<Query<AtParams>, QueryRejection>,
+) -> Result<Json<Members>, ApiError> {
+    let at = query(at)?.at()?;
+    let colleges = queries::members(&state.pool, &grouping_id, at)
+        .await
+        .map_err(unavailable)?;
+    Ok(Json(Members {
+        members: colleges.iter().map(|c| c.members).sum(),
+        grouping_id,
+        colleges,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostParams {
+    pub programme_id: Option<String>,
+    pub centre_id: Option<String>,
+}
+
+/// Salaried posts opened by the date: open or closed, filled or vacant.
+#[utoipa::path(get, path = "/v1/posts", tag = "workforce",
+    params(PostParams, AtParams),
+    responses((status = 200, body = [PostRow])))]
+pub async fn posts(
+    State(state): State<AppState>,
+    p: Result<Query<PostParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+) -> Result<Json<Vec<PostRow>>, ApiError> {
+    let (p, at) = (query(p)?, query(at)?.at()?);
+    queries::posts(
+        &state.pool,
+        p.programme_id.as_deref(),
+        p.centre_id.as_deref(),
+        at,
+    )
+    .await
+    .map(Json)
+    .map_err(unavailable)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HeadcountParams {
+    /// One of centre, departement, region, profession; without it, one total.
+    pub group_by: Option<String>,
+    pub centre_id: Option<String>,
+    pub programme_id: Option<String>,
+    pub departement: Option<String>,
+    pub region: Option<String>,
+    /// A profession of the contract, e.g. PROFESSION_GENERAL_PRACTITIONER.
+    pub profession: Option<String>,
+}
+
+/// People employed at the date (count and FTE), grouped by one dimension.
+#[utoipa::path(get, path = "/v1/headcounts", tag = "workforce",
+    params(HeadcountParams, AtParams, Consistency),
+    responses((status = 200, body = [Headcount]), (status = 400, description = "invalid_parameter")))]
+pub async fn headcounts(
+    State(state): State<AppState>,
+    p: Result<Query<HeadcountParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<Vec<Headcount>>, ApiError> {
+    let p = query(p)?;
+    let filter = HeadcountFilter {
+        centre_id: p.centre_id,
+        programme_id: p.programme_id,
+        departement_code: p.departement,
+        region_code: p.region,
+        profession: p.profession,
+        group_by: params::choice(
+            "group_by",
+            &p.group_by,
+            HeadcountGroup::parse,
+            "centre, departement, region, profession",
+        )?,
+        at: query(at)?.at()?,
+    };
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    queries::headcounts(&state.pool, &filter)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TargetParams {
+    pub programme_id: Option<String>,
+}
+
+/// Every target with the programme's progress towards it at the date.
+#[utoipa::path(get, path = "/v1/targets", tag = "programmes",
+    params(TargetParams, AtParams, Consistency),
+    responses((status = 200, body = [TargetProgress])))]
+pub async fn targets(
+    State(state): State<AppState>,
+    p: Result<Query<TargetParams>, QueryRejection>,
+    at: Result<Query<AtParams>, QueryRejection>,
+    consistency: Result<Query<Consistency>, QueryRejection>,
+) -> Result<Json<Vec<TargetProgress>>, ApiError> {
+    let (p, at) = (query(p)?, query(at)?.at()?);
+    query(consistency)?
+        .wait(&state.pool, &state.projection)
+        .await?;
+    queries::targets(&state.pool, p.programme_id.as_deref(), at)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}

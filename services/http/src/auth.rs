@@ -1,0 +1,264 @@
+//! Bearer tokens and roles.
+//!
+//! Tokens are configured in a file (`LEDGER_TOKENS_FILE`), one per line:
+//!
+//! ```text
+//! # sha256 of the token (hex)                                        name          roles               source system
+//! 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  finance-ctrl  controller
+//! 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752  rh-occitanie  integrator          rh-occitanie
+//! ```
+//!
+//! The file holds hashes only, so reading it never reveals a usable token.
+//! Roles: `controller` (read), `integrator` (commands, for its own source
+//! system; `*` for any, as the inbound gateway needs), `ops` (status,
+//! replay, export). Every refusal is logged with the route and the caller.
+
+use std::{collections::HashMap, path::Path, sync::Arc};
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    Router,
+};
+use sha2::{Digest, Sha256};
+
+use crate::ApiError;
+
+/// What a caller may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Controller,
+    Integrator,
+    Ops,
+}
+
+impl Role {
+    fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "controller" => Self::Controller,
+            "integrator" => Self::Integrator,
+            "ops" => Self::Ops,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Controller => "controller",
+            Self::Integrator => "integrator",
+            Self::Ops => "ops",
+        }
+    }
+}
+
+/// A known caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    pub roles: Vec<Role>,
+    /// The source system an integrator acts for (`*`: any).
+    pub source_system: Option<String>,
+}
+
+/// The configured tokens; `None` when access control is off (no file).
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    tokens: Option<Arc<HashMap<[u8; 32], Principal>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("cannot read tokens file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("tokens file {path}, line {line}: {why}")]
+    Line {
+        path: String,
+        line: usize,
+        why: String,
+    },
+}
+
+/// Header naming the source system of a command.
+const SOURCE_SYSTEM: &str = "x-source-system";
+
+impl Access {
+    /// Everyone may do everything: for a service run without a tokens file.
+    pub fn open() -> Self {
+        Self { tokens: None }
+    }
+
+    /// Reads the tokens file, or gives open access when there is none.
+    pub fn from_file(path: Option<&Path>) -> Result<Self, AccessError> {
+        let Some(path) = path else {
+            tracing::warn!("no tokens file (LEDGER_TOKENS_FILE): access control is OFF; loopback development only");
+            return Ok(Self::open());
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| AccessError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|(line, why)| AccessError::Line {
+            path: shown,
+            line,
+            why,
+        })
+    }
+
+    fn parse(text: &str) -> Result<Self, (usize, String)> {
+        let mut tokens = HashMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (hash, name, roles) = match fields.as_slice() {
+                [hash, name, roles, ..] => (hash, name, roles),
+                _ => return Err((i + 1, "expected: sha256 name roles [source-system]".into())),
+            };
+            let mut digest = [0u8; 32];
+            hex::decode_to_slice(hash, &mut digest)
+                .map_err(|_| (i + 1, "the first field must be a SHA-256 in hex".to_owned()))?;
+            let roles = roles
+                .split(',')
+                .map(|r| Role::parse(r).ok_or_else(|| (i + 1, format!("unknown role {r:?}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let principal = Principal {
+                name: (*name).to_owned(),
+                roles,
+                source_system: fields.get(3).map(|s| (*s).to_owned()),
+            };
+            tokens.insert(digest, principal);
+        }
+        Ok(Self {
+            tokens: Some(Arc::new(tokens)),
+        })
+    }
+
+    /// The caller a bearer token stands for.
+    fn principal(&self, token: &str) -> Option<&Principal> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        self.tokens.as_ref()?.get(&digest)
+    }
+}
+
+fn refuse(status: StatusCode, code: &str, message: String) -> Response {
+    let mut response = ApiError::new(status, code, message).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+async fn guard(
+    State((access, role)): State<(Access, Role)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if access.tokens.is_none() {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(principal) = token.and_then(|t| access.principal(t)).cloned() else {
+        let why = if token.is_some() {
+            "unknown token"
+        } else {
+            "no bearer token"
+        };
+        tracing::warn!(%path, why, "request refused: not authenticated");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            format!("{why}: send Authorization: Bearer <token>"),
+        );
+    };
+    if !principal.roles.contains(&role) {
+        tracing::warn!(%path, caller = %principal.name, needs = role.as_str(), "request refused: role missing");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "{} lacks the {} role this route needs",
+                principal.name,
+                role.as_str()
+            ),
+        );
+    }
+    if role == Role::Integrator {
+        // An integrator acts for its own source system only.
+        let own = principal.source_system.as_deref().unwrap_or("");
+        let claimed = request
+            .headers()
+            .get(SOURCE_SYSTEM)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        match claimed {
+            Some(claimed) if own != "*" && claimed != own => {
+                tracing::warn!(%path, caller = %principal.name, %claimed, "request refused: foreign source system");
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!(
+                        "{} may send commands for source system {own:?} only, not {claimed:?}",
+                        principal.name
+                    ),
+                );
+            }
+            None if own != "*" => {
+                if let Ok(value) = HeaderValue::from_str(own) {
+                    request.headers_mut().insert(SOURCE_SYSTEM, value);
+                }
+            }
+            _ => {}
+        }
+    }
+    next.run(request).await
+}
+
+/// Requires `role` on every route of `router`.
+pub fn require(router: Router, access: &Access, role: Role) -> Router {
+    router.layer(middleware::from_fn_with_state(
+        (access.clone(), role),
+        guard,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tokens_file_names_callers_by_hash_and_refuses_bad_lines() {
+        let hash = hex::encode(Sha256::digest(b"s3cret"));
+        let access = Access::parse(&format!(
+            "# comment\n\n{hash} rh integrator,controller rh-occitanie\n"
+        ))
+        .expect("parses");
+        let p = access.principal("s3cret").expect("known");
+        assert_eq!(p.name, "rh");
+        assert_eq!(p.roles, [Role::Integrator, Role::Controller]);
+        assert_eq!(p.source_system.as_deref(), Some("rh-occitanie"));
+        assert!(access.principal("forged").is_none());
+        assert_eq!(
+            Access::parse("abc x controller").err().map(|e| e.0),
+            Some(1)
+        );
+        assert!(Access::parse(&format!("{hash} x admin")).is_err());
+    }
+}

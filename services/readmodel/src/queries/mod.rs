@@ -1,0 +1,47 @@
+//! What the read API asks of the read model. Every figure can be asked as of
+//! an accounting date and as known at a moment ([`At`]); lists are ordered
+//! stably and paged with a cursor.
+
+mod balances;
+mod events;
+mod journal;
+mod status;
+mod views;
+mod workforce;
+
+pub use balances::{balances, envelope_balance, Balance, BalanceFilter, EnvelopeBalance, GroupBy};
+pub use events::{event, EventRecord};
+pub use journal::{journal, JournalFilter, Posting};
+pub use status::{faults, has_reached, offsets, Fault, StoredOffset};
+pub use views::{
+    centres, grant, grants, guarantees, loans, members, obligations, targets, CentreFilter,
+    CentreRow, GrantFilter, GrantRow, GuaranteeRow, LoanRow, MemberCount, ObligationFilter,
+    ObligationRow, TargetProgress,
+};
+pub use workforce::{headcounts, posts, Headcount, HeadcountFilter, HeadcountGroup, PostRow};
+
+use time::{Date, OffsetDateTime};
+
+/// The two times of a bitemporal question: the accounting date figures are
+/// taken at (inclusive), and the moment whose knowledge they reflect. `None`
+/// means "today" and "everything recorded so far".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct At {
+    pub as_of: Option<Date>,
+    pub known_at: Option<OffsetDateTime>,
+}
+
+/// The accounting date asked for: `as_of`, else today.
+pub(crate) fn day(at: At) -> Date {
+    at.as_of.unwrap_or_else(|| OffsetDateTime::now_utc().date())
+}
+
+/// Rows per page unless asked otherwise, and the most a page may hold.
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 1_000;
+
+/// SQL rendering of dates and instants in answers: ISO 8601, UTC.
+pub(crate) const DATE: &str = "'YYYY-MM-DD'";
+pub(crate) fn instant(column: &str) -> String {
+    format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+}

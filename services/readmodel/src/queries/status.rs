@@ -1,0 +1,66 @@
+//! Where the projection stands: positions and faults.
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::ReadModelError;
+
+/// Whether `projection` has applied the record at `offset` of `topic/partition`.
+pub async fn has_reached(
+    pool: &PgPool,
+    projection: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<bool, ReadModelError> {
+    let next: Option<i64> = sqlx::query_scalar(
+        "SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3",
+    )
+    .bind(projection)
+    .bind(topic)
+    .bind(partition)
+    .fetch_optional(pool)
+    .await?;
+    Ok(next.is_some_and(|next| next > offset))
+}
+
+/// A partition the projection cannot advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Fault {
+    pub projection: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub event_id: Option<String>,
+    pub error: String,
+}
+
+pub async fn faults(pool: &PgPool) -> Result<Vec<Fault>, ReadModelError> {
+    Ok(sqlx::query_as::<_, Fault>(
+        "SELECT projection, topic, partition, \"offset\" AS offset, event_id, error
+         FROM projection_faults ORDER BY projection, topic, partition",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The next offset the projection will apply in one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StoredOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub next_offset: i64,
+    pub updated_at: String,
+}
+
+pub async fn offsets(pool: &PgPool, projection: &str) -> Result<Vec<StoredOffset>, ReadModelError> {
+    let sql = format!(
+        "SELECT topic, partition, next_offset, {} AS updated_at FROM projection_offsets
+         WHERE projection = $1 ORDER BY topic, partition",
+        super::instant("updated_at")
+    );
+    Ok(sqlx::query_as::<_, StoredOffset>(&sql)
+        .bind(projection)
+        .fetch_all(pool)
+        .await?)
+}

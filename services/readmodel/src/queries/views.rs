@@ -1,0 +1,485 @@
+//! The views of grants, loans, guarantees, obligations, centres, groupings
+//! and targets, each at a date as known at a moment.
+
+use serde::Serialize;
+use sqlx::PgPool;
+use time::Date;
+
+use super::{day, At, DATE};
+use crate::ReadModelError;
+
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    pub envelope_id: Option<String>,
+    pub kind: Option<String>,
+    pub departement_code: Option<String>,
+    pub at: At,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A grant and its money at the date asked, from the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct GrantRow {
+    pub grant_id: String,
+    pub envelope_id: String,
+    pub kind: String,
+    pub beneficiary: Option<String>,
+    pub purpose: String,
+    pub departement_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub awarded_on: String,
+    /// `active`, `paid` (in full) or `cancelled`.
+    pub state: String,
+    pub committed_cents: i64,
+    pub paid_cents: i64,
+    pub remaining_to_pay_cents: i64,
+    pub recovery_ordered_cents: i64,
+    pub recovery_received_cents: i64,
+    pub recovery_rule: Option<String>,
+    pub obligation_months: Option<i32>,
+}
+
+const GRANT_SELECT: &str = "
+    SELECT g.grant_id, g.envelope_id, g.kind, g.beneficiary, g.purpose, g.departement_code, g.commune_code,
+           to_char(g.effective_date, 'YYYY-MM-DD') AS awarded_on,
+           CASE WHEN g.cancelled_on IS NOT NULL AND g.cancelled_on <= $1 THEN 'cancelled'
+                WHEN m.unpaid = 0 AND m.paid > 0 THEN 'paid'
+                ELSE 'active' END AS state,
+           m.unpaid + m.paid AS committed_cents, m.paid AS paid_cents, m.unpaid AS remaining_to_pay_cents,
+           m.ordered AS recovery_ordered_cents, m.received AS recovery_received_cents,
+           g.recovery_rule, g.obligation_months
+    FROM grants g
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(SUM(amount_cents) FILTER (WHERE account = 'committed_unpaid'), 0)::bigint AS unpaid,
+               COALESCE(SUM(amount_cents) FILTER (WHERE account = 'paid'), 0)::bigint AS paid,
+               (-COALESCE(SUM(amount_cents) FILTER (WHERE account = 'recoveries'), 0))::bigint AS ordered,
+               COALESCE(SUM(amount_cents) FILTER (WHERE account = 'recovered'), 0)::bigint AS received
+        FROM postings p
+        WHERE p.subject_id = g.grant_id AND p.envelope_id = g.envelope_id
+          AND p.effective_date <= $1 AND ($2::timestamptz IS NULL OR p.recorded_at <= $2)
+    ) m
+    WHERE g.effective_date <= $1 AND ($2::timestamptz IS NULL OR g.recorded_at <= $2)";
+
+pub async fn grants(pool: &PgPool, filter: &GrantFilter) -> Result<Vec<GrantRow>, ReadModelError> {
+    let sql = format!(
+        "{GRANT_SELECT}
+           AND ($3::text IS NULL OR g.envelope_id = $3)
+           AND ($4::text IS NULL OR g.kind = $4)
+           AND ($5::text IS NULL OR g.departement_code = $5)
+           AND ($6::text IS NULL OR g.grant_id > $6)
+         ORDER BY g.grant_id LIMIT $7"
+    );
+    Ok(sqlx::query_as::<_, GrantRow>(&sql)
+        .bind(day(filter.at))
+        .bind(filter.at.known_at)
+        .bind(&filter.envelope_id)
+        .bind(&filter.kind)
+        .bind(&filter.departement_code)
+        .bind(&filter.after)
+        .bind(filter.limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+pub async fn grant(
+    pool: &PgPool,
+    grant_id: &str,
+    at: At,
+) -> Result<Option<GrantRow>, ReadModelError> {
+    let sql = format!("{GRANT_SELECT} AND g.grant_id = $3");
+    Ok(sqlx::query_as::<_, GrantRow>(&sql)
+        .bind(day(at))
+        .bind(at.known_at)
+        .bind(grant_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// A 0% loan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct LoanRow {
+    pub loan_id: String,
+    pub envelope_id: String,
+    pub borrower: String,
+    pub principal_cents: i64,
+    pub rate_basis_points: i32,
+    pub term_months: i32,
+    pub granted_on: String,
+    pub purpose: String,
+}
+
+pub async fn loans(
+    pool: &PgPool,
+    envelope_id: Option<&str>,
+    at: At,
+) -> Result<Vec<LoanRow>, ReadModelError> {
+    let sql = format!(
+        "SELECT loan_id, envelope_id, borrower, principal_cents, rate_basis_points, term_months,
+                to_char(effective_date, {DATE}) AS granted_on, purpose
+         FROM loans WHERE effective_date <= $1 AND ($2::timestamptz IS NULL OR recorded_at <= $2)
+           AND ($3::text IS NULL OR envelope_id = $3)
+         ORDER BY loan_id"
+    );
+    Ok(sqlx::query_as::<_, LoanRow>(&sql)
+        .bind(day(at))
+        .bind(at.known_at)
+        .bind(envelope_id)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// A loan guarantee and whether it still exposes the funder at the date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct GuaranteeRow {
+    pub guarantee_id: String,
+    pub envelope_id: String,
+    pub borrower: String,
+    pub lender: String,
+    pub principal_cents: i64,
+    pub guaranteed_cents: i64,
+    pub start_date: String,
+    pub end_date: String,
+    /// What the funder stands to pay at the date: the guaranteed amount until release.
+    pub exposure_cents: i64,
+    pub release: Option<String>,
+    pub called_cents: i64,
+}
+
+pub async fn guarantees(
+    pool: &PgPool,
+    envelope_id: Option<&str>,
+    at: At,
+) -> Result<Vec<GuaranteeRow>, ReadModelError> {
+    let sql = format!(
+        "SELECT guarantee_id, envelope_id, borrower, lender, principal_cents, guaranteed_cents,
+                to_char(start_date, {DATE}) AS start_date, to_char(end_date, {DATE}) AS end_date,
+                CASE WHEN released_on IS NOT NULL AND released_on <= $1
+                          AND ($2::timestamptz IS NULL OR released_recorded_at <= $2)
+                     THEN 0 ELSE guaranteed_cents END AS exposure_cents,
+                CASE WHEN released_on <= $1 AND ($2::timestamptz IS NULL OR released_recorded_at <= $2)
+                     THEN release END AS release,
+                CASE WHEN released_on <= $1 AND ($2::timestamptz IS NULL OR released_recorded_at <= $2)
+                     THEN called_cents ELSE 0 END AS called_cents
+         FROM guarantees WHERE effective_date <= $1 AND ($2::timestamptz IS NULL OR recorded_at <= $2)
+           AND ($3::text IS NULL OR envelope_id = $3)
+         ORDER BY guarantee_id"
+    );
+    Ok(sqlx::query_as::<_, GuaranteeRow>(&sql)
+        .bind(day(at))
+        .bind(at.known_at)
+        .bind(envelope_id)
+        .fetch_all(pool)
+        .await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ObligationFilter {
+    pub grant_id: Option<String>,
+    /// `open`, `fulfilled` or `breached`, at the date asked.
+    pub state: Option<String>,
+    pub departement_code: Option<String>,
+    /// Open obligations whose term ends by this date.
+    pub due_before: Option<Date>,
+    pub at: At,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// An obligation and its state at the date asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ObligationRow {
+    pub obligation_id: String,
+    pub grant_id: String,
+    pub beneficiary: String,
+    pub departement_code: Option<String>,
+    pub duration_months: i32,
+    pub start_date: String,
+    /// When the obligation is due to end.
+    pub end_date: String,
+    pub state: String,
+    pub settled_on: Option<String>,
+    pub reason: Option<String>,
+    pub served_days: Option<i32>,
+    pub obligation_days: Option<i32>,
+}
+
+pub async fn obligations(
+    pool: &PgPool,
+    filter: &ObligationFilter,
+) -> Result<Vec<ObligationRow>, ReadModelError> {
+    let sql = format!(
+        "SELECT * FROM (
+           SELECT obligation_id, grant_id, beneficiary, departement_code, duration_months,
+                  to_char(start_date, {DATE}) AS start_date, to_char(end_date, {DATE}) AS end_date,
+                  CASE WHEN settled_on <= $1 AND ($2::timestamptz IS NULL OR settled_recorded_at <= $2)
+                       THEN outcome ELSE 'open' END AS state,
+                  CASE WHEN settled_on <= $1 AND ($2::timestamptz IS NULL OR settled_recorded_at <= $2)
+                       THEN to_char(settled_on, {DATE}) END AS settled_on,
+                  reason, served_days, obligation_days, end_date AS due
+           FROM obligations
+           WHERE start_date <= $1 AND ($2::timestamptz IS NULL OR recorded_at <= $2)
+             AND ($3::text IS NULL OR grant_id = $3)
+             AND ($4::text IS NULL OR departement_code = $4)
+         ) o
+         WHERE ($5::text IS NULL OR o.state = $5)
+           AND ($6::date IS NULL OR (o.state = 'open' AND o.due <= $6))
+           AND ($7::text IS NULL OR o.obligation_id > $7)
+         ORDER BY o.obligation_id LIMIT $8"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(day(filter.at))
+        .bind(filter.at.known_at)
+        .bind(&filter.grant_id)
+        .bind(&filter.departement_code)
+        .bind(&filter.state)
+        .bind(filter.due_before)
+        .bind(&filter.after)
+        .bind(filter.limit)
+        .fetch_all(pool)
+        .await?;
+    use sqlx::{FromRow, Row};
+    rows.iter()
+        .map(|row| {
+            let mut o = ObligationRow::from_row(row)?;
+            // Breach details only once the breach is known at the date.
+            if o.state != "breached" {
+                o.reason = None;
+                o.served_days = None;
+                o.obligation_days = None;
+            }
+            let _: Date = row.try_get("due")?;
+            Ok(o)
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CentreFilter {
+    pub programme_id: Option<String>,
+    pub kind: Option<String>,
+    pub region_code: Option<String>,
+    pub departement_code: Option<String>,
+    /// Only centres open at the date asked.
+    pub open: Option<bool>,
+    pub at: At,
+}
+
+/// A centre, whether it is open at the date, and its activity up to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct CentreRow {
+    pub centre_id: String,
+    pub kind: String,
+    pub name: String,
+    pub finess: String,
+    pub region_code: Option<String>,
+    pub departement_code: Option<String>,
+    pub commune_code: Option<String>,
+    pub programme_id: String,
+    pub opened_on: String,
+    pub closed_on: Option<String>,
+    pub open: bool,
+    /// Consultations reported for the months up to the date.
+    pub consultations: i64,
+    /// Patients seen to date, as of the latest report up to the date.
+    pub patients_to_date: i64,
+}
+
+pub async fn centres(
+    pool: &PgPool,
+    filter: &CentreFilter,
+) -> Result<Vec<CentreRow>, ReadModelError> {
+    let sql = format!(
+        "SELECT * FROM (
+           SELECT c.centre_id, c.kind, c.name, c.finess, c.region_code, c.departement_code, c.commune_code,
+                  c.programme_id, to_char(c.opened_on, {DATE}) AS opened_on,
+                  CASE WHEN c.closed_on <= $1 AND ($2::timestamptz IS NULL OR c.closed_recorded_at <= $2)
+                       THEN to_char(c.closed_on, {DATE}) END AS closed_on,
+                  NOT (c.closed_on IS NOT NULL AND c.closed_on <= $1
+                       AND ($2::timestamptz IS NULL OR c.closed_recorded_at <= $2)) AS open,
+                  COALESCE((SELECT SUM(a.consultations) FROM centre_activity a
+                            WHERE a.centre_id = c.centre_id AND a.month <= $1
+                              AND ($2::timestamptz IS NULL OR a.recorded_at <= $2)), 0)::bigint AS consultations,
+                  COALESCE((SELECT a.patients_to_date FROM centre_activity a
+                            WHERE a.centre_id = c.centre_id AND a.month <= $1
+                              AND ($2::timestamptz IS NULL OR a.recorded_at <= $2)
+                            ORDER BY a.month DESC, a.recorded_at DESC LIMIT 1), 0)::bigint AS patients_to_date
+           FROM centres c
+           WHERE c.opened_on <= $1 AND ($2::timestamptz IS NULL OR c.recorded_at <= $2)
+             AND ($3::text IS NULL OR c.programme_id = $3)
+             AND ($4::text IS NULL OR c.kind = $4)
+             AND ($5::text IS NULL OR c.region_code = $5)
+             AND ($6::text IS NULL OR c.departement_code = $6)
+         ) c
+         WHERE ($7::boolean IS NULL OR c.open = $7)
+         ORDER BY c.opened_on, c.centre_id"
+    );
+    Ok(sqlx::query_as::<_, CentreRow>(&sql)
+        .bind(day(filter.at))
+        .bind(filter.at.known_at)
+        .bind(&filter.programme_id)
+        .bind(&filter.kind)
+        .bind(&filter.region_code)
+        .bind(&filter.departement_code)
+        .bind(filter.open)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Members of a grouping in one college at the date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MemberCount {
+    pub college: String,
+    pub members: i64,
+}
+
+pub async fn members(
+    pool: &PgPool,
+    grouping_id: &str,
+    at: At,
+) -> Result<Vec<MemberCount>, ReadModelError> {
+    Ok(sqlx::query_as::<_, MemberCount>(
+        "SELECT college, count(*) AS members FROM members
+         WHERE grouping_id = $1 AND joined_on <= $2 AND ($3::timestamptz IS NULL OR recorded_at <= $3)
+         GROUP BY college ORDER BY college",
+    )
+    .bind(grouping_id)
+    .bind(day(at))
+    .bind(at.known_at)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A target and how far the programme has come at the date.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TargetProgress {
+    pub programme_id: String,
+    pub target_id: String,
+    pub metric: String,
+    pub description: String,
+    pub target: i64,
+    pub deadline: String,
+    pub as_of: String,
+    pub actual: i64,
+    /// actual ÷ target, for display; the figures above are exact.
+    pub progress: f64,
+    pub reached: bool,
+}
+
+/// How each metric is counted, for one programme ($1) at a date ($2), as
+/// known at a moment ($3). Documented in docs/api.md.
+fn metric_sql(metric: &str) -> Option<&'static str> {
+    Some(match metric {
+        "TARGET_METRIC_MSP_OPEN" => {
+            "SELECT count(*) FROM centres c
+             WHERE c.programme_id = $1 AND c.kind = 'CENTRE_KIND_MSP'
+               AND c.opened_on <= $2 AND ($3::timestamptz IS NULL OR c.recorded_at <= $3)
+               AND NOT (c.closed_on IS NOT NULL AND c.closed_on <= $2
+                        AND ($3::timestamptz IS NULL OR c.closed_recorded_at <= $3))"
+        }
+        "TARGET_METRIC_CENTRES_OPEN" => {
+            "SELECT count(*) FROM centres c
+             WHERE c.programme_id = $1
+               AND c.opened_on <= $2 AND ($3::timestamptz IS NULL OR c.recorded_at <= $3)
+               AND NOT (c.closed_on IS NOT NULL AND c.closed_on <= $2
+                        AND ($3::timestamptz IS NULL OR c.closed_recorded_at <= $3))"
+        }
+        "TARGET_METRIC_SALARIED_DOCTORS" => {
+            "SELECT count(*) FROM employments e
+             LEFT JOIN posts po ON po.post_id = e.post_id
+             LEFT JOIN centres c ON c.centre_id = e.centre_id
+             WHERE (po.programme_id = $1 OR c.programme_id = $1)
+               AND e.profession IN ('PROFESSION_GENERAL_PRACTITIONER', 'PROFESSION_SPECIALIST')
+               AND e.start_date <= $2 AND ($3::timestamptz IS NULL OR e.recorded_at <= $3)
+               AND NOT (e.end_date IS NOT NULL AND e.end_date < $2
+                        AND ($3::timestamptz IS NULL OR e.end_recorded_at <= $3))"
+        }
+        "TARGET_METRIC_PROFESSIONALS_HOSTED" => {
+            "SELECT (SELECT count(*) FROM employments e JOIN centres c ON c.centre_id = e.centre_id
+                     WHERE c.programme_id = $1
+                       AND e.start_date <= $2 AND ($3::timestamptz IS NULL OR e.recorded_at <= $3)
+                       AND NOT (e.end_date IS NOT NULL AND e.end_date < $2
+                                AND ($3::timestamptz IS NULL OR e.end_recorded_at <= $3)))
+                  + (SELECT count(*) FROM installations i JOIN centres c ON c.centre_id = i.centre_id
+                     WHERE c.programme_id = $1
+                       AND i.installed_on <= $2 AND ($3::timestamptz IS NULL OR i.recorded_at <= $3))"
+        }
+        "TARGET_METRIC_PROFESSIONALS_TRAINED" => {
+            "SELECT count(*) FROM grants g JOIN envelopes v ON v.envelope_id = g.envelope_id
+             WHERE v.programme_id = $1
+               AND g.kind IN ('GRANT_KIND_BURSARY', 'GRANT_KIND_ALLOWANCE')
+               AND g.effective_date <= $2 AND ($3::timestamptz IS NULL OR g.recorded_at <= $3)"
+        }
+        "TARGET_METRIC_PROFESSIONALS_RECRUITED" => {
+            "SELECT count(*) FROM employments e
+             LEFT JOIN posts po ON po.post_id = e.post_id
+             LEFT JOIN centres c ON c.centre_id = e.centre_id
+             WHERE (po.programme_id = $1 OR c.programme_id = $1)
+               AND e.start_date <= $2 AND ($3::timestamptz IS NULL OR e.recorded_at <= $3)"
+        }
+        "TARGET_METRIC_PATIENTS_SEEN" => {
+            "SELECT COALESCE(SUM(latest), 0) FROM (
+               SELECT (SELECT a.patients_to_date FROM centre_activity a
+                       WHERE a.centre_id = c.centre_id AND a.month <= $2
+                         AND ($3::timestamptz IS NULL OR a.recorded_at <= $3)
+                       ORDER BY a.month DESC, a.recorded_at DESC LIMIT 1) AS latest
+               FROM centres c WHERE c.programme_id = $1) t"
+        }
+        "TARGET_METRIC_GROUPING_MEMBERS" => {
+            "SELECT count(*) FROM members m JOIN programmes p ON p.funder_code = m.grouping_id
+             WHERE p.programme_id = $1
+               AND m.joined_on <= $2 AND ($3::timestamptz IS NULL OR m.recorded_at <= $3)"
+        }
+        _ => return None,
+    })
+}
+
+pub async fn targets(
+    pool: &PgPool,
+    programme_id: Option<&str>,
+    at: At,
+) -> Result<Vec<TargetProgress>, ReadModelError> {
+    let rows: Vec<(String, String, String, String, i64, Date)> = sqlx::query_as(
+        "SELECT programme_id, target_id, metric, description, value, deadline FROM targets
+         WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::timestamptz IS NULL OR recorded_at <= $2)
+         ORDER BY programme_id, deadline, target_id",
+    )
+    .bind(programme_id)
+    .bind(at.known_at)
+    .fetch_all(pool)
+    .await?;
+    let on = day(at);
+    let mut progress = Vec::with_capacity(rows.len());
+    for (programme_id, target_id, metric, description, target, deadline) in rows {
+        let actual: i64 = match metric_sql(&metric) {
+            Some(sql) => {
+                let value: Option<i64> = sqlx::query_scalar(&format!("SELECT ({sql})::bigint"))
+                    .bind(&programme_id)
+                    .bind(on)
+                    .bind(at.known_at)
+                    .fetch_one(pool)
+                    .await?;
+                value.unwrap_or(0)
+            }
+            None => 0,
+        };
+        progress.push(TargetProgress {
+            programme_id,
+            target_id,
+            metric,
+            description,
+            target,
+            deadline: deadline.to_string(),
+            as_of: on.to_string(),
+            actual,
+            progress: if target > 0 {
+                actual as f64 / target as f64
+            } else {
+                0.0
+            },
+            reached: actual >= target,
+        });
+    }
+    Ok(progress)
+}
