@@ -426,3 +426,132 @@ async fn headcounts_at_several_dates_by_centre_departement_and_profession() {
     assert_eq!(centres.as_array().unwrap().len(), 1, "Lussan opens in June");
     ledger.shutdown().await;
 }
+
+fn msp(id: &str, commune: &str, opened_on: &str) -> Value {
+    json!({
+        "centre_id": id, "kind": "CENTRE_KIND_MSP", "finess": "410000012",
+        "name": format!("MSP {id}"),
+        "territory": {"region_code": "24", "departement_code": "41", "commune_code": commune},
+        "operator": {"siret": "21410018200010", "name": "Commune de Blois"},
+        "programme_id": "cvl-plan-urgence-sante", "opened_on": opened_on})
+}
+
+#[tokio::test]
+async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
+    let ledger = TestLedger::with_envelope(1_000_000).await.unwrap();
+    let target = json!({"programme_id": "cvl-plan-urgence-sante", "target_id": "msp-2025",
+        "metric": "TARGET_METRIC_MSP_OPEN", "value": 3, "deadline": "2025-12-31",
+        "description": "125 MSP by the end of 2025 (scaled down)"});
+    let mut positions = vec![accepted(&ledger, "set-target", target).await];
+    for (id, commune, opened) in [
+        ("blois", "41018", "2019-01-15"),
+        ("vendome", "41269", "2020-09-01"),
+        ("romorantin", "41194", "2024-03-01"),
+    ] {
+        positions.push(accepted(&ledger, "open-centre", msp(id, commune, opened)).await);
+    }
+    let close =
+        json!({"centre_id": "vendome", "closed_on": "2023-12-31", "reason": "regroupement"});
+    positions.push(accepted(&ledger, "close-centre", close).await);
+    for (month, seen, consultations, to_date) in
+        [("2023-01", 400, 900, 1_200), ("2023-02", 380, 850, 1_350)]
+    {
+        let report = json!({"centre_id": "blois", "month": month, "patients_seen": seen,
+            "consultations": consultations, "patients_to_date": to_date});
+        positions.push(accepted(&ledger, "report-activity", report).await);
+    }
+    for (member, college) in [
+        ("m1", "collectivites"),
+        ("m2", "collectivites"),
+        ("m3", "etat"),
+    ] {
+        let join = json!({"grouping_id": "gip-test", "member_id": member,
+            "member": {"siret": "21410018200010", "name": format!("Membre {member}")},
+            "college": college, "joined_on": "2022-01-10"});
+        positions.push(accepted(&ledger, "add-member", join).await);
+    }
+    let post = json!({"post_id": "post-1", "programme_id": "cvl-plan-urgence-sante", "centre_id": "blois",
+        "employer": {"siret": "21410018200010", "name": "Commune de Blois"},
+        "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 800, "opened_on": "2023-01-01"});
+    positions.push(eventually_accepted(&ledger, "open-post", post).await);
+    let hire = json!({"person_id": "dr-1", "employment_id": "e-1", "post_id": "post-1", "centre_id": "blois",
+        "employer": {"siret": "21410018200010", "name": "Commune de Blois"},
+        "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 800, "start_date": "2023-03-01"});
+    positions.push(eventually_accepted(&ledger, "hire-professional", hire).await);
+    let guarantee = json!({
+        "guarantee_id": "gar-1", "envelope_id": "cvl-msp",
+        "borrower": {"legal_entity": {"siret": "21410018200010", "name": "SISA de Blois"}},
+        "lender": {"siret": "23450002300028", "name": "Banque"},
+        "principal_cents": 5_000_000, "guaranteed_cents": 2_500_000,
+        "start_date": "2021-01-01", "end_date": "2030-12-31", "purpose": "Extension de la MSP"});
+    positions.push(accepted(&ledger, "grant-loan-guarantee", guarantee).await);
+    let release = json!({"guarantee_id": "gar-1", "release": "GUARANTEE_RELEASE_REPAID", "called_cents": 0, "effective_date": "2025-01-01"});
+    positions.push(accepted(&ledger, "release-loan-guarantee", release).await);
+
+    let progress = |body: &Value| (body[0]["actual"].as_i64(), body[0]["reached"].as_bool());
+    let targets = |d: &str| format!("/v1/targets?programme_id=cvl-plan-urgence-sante&as_of={d}");
+    assert_eq!(
+        progress(&get_after(&ledger, &targets("2020-12-31"), &positions).await),
+        (Some(2), Some(false))
+    );
+    // Vendôme closed on its closing day; Romorantin opens in 2024.
+    assert_eq!(
+        progress(&get(&ledger, &targets("2023-12-31")).await),
+        (Some(1), Some(false))
+    );
+    assert_eq!(
+        progress(&get(&ledger, &targets("2025-12-31")).await),
+        (Some(2), Some(false))
+    );
+
+    let members = get(&ledger, "/v1/groupings/gip-test/members").await;
+    assert_eq!(members["members"], 3);
+    assert_eq!(
+        members["colleges"],
+        json!([{"college": "collectivites", "members": 2}, {"college": "etat", "members": 1}])
+    );
+    let blois = get(
+        &ledger,
+        "/v1/centres?as_of=2023-02-28&kind=CENTRE_KIND_MSP&open=true",
+    )
+    .await;
+    let blois: Vec<&Value> = blois
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["centre_id"] == "blois")
+        .collect();
+    assert_eq!(
+        (
+            blois[0]["consultations"].as_i64(),
+            blois[0]["patients_to_date"].as_i64()
+        ),
+        (Some(1_750), Some(1_350))
+    );
+    let posts = get(&ledger, "/v1/posts?as_of=2023-02-01").await;
+    assert_eq!(
+        (posts[0]["open"].as_bool(), posts[0]["filled"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let posts = get(&ledger, "/v1/posts?as_of=2023-03-01").await;
+    assert_eq!(posts[0]["filled"], true);
+
+    let exposure = |body: &Value| body["guarantee_exposure_cents"].as_i64();
+    let balance = |d: &str| format!("/v1/envelopes/cvl-msp/balance?as_of={d}");
+    assert_eq!(
+        exposure(&get(&ledger, &balance("2024-12-31")).await),
+        Some(2_500_000)
+    );
+    assert_eq!(
+        exposure(&get(&ledger, &balance("2025-01-01")).await),
+        Some(0)
+    );
+    let guarantees = get(&ledger, "/v1/guarantees?as_of=2024-12-31").await;
+    assert_eq!(guarantees[0]["exposure_cents"], 2_500_000);
+    // A guarantee never touches what is available to commit.
+    assert_eq!(
+        get(&ledger, &balance("2024-12-31")).await["available_cents"],
+        1_000_000
+    );
+    ledger.shutdown().await;
+}
