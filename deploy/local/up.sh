@@ -4,7 +4,8 @@
 #   Kafka (KRaft) and PostgreSQL on loopback, installed on first use;
 #   the four emitting services (grants, workforce, centres, obligations),
 #   the projector and the read API, built from source;
-#   the demo history (deploy/local/demo.sh), submitted over HTTP.
+#   the seed programmes (deploy/local/demo.sh), submitted over HTTP and the
+#   inbound Kafka topic.
 #
 # Running it again is harmless: what runs keeps running, the demo's
 # idempotency keys make its commands no-ops. Stop with deploy/local/down.sh.
@@ -16,7 +17,7 @@ cd "$LEDGER_ROOT"
 log "building the services (first build takes a few minutes)"
 cargo build --bins --locked
 "$LEDGER_ROOT/deploy/local/services.sh" start
-position="$("$LEDGER_ROOT/deploy/local/demo.sh")"
+"$LEDGER_ROOT/deploy/local/demo.sh" >/dev/null
 
 API="http://127.0.0.1:$LEDGER_API_PORT"
 cat <<MSG
@@ -36,24 +37,30 @@ role, are in $LEDGER_STATE_DIR/tokens/:
 
   export CONTROLLER="\$(cat $LEDGER_STATE_DIR/tokens/controller)" INTEGRATOR="\$(cat $LEDGER_STATE_DIR/tokens/integrator)" OPS="\$(cat $LEDGER_STATE_DIR/tokens/ops)"
 
-Try, once the demo is projected:
+The seed programmes are loaded and projected. Try:
 
-  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/envelopes/cvl-msp-2018/balance?wait_for=$position'
-  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/balances?group_by=departement'
-  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/journal?envelope_id=cvl-msp-2018'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/envelopes/cvl-msp-2018/balance'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/targets?programme_id=cvl-plan-urgence-sante&as_of=2025-12-31'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/headcounts?programme_id=occitanie-ma-sante-ma-region&group_by=profession&as_of=2023-07-17'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/groupings/gip-ma-sante-ma-region/members'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/obligations?state=breached'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/balances?group_by=funder'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/journal?envelope_id=cd41-plan-sante-2022&format=csv'
   curl -s -H "Authorization: Bearer \$OPS" '$API/v1/status'
   curl -s '$API/openapi.json'
 
-Award another MSP and watch the balance move:
+The Centre-Val de Loire envelope is committed to the last cent: another MSP
+is refused (409 envelope_overcommitted) and nothing is appended. Loir-et-Cher
+still has room; award an installation aid and watch its balance move:
 
   curl -s -X POST http://127.0.0.1:$LEDGER_GRANTS_PORT/v1/commands/award-grant \\
     -H "Authorization: Bearer \$INTEGRATOR" \\
     -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \\
-    -d '{"grant_id": "msp-chinon", "envelope_id": "cvl-msp-2018",
-         "beneficiary": {"legal_entity": {"siret": "21370072000013", "name": "Commune de Chinon"}},
-         "kind": "GRANT_KIND_SUBSIDY", "amount_cents": 25000000, "purpose": "MSP de Chinon",
-         "territory": {"region_code": "24", "departement_code": "37", "commune_code": "37072"},
-         "effective_date": "2023-05-12"}'
+    -d '{"grant_id": "cd41-aide-installation-9", "envelope_id": "cd41-plan-sante-2022",
+         "beneficiary": {"person_id": "medecin-41-009"}, "kind": "GRANT_KIND_INSTALLATION_AID",
+         "amount_cents": 1500000, "purpose": "Aide à l installation", "measure_code": "axe-4",
+         "territory": {"region_code": "24", "departement_code": "41"}, "effective_date": "2026-03-02"}'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/envelopes/cd41-plan-sante-2022/balance?wait_for=<topic:partition:offset from the answer>'
 
 Stop everything with deploy/local/down.sh.
 MSG

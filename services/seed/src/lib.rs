@@ -1,0 +1,76 @@
+//! The seed programmes as a history the ledger can load, and the loader.
+//!
+//! [`scenario::seed_scenario`] is the history: every command, in order,
+//! reproducing the figures of the four seed documents (`shared/seeds/`,
+//! summarised in DESIGN.md §1). Values the seeds do not give are invented and
+//! marked so where they are made up, in `src/scenario/`. [`load`] submits it
+//! through the public interfaces only: HTTP commands, and protobuf
+//! `InboundCommand`s on the inbound topic for the systems that integrate that
+//! way (the Occitanie GIP's HR system).
+
+pub mod load;
+pub mod scenario;
+
+use serde_json::Value;
+
+/// How a step reaches the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// `POST /v1/commands/{command}` on the service that owns it.
+    Http,
+    /// A protobuf `InboundCommand` on `ledger.inbound.v1`, from this source
+    /// system; its result comes back on `ledger.results.v1`.
+    Inbound { source_system: &'static str },
+}
+
+/// One command of the history.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Command name as in `POST /v1/commands/{command}`.
+    pub command: &'static str,
+    /// Idempotency key: loading twice changes nothing.
+    pub key: String,
+    /// The command in the proto3 JSON mapping.
+    pub body: Value,
+    pub via: Via,
+    /// The step needs another context's event to have reached the owning
+    /// service (a hire needs its centre): retried while refused `not_found`.
+    pub waits_for_other_context: bool,
+}
+
+impl Step {
+    pub fn http(command: &'static str, key: impl Into<String>, body: Value) -> Self {
+        Self {
+            command,
+            key: key.into(),
+            body,
+            via: Via::Http,
+            waits_for_other_context: false,
+        }
+    }
+
+    /// Marks the step as depending on another context's event.
+    pub fn after_other_context(mut self) -> Self {
+        self.waits_for_other_context = true;
+        self
+    }
+
+    pub fn inbound(mut self, source_system: &'static str) -> Self {
+        self.via = Via::Inbound { source_system };
+        self
+    }
+}
+
+/// The service that owns a command.
+pub fn owner_of(command: &str) -> &'static str {
+    match command {
+        "open-post"
+        | "close-post"
+        | "hire-professional"
+        | "record-departure"
+        | "record-installation" => "workforce",
+        "open-centre" | "close-centre" | "report-activity" | "add-member" => "centres",
+        "start-obligation" | "fulfil-obligation" | "breach-obligation" => "obligations",
+        _ => "grants",
+    }
+}

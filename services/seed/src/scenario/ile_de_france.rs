@@ -1,0 +1,204 @@
+//! Seed 004 — Région Île-de-France, "Région Solidaire" (since 2016): aid to
+//! maisons de santé, centres and group practices; aid for liberal
+//! professionals to install; aid to keep and secure their practices; 0% loans
+//! ("Prêt santé initiative").
+//!
+//! From the seed: the programme, its start in 2016, the three schemes and
+//! the 0% loans. INVENTED: every amount, date and beneficiary (real INSEE
+//! codes of real towns; SIRETs made up; person ids pseudonymous).
+
+use serde_json::{json, Value};
+
+use super::siret;
+use crate::Step;
+
+const PROGRAMME: &str = "idf-region-solidaire";
+
+fn envelope(id: &str, measure: &str, kind: &str, cents: i64, label: &str) -> Step {
+    Step::http(
+        "open-envelope",
+        format!("idf-envelope-{id}"),
+        json!({
+        "envelope_id": id, "programme_id": PROGRAMME, "measure_code": measure, "kind": kind,
+        "amount_cents": cents, "period_start": "2016-01-01", "period_end": "2028-12-31",
+        "vote_reference": format!("CP-IDF-{measure}"), "label": label,
+        "territory": {"region_code": "11"}, "effective_date": "2016-03-10"}),
+    )
+}
+
+/// One award of the programme.
+struct Award<'a> {
+    id: &'a str,
+    envelope: &'a str,
+    kind: &'a str,
+    beneficiary: Value,
+    cents: i64,
+    /// (département, INSEE commune code)
+    place: (&'a str, &'a str),
+    purpose: &'a str,
+    on: &'a str,
+}
+
+impl Award<'_> {
+    fn step(self) -> Step {
+        Step::http(
+            "award-grant",
+            format!("idf-award-{}", self.id),
+            json!({
+            "grant_id": self.id, "envelope_id": self.envelope, "beneficiary": self.beneficiary,
+            "kind": self.kind, "amount_cents": self.cents, "purpose": self.purpose,
+            "territory": {"region_code": "11", "departement_code": self.place.0, "commune_code": self.place.1},
+            "decision_reference": format!("CP-IDF-{}", self.id), "effective_date": self.on}),
+        )
+    }
+}
+
+fn pay(id: &str, cents: i64, on: &str) -> Step {
+    Step::http(
+        "make-payment",
+        format!("idf-pay-{id}"),
+        json!({
+        "grant_id": id, "payment_id": format!("{id}-1"), "amount_cents": cents,
+        "mandate_reference": format!("MDT-IDF-{id}"), "effective_date": on}),
+    )
+}
+
+pub(super) fn steps() -> Vec<Step> {
+    let mut steps = vec![
+        Step::http(
+            "declare-programme",
+            "idf-programme",
+            json!({
+            "programme_id": PROGRAMME,
+            "funder": {"kind": "FUNDER_KIND_REGION", "code": "11", "name": "Région Île-de-France"},
+            "name": "Région Solidaire — santé", "period_start": "2016-01-01", "period_end": "2028-12-31",
+            "axes": [
+                {"code": "structures", "title": "Aides aux MSP, centres de santé et cabinets de groupe"},
+                {"code": "installation", "title": "Aide à l'installation des professionnels de santé libéraux"},
+                {"code": "maintien", "title": "Soutien au maintien et à la sécurisation des professionnels libéraux"},
+                {"code": "psi", "title": "Prêt santé initiative à taux 0 %"}],
+            "effective_date": "2016-02-01"}),
+        ),
+        envelope(
+            "idf-structures",
+            "structures",
+            "AUTHORISATION_KIND_AP",
+            600_000_000,
+            "MSP, centres et cabinets de groupe",
+        ),
+        envelope(
+            "idf-installation",
+            "installation",
+            "AUTHORISATION_KIND_AE",
+            150_000_000,
+            "Installation des libéraux",
+        ),
+        envelope(
+            "idf-maintien",
+            "maintien",
+            "AUTHORISATION_KIND_AE",
+            100_000_000,
+            "Maintien et sécurisation",
+        ),
+        envelope(
+            "idf-psi",
+            "psi",
+            "AUTHORISATION_KIND_AE",
+            200_000_000,
+            "Prêts santé initiative à 0 %",
+        ),
+    ];
+    let structures = [
+        (
+            "idf-msp-saint-denis",
+            ("93", "93066"),
+            "MSP de Saint-Denis",
+            30_000_000,
+            "2019-05-14",
+        ),
+        (
+            "idf-cds-meaux",
+            ("77", "77284"),
+            "Centre de santé de Meaux",
+            25_000_000,
+            "2020-11-03",
+        ),
+        (
+            "idf-cabinet-mantes",
+            ("78", "78361"),
+            "Cabinet de groupe de Mantes-la-Jolie",
+            20_000_000,
+            "2022-02-08",
+        ),
+    ];
+    for (i, (id, place, name, cents, on)) in structures.into_iter().enumerate() {
+        let operator = json!({"legal_entity": {"siret": siret(5_100_000_000_000 + i as u64 * 97), "name": name}});
+        steps.push(
+            Award {
+                id,
+                envelope: "idf-structures",
+                kind: "GRANT_KIND_SUBSIDY",
+                beneficiary: operator,
+                cents,
+                place,
+                purpose: &format!("Création : {name}"),
+                on,
+            }
+            .step(),
+        );
+        steps.push(pay(id, cents / 2, on));
+    }
+    for n in 1..=4 {
+        let id = format!("idf-installation-{n}");
+        let who = json!({"person_id": format!("liberal-idf-{n:03}")});
+        let place = [
+            ("91", "91228"),
+            ("95", "95268"),
+            ("77", "77284"),
+            ("93", "93066"),
+        ][n - 1];
+        let on = format!("202{}-0{}-15", n, n + 2);
+        steps.push(
+            Award {
+                id: &id,
+                envelope: "idf-installation",
+                kind: "GRANT_KIND_INSTALLATION_AID",
+                beneficiary: who,
+                cents: 2_000_000,
+                place,
+                purpose: "Aide à l'installation",
+                on: &on,
+            }
+            .step(),
+        );
+        steps.push(pay(&id, 2_000_000, &on));
+    }
+    for n in 1..=2 {
+        let id = format!("idf-maintien-{n}");
+        let who = json!({"person_id": format!("liberal-idf-1{n:02}")});
+        let on = format!("2023-0{}-20", n + 4);
+        steps.push(
+            Award {
+                id: &id,
+                envelope: "idf-maintien",
+                kind: "GRANT_KIND_PRACTICE_AID",
+                beneficiary: who,
+                cents: 1_500_000,
+                place: ("94", "94028"),
+                purpose: "Sécurisation du cabinet",
+                on: &on,
+            }
+            .step(),
+        );
+        steps.push(pay(&id, 1_500_000, &on));
+    }
+    for n in 1..=5 {
+        steps.push(Step::http("grant-loan", format!("idf-psi-{n}"), json!({
+            "loan_id": format!("idf-psi-{n}"), "envelope_id": "idf-psi",
+            "borrower": {"person_id": format!("jeune-pro-idf-{n:03}")},
+            "principal_cents": 3_000_000, "rate_basis_points": 0, "term_months": 60,
+            "first_repayment_date": format!("202{}-0{}-05", 2 + n / 3, n + 3),
+            "purpose": "Prêt santé initiative : lancement de l'activité", "effective_date": format!("202{}-0{}-01", 1 + n / 3, n + 2)})));
+    }
+    steps
+}

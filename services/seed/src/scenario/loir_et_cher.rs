@@ -1,0 +1,290 @@
+//! Seed 002 — Département de Loir-et-Cher, "41 en bonne santé 2022-2028":
+//! about €10M over nine axes; €12,000 bursaries for GP interns (€500 a
+//! month over their last two years) and €6,000 for paramedical students
+//! (€500 a month over their last year), each with a three-year obligation to
+//! practise in the département; a €1,500 allowance for interns' long
+//! placement; equipment aid for a first installation (three-year
+//! obligation); aid to create or extend maisons de santé (five-year
+//! obligation); loan guarantees; telemedicine on the model of Suèvres.
+//!
+//! From the seed: the nine axes, the amounts and durations above, Suèvres.
+//! INVENTED: the envelope (exactly €10M, one AE for the plan), how many
+//! bursaries, allowances and aids (6 GP interns, 4 paramedical students, 5
+//! allowances, 3 installation aids, 2 MSP aids, 1 guarantee, 1 telemedicine
+//! subsidy), their amounts where the seed gives none, every date, the
+//! recovery rules (PRORATA, FULL for paramedical students), the beneficiaries
+//! (pseudonymous person ids; SIRETs made up), and the breach: GP intern 3
+//! settles elsewhere on 2025-11-01, one year into a three-year obligation,
+//! so two thirds of the €12,000 is to be recovered: €8,000.
+
+use serde_json::{json, Value};
+
+use super::{month_day, siret};
+use crate::Step;
+
+pub struct LoirEtCher {
+    pub programme_id: &'static str,
+    pub envelope_id: &'static str,
+    pub envelope_cents: i64,
+    /// The bursary whose obligation is breached, and what is recovered.
+    pub breached_grant: &'static str,
+    pub recovery_cents: i64,
+}
+
+pub const LOIR_ET_CHER: LoirEtCher = LoirEtCher {
+    programme_id: "cd41-41-en-bonne-sante",
+    envelope_id: "cd41-plan-sante-2022",
+    envelope_cents: 1_000_000_000,
+    breached_grant: "cd41-bourse-interne-3",
+    recovery_cents: 800_000,
+};
+
+const AXES: [&str; 9] = [
+    "Créer une mission « Promotion de la santé »",
+    "Conforter le rôle de l'agence d'attractivité dans la promotion de la santé",
+    "Renforcer l'accompagnement des futurs professionnels de santé",
+    "Aider à l'installation des professionnels de santé",
+    "Soutenir l'investissement vers les structures de santé",
+    "Refonder l'organisation des consultations médicales",
+    "Innover pour lutter contre la désertification médicale",
+    "Préserver une jeunesse en bonne santé",
+    "Accompagner l'investissement des structures de formation",
+];
+
+const DEP: &str = "41";
+
+fn territory() -> Value {
+    json!({"region_code": "24", "departement_code": DEP})
+}
+
+fn obligation(months: u32, rule: &str, what: &str) -> Value {
+    json!({"duration_months": months, "territory": territory(), "recovery_rule": rule, "description": what})
+}
+
+fn person(id: &str) -> Value {
+    json!({"person_id": id})
+}
+
+/// A grant paid in monthly instalments of €500 from `first` (months after
+/// January 2022), each paid on its due date.
+fn bursary(
+    steps: &mut Vec<Step>,
+    id: &str,
+    holder: &str,
+    months: i32,
+    first: i32,
+    purpose: &str,
+    rule: &str,
+) {
+    let schedule: Vec<Value> = (0..months)
+        .map(|m| json!({"due_date": month_day(2022, first + m, 5), "amount_cents": 50_000}))
+        .collect();
+    steps.push(Step::http("award-grant", format!("cd41-award-{id}"), json!({
+        "grant_id": id, "envelope_id": LOIR_ET_CHER.envelope_id, "beneficiary": person(holder),
+        "kind": "GRANT_KIND_BURSARY", "amount_cents": 50_000 * i64::from(months), "purpose": purpose,
+        "measure_code": "axe-3", "territory": territory(), "schedule": schedule,
+        "obligation": obligation(36, rule, "Exercer trois ans en Loir-et-Cher"),
+        "decision_reference": format!("CP-41-{id}"), "effective_date": month_day(2022, first - 1, 20)})));
+    for m in 0..months {
+        steps.push(Step::http("make-payment", format!("cd41-pay-{id}-{m:02}"), json!({
+            "grant_id": id, "payment_id": format!("{id}-m{m:02}"), "amount_cents": 50_000,
+            "mandate_reference": format!("MDT-41-{id}-{m:02}"), "effective_date": month_day(2022, first + m, 5)})));
+    }
+}
+
+fn start(steps: &mut Vec<Step>, grant: &str, holder: Value, months: u32, on: &str) {
+    steps.push(
+        Step::http(
+            "start-obligation",
+            format!("cd41-obligation-{grant}"),
+            json!({
+        "obligation_id": format!("obl-{grant}"), "grant_id": grant, "beneficiary": holder,
+        "territory": territory(), "duration_months": months, "start_date": on}),
+        )
+        .after_other_context(),
+    );
+}
+
+/// A grant paid at once, with its obligation terms if any.
+struct OneOff<'a> {
+    id: &'a str,
+    kind: &'a str,
+    beneficiary: Value,
+    cents: i64,
+    axis: &'a str,
+    purpose: &'a str,
+    awarded: &'a str,
+    terms: Option<Value>,
+}
+
+impl OneOff<'_> {
+    fn push(self, steps: &mut Vec<Step>) {
+        let id = self.id;
+        let mut body = json!({
+            "grant_id": id, "envelope_id": LOIR_ET_CHER.envelope_id, "beneficiary": self.beneficiary,
+            "kind": self.kind, "amount_cents": self.cents, "purpose": self.purpose, "measure_code": self.axis,
+            "territory": territory(), "decision_reference": format!("CP-41-{id}"), "effective_date": self.awarded});
+        if let Some(terms) = self.terms {
+            body["obligation"] = terms;
+        }
+        steps.push(Step::http("award-grant", format!("cd41-award-{id}"), body));
+        steps.push(Step::http(
+            "make-payment",
+            format!("cd41-pay-{id}"),
+            json!({
+            "grant_id": id, "payment_id": format!("{id}-unique"), "amount_cents": self.cents,
+            "mandate_reference": format!("MDT-41-{id}"), "effective_date": self.awarded}),
+        ));
+    }
+}
+
+pub(super) fn steps() -> Vec<Step> {
+    let axes: Vec<Value> = AXES
+        .iter()
+        .enumerate()
+        .map(|(i, title)| json!({"code": format!("axe-{}", i + 1), "title": title}))
+        .collect();
+    let mut steps = vec![
+        Step::http(
+            "declare-programme",
+            "cd41-programme",
+            json!({
+            "programme_id": LOIR_ET_CHER.programme_id,
+            "funder": {"kind": "FUNDER_KIND_DEPARTEMENT", "code": DEP, "name": "Département de Loir-et-Cher"},
+            "name": "41 en bonne santé 2022-2028", "period_start": "2022-01-01", "period_end": "2028-12-31",
+            "axes": axes, "effective_date": "2022-01-24"}),
+        ),
+        Step::http(
+            "open-envelope",
+            "cd41-envelope",
+            json!({
+            "envelope_id": LOIR_ET_CHER.envelope_id, "programme_id": LOIR_ET_CHER.programme_id,
+            "kind": "AUTHORISATION_KIND_AE", "amount_cents": LOIR_ET_CHER.envelope_cents,
+            "period_start": "2022-01-01", "period_end": "2028-12-31",
+            "vote_reference": "DM-2022-SANTE-41", "label": "Plan 41 en bonne santé — près de 10 M€",
+            "territory": territory(), "effective_date": "2022-02-14"}),
+        ),
+    ];
+    // GP interns: €12,000 over their last two years, November 2022 – October 2024.
+    for n in 1..=6 {
+        let id = format!("cd41-bourse-interne-{n}");
+        let holder = format!("interne-41-{n:03}");
+        bursary(
+            &mut steps,
+            &id,
+            &holder,
+            24,
+            10,
+            "Bourse d'interne en médecine générale",
+            "RECOVERY_RULE_PRORATA",
+        );
+        start(&mut steps, &id, person(&holder), 36, "2024-11-01");
+    }
+    // Paramedical students: €6,000 over their last year, September 2023 – August 2024.
+    for n in 1..=4 {
+        let id = format!("cd41-bourse-paramedical-{n}");
+        let holder = format!("etudiant-41-{n:03}");
+        bursary(
+            &mut steps,
+            &id,
+            &holder,
+            12,
+            20,
+            "Bourse d'étudiant du paramédical",
+            "RECOVERY_RULE_FULL",
+        );
+        start(&mut steps, &id, person(&holder), 36, "2024-09-01");
+    }
+    for n in 1..=5 {
+        let (id, on) = (
+            format!("cd41-allocation-stage-{n}"),
+            month_day(2022, 10 + n, 1),
+        );
+        OneOff {
+            id: &id,
+            kind: "GRANT_KIND_ALLOWANCE",
+            beneficiary: person(&format!("interne-stage-41-{n:03}")),
+            cents: 150_000,
+            axis: "axe-3",
+            purpose: "Allocation départementale de stage long de dernière année",
+            awarded: &on,
+            terms: None,
+        }
+        .push(&mut steps);
+    }
+    for n in 1..=3 {
+        let id = format!("cd41-aide-installation-{n}");
+        let holder = format!("medecin-41-{n:03}");
+        let awarded = month_day(2022, 5 + 3 * n, 15);
+        OneOff {
+            id: &id,
+            kind: "GRANT_KIND_INSTALLATION_AID",
+            beneficiary: person(&holder),
+            cents: 1_500_000,
+            axis: "axe-4",
+            purpose: "Aide à l'achat de matériel pour une première installation",
+            awarded: &awarded,
+            terms: Some(obligation(
+                36,
+                "RECOVERY_RULE_PRORATA",
+                "Exercer trois ans en Loir-et-Cher",
+            )),
+        }
+        .push(&mut steps);
+        start(
+            &mut steps,
+            &id,
+            person(&holder),
+            36,
+            &month_day(2022, 6 + 3 * n, 1),
+        );
+    }
+    for (n, town) in [(1, "Montoire-sur-le-Loir"), (2, "Salbris")] {
+        let id = format!("cd41-aide-msp-{n}");
+        let sisa = json!({"legal_entity": {"siret": siret(8_800_000_000_000 + n * 31), "name": format!("SISA de la MSP de {town}")}});
+        OneOff {
+            id: &id,
+            kind: "GRANT_KIND_SUBSIDY",
+            beneficiary: sisa.clone(),
+            cents: 25_000_000,
+            axis: "axe-5",
+            purpose: &format!("Extension de la maison de santé de {town}"),
+            awarded: &month_day(2023, n as i32 * 2, 10),
+            terms: Some(obligation(
+                60,
+                "RECOVERY_RULE_PRORATA",
+                "Exercer au moins cinq ans sur le territoire",
+            )),
+        }
+        .push(&mut steps);
+        start(
+            &mut steps,
+            &id,
+            sisa,
+            60,
+            &month_day(2023, n as i32 * 2 + 1, 1),
+        );
+    }
+    steps.push(Step::http("grant-loan-guarantee", "cd41-garantie-1", json!({
+        "guarantee_id": "cd41-garantie-1", "envelope_id": LOIR_ET_CHER.envelope_id,
+        "borrower": {"legal_entity": {"siret": siret(8_800_000_000_031), "name": "SISA de la MSP de Montoire-sur-le-Loir"}},
+        "lender": {"siret": siret(7_750_000_000_001), "name": "Banque régionale"},
+        "principal_cents": 40_000_000, "guaranteed_cents": 20_000_000,
+        "start_date": "2023-03-01", "end_date": "2038-02-28", "purpose": "Emprunt pour l'extension de la MSP"})));
+    OneOff { id: "cd41-telemedecine-suevres", kind: "GRANT_KIND_TELEMEDICINE", beneficiary: json!({"legal_entity": {"siret": siret(2_141_025_200_001), "name": "Commune de Suèvres"}}), cents: 4_000_000,
+             axis: "axe-7", purpose: "Cabinet de télémédecine sur le modèle de Suèvres", awarded: "2023-04-03", terms: None }
+        .push(&mut steps);
+
+    // The breach, and its recovery ordered by the ledger itself.
+    steps.push(Step::http("breach-obligation", "cd41-breach-interne-3", json!({
+        "obligation_id": format!("obl-{}", LOIR_ET_CHER.breached_grant), "breached_on": "2025-11-01",
+        "reason": "Installation hors du département"})));
+    // The first installation aid's obligation ran its course.
+    steps.push(Step::http(
+        "fulfil-obligation",
+        "cd41-fulfil-installation-1",
+        json!({
+        "obligation_id": "obl-cd41-aide-installation-1", "fulfilled_on": "2025-09-30"}),
+    ));
+    steps
+}

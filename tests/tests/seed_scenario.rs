@@ -1,0 +1,218 @@
+//! The seed programmes, loaded through the public interfaces (HTTP and the
+//! inbound topic), read back through the read API: the figures of the four
+//! seed documents.
+
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
+use std::{collections::HashMap, time::Duration};
+
+use ledger_kafka::KafkaConfig;
+use ledger_seed::{
+    load::{load, Target},
+    scenario::{seed_scenario, CVL, LOIR_ET_CHER, OCCITANIE},
+};
+use ledger_tests::{brokers, TestLedger};
+use serde_json::Value;
+
+async fn get(ledger: &TestLedger, path: &str) -> Value {
+    let (status, body) = ledger.get(path).await.unwrap();
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn the_read_api_reproduces_the_seed_figures() {
+    let mut ledger = TestLedger::start().await.unwrap();
+    ledger.start_inbound("*=*").await.unwrap();
+    let target = Target {
+        services: ["grants", "workforce", "centres", "obligations"]
+            .into_iter()
+            .map(|s| (s, ledger.service_url(s, "")))
+            .collect::<HashMap<_, _>>(),
+        token: Some(ledger.token("all")),
+        source_system: "demo".into(),
+        kafka: KafkaConfig::new(brokers()),
+        topics: ledger.topics.clone(),
+        progress: false,
+    };
+    let steps = seed_scenario();
+    let report = load(&steps, &target).await.unwrap();
+    assert_eq!(report.accepted, steps.len());
+    assert!(
+        report.inbound > 100,
+        "the GIP's HR system goes through Kafka"
+    );
+    for position in report.wait_for() {
+        let (status, body) = ledger
+            .get(&format!("/v1/balances?wait_for={position}&wait_ms=30000"))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{position}: {body}");
+    }
+
+    // Centre-Val de Loire: the €20M envelope committed in full, 125 MSP open
+    // by the end of 2025, more than 1,000 professionals hosted.
+    let envelope = get(
+        &ledger,
+        &format!("/v1/envelopes/{}/balance", CVL.envelope_id),
+    )
+    .await;
+    assert_eq!(envelope["voted_cents"], 2_000_000_000);
+    assert_eq!(envelope["committed_cents"], 2_000_000_000);
+    assert_eq!(envelope["available_cents"], 0);
+    assert_eq!(envelope["grants"], 125);
+    let targets = get(
+        &ledger,
+        &format!(
+            "/v1/targets?programme_id={}&as_of=2025-12-31",
+            CVL.programme_id
+        ),
+    )
+    .await;
+    let actual = |id: &str| {
+        targets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["target_id"] == id)
+            .map(|t| (t["actual"].as_i64(), t["reached"].as_bool()))
+    };
+    assert_eq!(actual("msp-2025"), Some((Some(125), Some(true))));
+    assert_eq!(actual("hosted-2025"), Some((Some(1_010), Some(true))));
+    assert_eq!(actual("salaried-2028").map(|a| a.1), Some(Some(false)));
+
+    // Occitanie, one year after the first centre opened: 11 centres, 66
+    // staff (44 GPs, 1 midwife, 21 secretaries), 50,000 patients, 31
+    // members in 4 colleges (18 at the start).
+    let one_year = OCCITANIE.one_year_on;
+    let centres = get(
+        &ledger,
+        &format!(
+            "/v1/centres?programme_id={}&open=true&as_of={one_year}",
+            OCCITANIE.programme_id
+        ),
+    )
+    .await;
+    let centres = centres.as_array().unwrap();
+    assert_eq!(centres.len(), OCCITANIE.centres);
+    assert_eq!(
+        centres[0]["commune_code"], "09257",
+        "the first: Sainte-Croix-Volvestre"
+    );
+    let patients: i64 = centres
+        .iter()
+        .map(|c| c["patients_to_date"].as_i64().unwrap())
+        .sum();
+    assert_eq!(patients, OCCITANIE.patients);
+    let staff = get(
+        &ledger,
+        &format!(
+            "/v1/headcounts?programme_id={}&group_by=profession&as_of={one_year}",
+            OCCITANIE.programme_id
+        ),
+    )
+    .await;
+    let by_profession: HashMap<String, i64> = staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["key"].as_str().unwrap().to_owned(),
+                h["headcount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_profession,
+        HashMap::from([
+            ("PROFESSION_GENERAL_PRACTITIONER".to_owned(), OCCITANIE.gps),
+            ("PROFESSION_MIDWIFE".to_owned(), OCCITANIE.midwives),
+            (
+                "PROFESSION_MEDICAL_SECRETARY".to_owned(),
+                OCCITANIE.secretaries
+            ),
+        ])
+    );
+    let members = get(
+        &ledger,
+        &format!("/v1/groupings/{}/members", OCCITANIE.grouping_id),
+    )
+    .await;
+    assert_eq!(members["members"], 31);
+    let colleges: Vec<(String, i64)> = members["colleges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["college"].as_str().unwrap().to_owned(),
+                c["members"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(colleges, OCCITANIE.colleges.map(|(c, n)| (c.to_owned(), n)));
+    let founders = get(
+        &ledger,
+        &format!(
+            "/v1/groupings/{}/members?as_of=2022-06-30",
+            OCCITANIE.grouping_id
+        ),
+    )
+    .await;
+    assert_eq!(founders["members"], 18);
+    let lussan = get(
+        &ledger,
+        &format!(
+            "/v1/centres?programme_id={}&as_of=2023-09-30&departement=30",
+            OCCITANIE.programme_id
+        ),
+    )
+    .await;
+    assert_eq!(lussan[0]["commune_code"], "30151", "the next: Lussan");
+
+    // Loir-et-Cher: a bursary's obligation breached, and its recovery
+    // ordered by the ledger: two thirds of €12,000.
+    let mut recovered = Value::Null;
+    for _ in 0..300 {
+        recovered = get(
+            &ledger,
+            &format!("/v1/grants/{}", LOIR_ET_CHER.breached_grant),
+        )
+        .await;
+        if recovered["recovery_ordered_cents"] != 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        recovered["recovery_ordered_cents"],
+        LOIR_ET_CHER.recovery_cents
+    );
+    assert_eq!(recovered["paid_cents"], 1_200_000);
+    let breached = get(&ledger, "/v1/obligations?state=breached").await;
+    assert_eq!(breached["obligations"].as_array().unwrap().len(), 1);
+    let fulfilled = get(&ledger, "/v1/obligations?state=fulfilled").await;
+    assert_eq!(fulfilled["obligations"].as_array().unwrap().len(), 1);
+    let cd41 = get(
+        &ledger,
+        &format!("/v1/envelopes/{}/balance", LOIR_ET_CHER.envelope_id),
+    )
+    .await;
+    assert_eq!(cd41["voted_cents"], LOIR_ET_CHER.envelope_cents);
+    assert_eq!(cd41["guarantee_exposure_cents"], 20_000_000);
+
+    // Île-de-France: 0% loans.
+    let loans = get(&ledger, "/v1/loans?envelope_id=idf-psi").await;
+    assert_eq!(loans.as_array().unwrap().len(), 5);
+    assert!(loans
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["rate_basis_points"] == 0));
+
+    // Loading again changes nothing.
+    let again = load(&steps, &target).await.unwrap();
+    assert_eq!(again.replayed + again.inbound, steps.len(), "{again:?}");
+    ledger.shutdown().await;
+}
