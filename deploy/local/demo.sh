@@ -13,7 +13,7 @@ cd "$LEDGER_ROOT"
 
 "$LEDGER_ROOT/deploy/local/tokens.sh" >/dev/null
 log "loading the seed programmes (about 2,500 commands)"
-positions="$(target/debug/ledger-seed --quiet \
+positions="$(target/debug/ledger-seed scenario --quiet \
     --token-file "$LEDGER_STATE_DIR/tokens/integrator" --source-system demo \
     --grants-url "http://127.0.0.1:$LEDGER_GRANTS_PORT" \
     --workforce-url "http://127.0.0.1:$LEDGER_WORKFORCE_PORT" \

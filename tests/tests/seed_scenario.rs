@@ -216,3 +216,66 @@ async fn the_read_api_reproduces_the_seed_figures() {
     assert_eq!(again.replayed + again.inbound, steps.len(), "{again:?}");
     ledger.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_synthetic_history_straight_to_the_topics_is_what_the_read_side_shows() {
+    use ledger_seed::{
+        direct::Direct,
+        load::Report,
+        synthetic::{funder_steps, Sizes},
+    };
+    let mut ledger = TestLedger::empty().await.unwrap();
+    ledger.start_projector().await.unwrap();
+    ledger.start_api().await.unwrap();
+    let kafka = KafkaConfig::new(brokers());
+    let direct = Direct::start(&kafka, &ledger.topics, &ledger.namespace, "synthetic")
+        .await
+        .unwrap();
+    let sizes = Sizes {
+        funders: 3,
+        beneficiaries: 30,
+        professionals: 16,
+    };
+    let steps: Vec<_> = (0..sizes.funders)
+        .flat_map(|f| funder_steps(11, sizes, f))
+        .collect();
+    let mut report = Report::default();
+    for step in &steps {
+        direct.submit(step, &mut report).await.unwrap();
+    }
+    direct.finish().await;
+    assert_eq!(report.accepted, steps.len());
+    for position in report.wait_for() {
+        let (status, body) = ledger
+            .get(&format!("/v1/balances?wait_for={position}&wait_ms=30000"))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{position}: {body}");
+    }
+    let count = |command: &str| steps.iter().filter(|s| s.command == command).count();
+    let grants = get(&ledger, "/v1/grants?limit=1000").await;
+    assert_eq!(
+        grants["grants"].as_array().unwrap().len(),
+        count("award-grant")
+    );
+    let paid: i64 = steps
+        .iter()
+        .filter(|s| s.command == "make-payment")
+        .map(|s| s.body["amount_cents"].as_i64().unwrap())
+        .sum();
+    let balances = get(&ledger, "/v1/balances").await;
+    assert_eq!(balances["balances"][0]["paid_cents"], paid);
+    let headcount = count("hire-professional") - count("record-departure");
+    let staff = get(&ledger, "/v1/headcounts?as_of=2030-01-01").await;
+    assert_eq!(staff[0]["headcount"].as_u64(), Some(headcount as u64));
+    let breached = get(
+        &ledger,
+        "/v1/obligations?state=breached&limit=1000&as_of=2035-01-01",
+    )
+    .await;
+    assert_eq!(
+        breached["obligations"].as_array().unwrap().len(),
+        count("breach-obligation")
+    );
+    ledger.shutdown().await;
+}

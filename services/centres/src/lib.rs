@@ -6,9 +6,18 @@ mod config;
 
 use ledger_domain::centres::{CentresBook, CentresCommand};
 use ledger_kafka::Topics;
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
+use ledger_writer::{command_table, EmittingService, ParseCommand, ServiceError, ServiceSpec};
 
 pub use config::Config;
+
+/// Decodes each command of the centres service by its name in
+/// `POST /v1/commands/{name}` (also used by tools that append directly).
+pub const COMMANDS: ParseCommand<CentresCommand> = command_table!("centres", CentresCommand {
+    "open-centre" => OpenCentre,
+    "close-centre" => CloseCentre,
+    "report-activity" => ReportActivity,
+    "add-member" => AddMember,
+});
 
 /// Builds the service: listening, fenced, state rebuilt, ready.
 pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
@@ -19,12 +28,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
         writer: config
             .emitter
             .writer(&topics.centres, &config.transactional_id, Vec::new()),
-        parse: command_table!("centres", CentresCommand {
-            "open-centre" => OpenCentre,
-            "close-centre" => CloseCentre,
-            "report-activity" => ReportActivity,
-            "add-member" => AddMember,
-        }),
+        parse: COMMANDS,
         extra_routes: None,
         tokens_file: config.emitter.tokens_file.clone(),
     };

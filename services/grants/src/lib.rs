@@ -8,9 +8,27 @@ mod config;
 
 use ledger_domain::grants::{GrantsBook, GrantsCommand};
 use ledger_kafka::Topics;
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
+use ledger_writer::{command_table, EmittingService, ParseCommand, ServiceError, ServiceSpec};
 
 pub use config::Config;
+
+/// Decodes each command of the grants service by its name in
+/// `POST /v1/commands/{name}` (also used by tools that append directly).
+pub const COMMANDS: ParseCommand<GrantsCommand> = command_table!("grants", GrantsCommand {
+    "declare-programme" => DeclareProgramme,
+    "set-target" => SetTarget,
+    "open-envelope" => OpenEnvelope,
+    "revise-envelope" => ReviseEnvelope,
+    "award-grant" => AwardGrant,
+    "amend-grant" => AmendGrant,
+    "cancel-grant" => CancelGrant,
+    "make-payment" => MakePayment,
+    "order-recovery" => OrderRecovery,
+    "receive-recovery" => ReceiveRecovery,
+    "grant-loan-guarantee" => GrantLoanGuarantee,
+    "release-loan-guarantee" => ReleaseLoanGuarantee,
+    "grant-loan" => GrantLoan,
+});
 
 /// Builds the service: listening, fenced, state rebuilt, ready.
 pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
@@ -23,21 +41,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             &config.transactional_id,
             vec![topics.obligations.clone()],
         ),
-        parse: command_table!("grants", GrantsCommand {
-            "declare-programme" => DeclareProgramme,
-            "set-target" => SetTarget,
-            "open-envelope" => OpenEnvelope,
-            "revise-envelope" => ReviseEnvelope,
-            "award-grant" => AwardGrant,
-            "amend-grant" => AmendGrant,
-            "cancel-grant" => CancelGrant,
-            "make-payment" => MakePayment,
-            "order-recovery" => OrderRecovery,
-            "receive-recovery" => ReceiveRecovery,
-            "grant-loan-guarantee" => GrantLoanGuarantee,
-            "release-loan-guarantee" => ReleaseLoanGuarantee,
-            "grant-loan" => GrantLoan,
-        }),
+        parse: COMMANDS,
         extra_routes: None,
         tokens_file: config.emitter.tokens_file.clone(),
     };

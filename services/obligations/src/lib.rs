@@ -7,9 +7,17 @@ mod config;
 
 use ledger_domain::obligations::{ObligationsBook, ObligationsCommand};
 use ledger_kafka::Topics;
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
+use ledger_writer::{command_table, EmittingService, ParseCommand, ServiceError, ServiceSpec};
 
 pub use config::Config;
+
+/// Decodes each command of the obligations service by its name in
+/// `POST /v1/commands/{name}` (also used by tools that append directly).
+pub const COMMANDS: ParseCommand<ObligationsCommand> = command_table!("obligations", ObligationsCommand {
+    "start-obligation" => StartObligation,
+    "fulfil-obligation" => FulfilObligation,
+    "breach-obligation" => BreachObligation,
+});
 
 /// Builds the service: listening, fenced, state rebuilt, ready.
 pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
@@ -22,11 +30,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             &config.transactional_id,
             vec![topics.grants.clone()],
         ),
-        parse: command_table!("obligations", ObligationsCommand {
-            "start-obligation" => StartObligation,
-            "fulfil-obligation" => FulfilObligation,
-            "breach-obligation" => BreachObligation,
-        }),
+        parse: COMMANDS,
         extra_routes: None,
         tokens_file: config.emitter.tokens_file.clone(),
     };

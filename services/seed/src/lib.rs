@@ -8,8 +8,10 @@
 //! `InboundCommand`s on the inbound topic for the systems that integrate that
 //! way (the Occitanie GIP's HR system).
 
+pub mod direct;
 pub mod load;
 pub mod scenario;
+pub mod synthetic;
 
 use serde_json::Value;
 

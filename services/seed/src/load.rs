@@ -98,54 +98,105 @@ pub enum LoadError {
     Kafka(#[from] ledger_kafka::KafkaError),
 }
 
+impl Report {
+    /// Adds another report's counts and positions to this one.
+    pub fn merge(&mut self, other: Report) {
+        self.accepted += other.accepted;
+        self.replayed += other.replayed;
+        self.inbound += other.inbound;
+        for (partition, offset) in other.positions {
+            let at = self.positions.entry(partition).or_insert(offset);
+            *at = (*at).max(offset);
+        }
+    }
+
+    /// Notes an appended event's position.
+    pub fn note_position(&mut self, topic: &str, partition: i32, offset: i64) {
+        let at = self
+            .positions
+            .entry((topic.to_owned(), partition))
+            .or_insert(offset);
+        *at = (*at).max(offset);
+    }
+}
+
 /// How long a step waits for another context's event.
 const PATIENCE: Duration = Duration::from_secs(20);
 const RETRY: Duration = Duration::from_millis(100);
 
-/// Loads `steps` in order.
-pub async fn load(steps: &[Step], target: &Target) -> Result<Report, LoadError> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| LoadError::Failed {
-            command: "-".into(),
-            key: "-".into(),
-            why: e.to_string(),
-        })?;
-    let bar = if target.progress {
-        let bar = ProgressBar::new(steps.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {bar:40} {pos}/{len} commands, {per_sec}, eta {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut inbound: Option<Inbound> = None;
-    let mut report = Report::default();
-    for step in steps {
+/// Submits steps through the public interfaces, one at a time.
+pub struct Loader {
+    http: reqwest::Client,
+    target: Target,
+    inbound: tokio::sync::OnceCell<Inbound>,
+}
+
+impl Loader {
+    pub fn new(target: Target) -> Result<Self, LoadError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| LoadError::Failed {
+                command: "-".into(),
+                key: "-".into(),
+                why: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            target,
+            inbound: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// Submits one step and notes what it wrote in `report`.
+    pub async fn submit(&self, step: &Step, report: &mut Report) -> Result<(), LoadError> {
         match &step.via {
-            Via::Http => send_http(&http, target, step, &mut report).await?,
+            Via::Http => send_http(&self.http, &self.target, step, report).await,
             Via::Inbound { source_system } => {
-                if inbound.is_none() {
-                    inbound = Some(Inbound::start(target).await?);
-                }
-                if let Some(gateway) = &inbound {
-                    gateway
-                        .send(target, step, source_system, &mut report)
-                        .await?;
-                }
+                let gateway = self
+                    .inbound
+                    .get_or_try_init(|| Inbound::start(&self.target))
+                    .await?;
+                gateway
+                    .send(&self.target, step, source_system, report)
+                    .await
             }
         }
+    }
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        if let Some(gateway) = self.inbound.get() {
+            gateway.stop.cancel();
+        }
+    }
+}
+
+/// A progress bar with rate and ETA (hidden unless asked for).
+pub fn progress(len: u64, shown: bool, unit: &str) -> ProgressBar {
+    if !shown {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    let template =
+        format!("{{spinner}} {{bar:40}} {{pos}}/{{len}} {unit}, {{per_sec}}, eta {{eta}}");
+    bar.set_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Loads `steps` in order.
+pub async fn load(steps: &[Step], target: &Target) -> Result<Report, LoadError> {
+    let loader = Loader::new(target.clone())?;
+    let bar = progress(steps.len() as u64, target.progress, "commands");
+    let mut report = Report::default();
+    for step in steps {
+        loader.submit(step, &mut report).await?;
         bar.inc(1);
     }
     bar.finish_and_clear();
-    if let Some(gateway) = inbound {
-        gateway.stop.cancel();
-    }
     Ok(report)
 }
 

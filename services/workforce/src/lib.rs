@@ -9,9 +9,19 @@ mod config;
 
 use ledger_domain::workforce::{WorkforceBook, WorkforceCommand};
 use ledger_kafka::Topics;
-use ledger_writer::{command_table, EmittingService, ServiceError, ServiceSpec};
+use ledger_writer::{command_table, EmittingService, ParseCommand, ServiceError, ServiceSpec};
 
 pub use config::Config;
+
+/// Decodes each command of the workforce service by its name in
+/// `POST /v1/commands/{name}` (also used by tools that append directly).
+pub const COMMANDS: ParseCommand<WorkforceCommand> = command_table!("workforce", WorkforceCommand {
+    "open-post" => OpenPost,
+    "close-post" => ClosePost,
+    "hire-professional" => HireProfessional,
+    "record-departure" => RecordDeparture,
+    "record-installation" => RecordInstallation,
+});
 
 /// Builds the service: listening, fenced, state rebuilt, ready.
 pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
@@ -27,13 +37,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             &config.transactional_id,
             vec![topics.centres.clone()],
         ),
-        parse: command_table!("workforce", WorkforceCommand {
-            "open-post" => OpenPost,
-            "close-post" => ClosePost,
-            "hire-professional" => HireProfessional,
-            "record-departure" => RecordDeparture,
-            "record-installation" => RecordInstallation,
-        }),
+        parse: COMMANDS,
         extra_routes: Some(ledger_persons::router(persons)),
         tokens_file: config.emitter.tokens_file.clone(),
     };

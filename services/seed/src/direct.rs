@@ -1,0 +1,214 @@
+//! Appending straight to the topics, for benchmarks at volume: the four
+//! contexts' writers run in this process, with the services' own rules,
+//! idempotency, hash chains and transactional ids — so a running service of
+//! the same namespace is fenced, never written behind its back — but without
+//! HTTP in between.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use bytes::Bytes;
+use ledger_domain::{
+    centres::CentresBook, grants::GrantsBook, obligations::ObligationsBook,
+    workforce::WorkforceBook, Decider, ErrorCode,
+};
+use ledger_kafka::{KafkaConfig, Topics};
+use ledger_writer::{CommandMeta, ParseCommand, WriteError, Writer, WriterConfig};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    load::{LoadError, Report},
+    owner_of, Step,
+};
+
+/// The four writers.
+pub struct Direct {
+    grants: Writer<<GrantsBook as Decider>::Command>,
+    workforce: Writer<<WorkforceBook as Decider>::Command>,
+    centres: Writer<<CentresBook as Decider>::Command>,
+    obligations: Writer<<ObligationsBook as Decider>::Command>,
+    source_system: String,
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<Result<(), ledger_kafka::KafkaError>>>,
+}
+
+fn writer_config(kafka: &KafkaConfig, topic: &str, id: &str, follow: Vec<String>) -> WriterConfig {
+    WriterConfig {
+        kafka: kafka.clone(),
+        topic: topic.to_owned(),
+        transactional_id: id.to_owned(),
+        max_batch: 2_000,
+        follow,
+        snapshots: None,
+    }
+}
+
+impl Direct {
+    /// Starts the writers, fencing the services that use the same
+    /// transactional ids (`<prefix>-grants` …; the services' default prefix
+    /// is `ledger`).
+    pub async fn start(
+        kafka: &KafkaConfig,
+        topics: &Topics,
+        id_prefix: &str,
+        source_system: &str,
+    ) -> Result<Self, LoadError> {
+        let stop = CancellationToken::new();
+        let id = |name: &str| format!("{id_prefix}-{name}");
+        let (grants, g) = Writer::start::<GrantsBook>(
+            writer_config(
+                kafka,
+                &topics.grants,
+                &id("grants"),
+                vec![topics.obligations.clone()],
+            ),
+            stop.clone(),
+        )
+        .await?;
+        let (centres, c) = Writer::start::<CentresBook>(
+            writer_config(kafka, &topics.centres, &id("centres"), Vec::new()),
+            stop.clone(),
+        )
+        .await?;
+        let (workforce, w) = Writer::start::<WorkforceBook>(
+            writer_config(
+                kafka,
+                &topics.workforce,
+                &id("workforce"),
+                vec![topics.centres.clone()],
+            ),
+            stop.clone(),
+        )
+        .await?;
+        let (obligations, o) = Writer::start::<ObligationsBook>(
+            writer_config(
+                kafka,
+                &topics.obligations,
+                &id("obligations"),
+                vec![topics.grants.clone()],
+            ),
+            stop.clone(),
+        )
+        .await?;
+        Ok(Self {
+            grants,
+            workforce,
+            centres,
+            obligations,
+            source_system: source_system.to_owned(),
+            stop,
+            tasks: vec![g, c, w, o],
+        })
+    }
+
+    /// Submits one step to the writer of its context.
+    pub async fn submit(&self, step: &Step, report: &mut Report) -> Result<(), LoadError> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let outcome = match owner_of(step.command) {
+                "workforce" => {
+                    submit_to(
+                        &self.workforce,
+                        ledger_workforce::COMMANDS,
+                        step,
+                        &self.source_system,
+                    )
+                    .await?
+                }
+                "centres" => {
+                    submit_to(
+                        &self.centres,
+                        ledger_centres::COMMANDS,
+                        step,
+                        &self.source_system,
+                    )
+                    .await?
+                }
+                "obligations" => {
+                    submit_to(
+                        &self.obligations,
+                        ledger_obligations::COMMANDS,
+                        step,
+                        &self.source_system,
+                    )
+                    .await?
+                }
+                _ => {
+                    submit_to(
+                        &self.grants,
+                        ledger_grants::COMMANDS,
+                        step,
+                        &self.source_system,
+                    )
+                    .await?
+                }
+            };
+            match outcome {
+                Ok((accepted, replayed)) => {
+                    let p = &accepted.position;
+                    report.note_position(&p.topic, p.partition, p.offset);
+                    if replayed {
+                        report.replayed += 1;
+                    } else {
+                        report.accepted += 1;
+                    }
+                    return Ok(());
+                }
+                Err(WriteError::Rejected(e))
+                    if e.code == ErrorCode::NotFound
+                        && step.waits_for_other_context
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(err) => {
+                    return Err(LoadError::Failed {
+                        command: step.command.to_owned(),
+                        key: step.key.clone(),
+                        why: err.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Stops the writers once everything submitted is appended.
+    pub async fn finish(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+type Outcome = Result<(ledger_writer::Accepted, bool), WriteError>;
+
+async fn submit_to<C: Send + 'static>(
+    writer: &Writer<C>,
+    parse: ParseCommand<C>,
+    step: &Step,
+    source_system: &str,
+) -> Result<Outcome, LoadError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = Bytes::from(step.body.to_string());
+    let (command, digest) =
+        parse(step.command, &headers, &body).map_err(|e| LoadError::Failed {
+            command: step.command.to_owned(),
+            key: step.key.clone(),
+            why: format!("{}: {}", e.code, e.message),
+        })?;
+    let meta = CommandMeta {
+        command_id: step.key.clone(),
+        source_system: source_system.to_owned(),
+        actor: "ledger-seed".into(),
+        correlation_id: None,
+        causation_id: None,
+        expected_version: None,
+    };
+    Ok(writer.submit(meta, digest, command).await)
+}
