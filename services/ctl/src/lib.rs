@@ -1,0 +1,5 @@
+//! The operators' tool. Everything here reads the log itself, the source of
+//! truth: the audit of every hash chain, a stream's history, exports for
+//! auditors, the dead letters.
+
+pub mod audit;

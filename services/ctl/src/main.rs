@@ -1,0 +1,265 @@
+//! `ledgerctl`: audit the hash chains, inspect a stream, export events, list
+//! dead letters. Exit status 0 when all is well, 1 on any discrepancy, 2 when
+//! the tool itself could not run.
+
+use std::{io::Write, process::ExitCode, time::Instant};
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use ledger_ctl::audit::{audit_topic, TopicAudit};
+use ledger_kafka::{read_to_end, KafkaConfig, Topics};
+use ledger_proto::v1::{DeadLetter, EventEnvelope};
+use prost::Message;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ledgerctl",
+    about = "The programme ledger's operations tool",
+    version
+)]
+struct Args {
+    #[arg(
+        long,
+        env = "LEDGER_KAFKA_BROKERS",
+        default_value = "127.0.0.1:29092",
+        global = true
+    )]
+    kafka_brokers: String,
+    #[arg(
+        long,
+        env = "LEDGER_TOPIC_NAMESPACE",
+        default_value = "",
+        global = true
+    )]
+    topic_namespace: String,
+    /// Machine-readable output (JSON) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks the hash chain of every stream over the whole log; names the
+    /// first broken link of each stream. Exit 1 if any.
+    VerifyChain {
+        /// Only this topic (default: every event topic).
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Prints every event of one stream, in order.
+    Inspect {
+        /// Stream type, e.g. grant, envelope, centre, obligation.
+        stream_type: String,
+        stream_id: String,
+    },
+    /// Writes every event of the event topics as JSON lines (proto3 JSON
+    /// mapping) to standard output, for auditors.
+    ExportEvents {
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Lists the dead letters: inbound records that could not be decoded or
+    /// answered, with why.
+    DeadLetters,
+}
+
+fn event_topics(topics: &Topics, only: &Option<String>) -> Vec<String> {
+    match only {
+        Some(topic) => vec![topic.clone()],
+        None => topics
+            .event_topics()
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect(),
+    }
+}
+
+/// When the ledger recorded the event, RFC 3339 in UTC.
+fn recorded(event: &EventEnvelope) -> String {
+    event
+        .recorded_at
+        .as_ref()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.seconds).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+fn spinner(json: bool, message: String) -> ProgressBar {
+    if json {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} events, {per_sec}, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message);
+    bar
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("ledgerctl: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `Ok(false)`: the command ran and found a discrepancy.
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let kafka = KafkaConfig::new(&args.kafka_brokers);
+    let topics = Topics::new(&args.topic_namespace);
+    match args.command {
+        Command::VerifyChain { topic } => {
+            let started = Instant::now();
+            let mut audits: Vec<TopicAudit> = Vec::new();
+            for topic in event_topics(&topics, &topic) {
+                let bar = spinner(args.json, format!("verifying {topic}"));
+                let shown = bar.clone();
+                let audit = audit_topic(&kafka, &topic, move |n| shown.set_position(n)).await?;
+                bar.finish_and_clear();
+                audits.push(audit);
+            }
+            let events: u64 = audits.iter().map(|a| a.events).sum();
+            let broken: usize = audits.iter().map(|a| a.broken.len()).sum();
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": broken == 0, "events": events, "topics": audits})
+                );
+            } else {
+                for a in &audits {
+                    println!(
+                        "{}: {} events in {} streams, {} broken",
+                        a.topic,
+                        a.events,
+                        a.streams,
+                        a.broken.len()
+                    );
+                    for b in &a.broken {
+                        println!(
+                            "  BROKEN {}:{}@{} event {}: {}",
+                            b.topic,
+                            b.partition,
+                            b.offset,
+                            b.event_id.as_deref().unwrap_or("-"),
+                            b.why
+                        );
+                    }
+                }
+                let secs = started.elapsed().as_secs_f64();
+                println!(
+                    "{} — {events} events verified in {secs:.1} s ({:.0} events/s)",
+                    if broken == 0 {
+                        "every chain holds"
+                    } else {
+                        "DISCREPANCIES FOUND"
+                    },
+                    events as f64 / secs.max(0.001)
+                );
+            }
+            Ok(broken == 0)
+        }
+        Command::Inspect {
+            stream_type,
+            stream_id,
+        } => {
+            let mut found = Vec::new();
+            for topic in event_topics(&topics, &None) {
+                let (t, i) = (stream_type.clone(), stream_id.clone());
+                let events = read_to_end(&kafka, &topic, Vec::new(), move |all, record| {
+                    let event = EventEnvelope::decode(record.payload.as_slice())?;
+                    let s = event.stream.clone().unwrap_or_default();
+                    if s.r#type == t && s.id == i {
+                        all.push((record.partition, record.offset, event));
+                    }
+                    Ok(())
+                })
+                .await?;
+                found.extend(events.into_iter().map(|(p, o, e)| (topic.clone(), p, o, e)));
+            }
+            found.sort_by_key(|(_, _, _, e)| e.stream_version);
+            for (topic, partition, offset, event) in &found {
+                if args.json {
+                    let line = serde_json::json!({"topic": topic, "partition": partition, "offset": offset, "event": event});
+                    println!("{line}");
+                } else {
+                    let kind = event.payload.as_ref().map(|p| p.type_name()).unwrap_or("?");
+                    println!(
+                        "v{} {kind} {} effective {} recorded {} at {topic}:{partition}@{offset} hash {}",
+                        event.stream_version,
+                        event.event_id,
+                        event.effective_date,
+                        recorded(event),
+                        hex::encode(&event.hash)
+                    );
+                }
+            }
+            if found.is_empty() {
+                eprintln!("no stream {stream_type}/{stream_id} in the log");
+                return Ok(false);
+            }
+            Ok(true)
+        }
+        Command::ExportEvents { topic } => {
+            let mut out = std::io::stdout().lock();
+            let mut total = 0u64;
+            for topic in event_topics(&topics, &topic) {
+                let events = read_to_end(&kafka, &topic, Vec::new(), |all, record| {
+                    let event = EventEnvelope::decode(record.payload.as_slice())?;
+                    all.push((record.partition, record.offset, event));
+                    Ok(())
+                })
+                .await?;
+                for (partition, offset, event) in events {
+                    let line = serde_json::json!({"topic": topic, "partition": partition, "offset": offset, "event": event});
+                    writeln!(out, "{line}")?;
+                    total += 1;
+                }
+            }
+            eprintln!("{total} events exported");
+            Ok(true)
+        }
+        Command::DeadLetters => {
+            let letters = read_to_end(&kafka, &topics.deadletter, Vec::new(), |all, record| {
+                all.push((
+                    record.offset,
+                    DeadLetter::decode(record.payload.as_slice())?,
+                ));
+                Ok(())
+            })
+            .await?;
+            for (offset, letter) in &letters {
+                let reason = letter.reason.clone().unwrap_or_default();
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"offset": offset, "dead_letter": letter})
+                    );
+                } else {
+                    println!(
+                        "#{offset} from {}:{}@{}: {} — {}",
+                        letter.source_topic,
+                        letter.source_partition,
+                        letter.source_offset,
+                        reason.code,
+                        reason.message
+                    );
+                }
+            }
+            if !args.json {
+                println!("{} dead letters", letters.len());
+            }
+            Ok(letters.is_empty())
+        }
+    }
+}
