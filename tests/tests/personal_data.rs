@@ -48,7 +48,7 @@ async fn erasure_destroys_the_details_and_leaves_the_log_intact() {
 
     let centre = json!({
         "centre_id": "lussan", "kind": "CENTRE_KIND_HEALTH_CENTRE", "name": "Centre de santé de Lussan",
-        "territory": {"region_code": "76", "departement_code": "30", "commune_code": "30150"}, "opened_on": "2022-06-01"});
+        "territory": {"region_code": "76", "departement_code": "30", "commune_code": "30151"}, "opened_on": "2022-06-01"});
     assert_eq!(
         ledger
             .command("open-centre", None, &centre)

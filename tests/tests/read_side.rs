@@ -365,13 +365,13 @@ async fn headcounts_at_several_dates_by_centre_departement_and_profession() {
         accepted(
             &ledger,
             "open-centre",
-            centre("scv", "09268", "09", "2022-03-01"),
+            centre("scv", "09257", "09", "2022-03-01"),
         )
         .await,
         accepted(
             &ledger,
             "open-centre",
-            centre("lussan", "30150", "30", "2022-06-01"),
+            centre("lussan", "30151", "30", "2022-06-01"),
         )
         .await,
     ];

@@ -256,7 +256,7 @@ async fn headcounts_need_open_centres_and_never_go_negative() {
     expect(
         &ledger,
         "open-centre",
-        centre("scv", "09268", "09"),
+        centre("scv", "09257", "09"),
         201,
         None,
     )
@@ -264,7 +264,7 @@ async fn headcounts_need_open_centres_and_never_go_negative() {
     expect(
         &ledger,
         "open-centre",
-        centre("lussan", "30150", "30"),
+        centre("lussan", "30151", "30"),
         201,
         None,
     )
@@ -272,12 +272,12 @@ async fn headcounts_need_open_centres_and_never_go_negative() {
     expect(
         &ledger,
         "open-centre",
-        centre("bad", "30150", "09"),
+        centre("bad", "30151", "09"),
         422,
         Some("invalid_field"),
     )
     .await;
-    let mut bad_finess = centre("bad", "09268", "09");
+    let mut bad_finess = centre("bad", "09257", "09");
     bad_finess["finess"] = json!("0900000");
     let refused = expect(
         &ledger,

@@ -33,7 +33,7 @@ string_newtype!(
 );
 string_newtype!(
     /// INSEE commune code: 5 characters, département prefix then digits
-    /// (`09268`, `2A004`, `97411`).
+    /// (`09257`, `2A004`, `97411`).
     CommuneCode
 );
 string_newtype!(
@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn commune_codes_of_the_seeds() {
         // Sainte-Croix-Volvestre (Ariège), Lussan (Gard), Ajaccio, Saint-Denis de La Réunion.
-        for code in ["09268", "30150", "2A004", "97411"] {
+        for code in ["09257", "30151", "2A004", "97411"] {
             assert!(CommuneCode::parse("c", code).is_ok(), "{code}");
         }
         for code in ["20004", "00123", "9741", "97711", "ABCDE", "096 8"] {

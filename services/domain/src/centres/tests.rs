@@ -16,7 +16,7 @@ fn open(id: &str) -> CentresCommand {
         territory: Some(Territory {
             region_code: "76".into(),
             departement_code: "09".into(),
-            commune_code: "09268".into(),
+            commune_code: "09257".into(),
         }),
         opened_on: "2022-03-01".into(),
         ..Default::default()

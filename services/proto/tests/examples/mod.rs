@@ -215,7 +215,7 @@ pub fn payloads() -> Vec<Payload> {
             kind: CentreKind::HealthCentre as i32,
             finess: "090000012".into(),
             name: "Centre de santé de Sainte-Croix-Volvestre".into(),
-            territory: territory("76", "09", "09268"),
+            territory: territory("76", "09", "09257"),
             operator: entity("13002520500019", "GIP Ma santé, Ma Région"),
             programme_id: "occ-sante-publique".into(),
             opened_on: "2022-03-01".into(),
