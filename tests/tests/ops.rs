@@ -1,11 +1,16 @@
 //! Operations on the real log: the hash-chain audit holds on an honest log
-//! and names precisely an event forged into it.
+//! and names precisely an event forged into it; rebuilds into a shadow
+//! schema equal the live view, give the books as of a date, and survive a
+//! kill.
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
 use std::time::Duration;
 
-use ledger_ctl::audit::audit_topic;
+use ledger_ctl::{
+    audit::audit_topic,
+    rebuild::{pool_in, rebuild, verify},
+};
 use ledger_kafka::{
     rdkafka::{
         producer::{FutureProducer, FutureRecord},
@@ -74,5 +79,178 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
         Some("01930000-0000-7000-8000-00000000f0f0")
     );
     assert!(broken.why.starts_with("content altered"), "{}", broken.why);
+    ledger.shutdown().await;
+}
+
+async fn history(ledger: &TestLedger, awards: usize) -> String {
+    let mut last = String::new();
+    for i in 0..awards {
+        let (status, body) = ledger
+            .command(
+                "award-grant",
+                None,
+                &award(&format!("g{i}"), "cvl-msp", 1_000 + i as i64),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 201, "{body}");
+        last = ledger_tests::position(&body);
+    }
+    let payment = serde_json::json!({"grant_id": "g0", "payment_id": "p0", "amount_cents": 1_000,
+        "effective_date": "2023-02-01", "mandate_reference": "M-0"});
+    let (status, body) = ledger
+        .command("make-payment", None, &payment)
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    last = ledger_tests::position(&body).max(last);
+    let (status, body) = ledger
+        .get(&format!("/v1/balances?wait_for={last}&wait_ms=20000"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    last
+}
+
+#[tokio::test]
+async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
+    let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
+    history(&ledger, 20).await;
+    let kafka = KafkaConfig::new(brokers());
+    let done = rebuild(
+        &ledger.database_url,
+        "shadow",
+        &kafka,
+        &ledger.topics,
+        None,
+        100,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.events, 2 + 20 + 1);
+    let checks = verify(&ledger.database_url, "public", "shadow")
+        .await
+        .unwrap();
+    assert!(checks.iter().all(|c| c.equal), "{checks:?}");
+    assert_eq!(
+        checks
+            .iter()
+            .find(|c| c.table == "postings")
+            .unwrap()
+            .shadow_rows,
+        2 * 22
+    );
+
+    sqlx::query("UPDATE public.grants SET amount_cents = amount_cents + 1 WHERE grant_id = 'g3'")
+        .execute(&ledger.pool)
+        .await
+        .unwrap();
+    let checks = verify(&ledger.database_url, "public", "shadow")
+        .await
+        .unwrap();
+    let different: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.equal)
+        .map(|c| c.table.as_str())
+        .collect();
+    assert_eq!(different, ["grants"]);
+    let grants = checks.iter().find(|c| c.table == "grants").unwrap();
+    assert!(
+        grants.only_live[0].contains("\"g3\""),
+        "{:?}",
+        grants.only_live
+    );
+    ledger.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_until_a_date_gives_the_books_the_api_shows_as_of_that_date() {
+    let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
+    history(&ledger, 3).await;
+    let kafka = KafkaConfig::new(brokers());
+    let until = time::macros::date!(2022 - 12 - 31);
+    let done = rebuild(
+        &ledger.database_url,
+        "books_2022",
+        &kafka,
+        &ledger.topics,
+        Some(until),
+        100,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.skipped, 1, "the 2023 payment is left out");
+    let shadow = pool_in(&ledger.database_url, "books_2022").await.unwrap();
+    let books = ledger_readmodel::queries::envelope_balance(&shadow, "cvl-msp", Default::default())
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, api) = ledger
+        .get("/v1/envelopes/cvl-msp/balance?as_of=2022-12-31")
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&books).unwrap()["paid_cents"],
+        api["paid_cents"]
+    );
+    for figure in [
+        "voted_cents",
+        "committed_cents",
+        "available_cents",
+        "paid_cents",
+        "remaining_to_pay_cents",
+        "grants",
+    ] {
+        assert_eq!(
+            serde_json::to_value(&books).unwrap()[figure],
+            api[figure],
+            "{figure}"
+        );
+    }
+    assert_eq!(api["paid_cents"], 0);
+    ledger.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
+    let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
+    history(&ledger, 150).await;
+    let mut child = ledger_tests::ChildGuard(
+        std::process::Command::new(env!("CARGO_BIN_EXE_test-rebuild"))
+            .args([&ledger.database_url, "resumed", &ledger.namespace])
+            .spawn()
+            .unwrap(),
+    );
+    // Kill it once some batches are in (or after a moment, whichever first).
+    for _ in 0..100 {
+        let written: Option<i64> =
+            sqlx::query_scalar("SELECT sum(next_offset)::bigint FROM resumed.projection_offsets")
+                .fetch_one(&ledger.pool)
+                .await
+                .unwrap_or(None);
+        if written.unwrap_or(0) > 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill();
+    let kafka = KafkaConfig::new(brokers());
+    rebuild(
+        &ledger.database_url,
+        "resumed",
+        &kafka,
+        &ledger.topics,
+        None,
+        100,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let checks = verify(&ledger.database_url, "public", "resumed")
+        .await
+        .unwrap();
+    assert!(checks.iter().all(|c| c.equal), "{checks:?}");
     ledger.shutdown().await;
 }

@@ -1,5 +1,6 @@
 //! The operators' tool. Everything here reads the log itself, the source of
 //! truth: the audit of every hash chain, a stream's history, exports for
-//! auditors, the dead letters.
+//! auditors, the dead letters, and rebuilds of the read model.
 
 pub mod audit;
+pub mod rebuild;
