@@ -254,3 +254,52 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
     assert!(checks.iter().all(|c| c.equal), "{checks:?}");
     ledger.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
+    let mut ledger = TestLedger::start().await.unwrap();
+    ledger.start_inbound("*=*").await.unwrap();
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .unwrap();
+    producer
+        .send(
+            FutureRecord::to(&ledger.topics.inbound)
+                .key("k-1")
+                .payload(&b"not a command"[..]),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    let kafka = KafkaConfig::new(brokers());
+    let letters = |n: usize| {
+        let (kafka, topics) = (kafka.clone(), ledger.topics.clone());
+        async move {
+            for _ in 0..200 {
+                let found = ledger_ctl::deadletters::list(&kafka, &topics, 0)
+                    .await
+                    .unwrap();
+                if found.len() >= n {
+                    return found;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("fewer than {n} dead letters");
+        }
+    };
+    let first = letters(1).await;
+    assert_eq!(first[0].1.value, b"not a command");
+    let (sent, next) = ledger_ctl::deadletters::redrive(&kafka, &ledger.topics, 0)
+        .await
+        .unwrap();
+    assert_eq!((sent, next), (1, first[0].0 + 1));
+    // Still undecodable: answered again, as a new dead letter of the
+    // re-driven record, never dropped.
+    let both = letters(2).await;
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[1].1.value, b"not a command");
+    let at = |l: &ledger_proto::v1::DeadLetter| (l.source_partition, l.source_offset);
+    assert_ne!(at(&both[1].1), at(&both[0].1), "a record of its own");
+    ledger.shutdown().await;
+}

@@ -3,4 +3,5 @@
 //! auditors, the dead letters, and rebuilds of the read model.
 
 pub mod audit;
+pub mod deadletters;
 pub mod rebuild;

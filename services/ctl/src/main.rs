@@ -8,10 +8,10 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use ledger_ctl::{
     audit::{audit_topic, TopicAudit},
-    rebuild,
+    deadletters, rebuild,
 };
 use ledger_kafka::{read_to_end, KafkaConfig, Topics};
-use ledger_proto::v1::{DeadLetter, EventEnvelope};
+use ledger_proto::v1::EventEnvelope;
 use prost::Message;
 
 #[derive(Debug, Parser)]
@@ -74,6 +74,14 @@ enum Command {
     /// Lists the dead letters: inbound records that could not be decoded or
     /// answered, with why.
     DeadLetters,
+    /// Sends dead letters back to the topic they came from (once their
+    /// cause is fixed: a newer gateway, a sender corrected), from offset
+    /// --from of the dead-letter topic on; each comes back as a result or,
+    /// still failing, as a new dead letter.
+    Redrive {
+        #[arg(long, default_value_t = 0)]
+        from: i64,
+    },
     /// Rebuilds the read model from offset zero into a shadow schema while
     /// the live one keeps serving; run again after an interruption, it
     /// resumes where it stopped.
@@ -117,6 +125,36 @@ fn event_topics(topics: &Topics, only: &Option<String>) -> Vec<String> {
             .iter()
             .map(|t| (*t).to_owned())
             .collect(),
+    }
+}
+
+/// A bar over every event of the event topics, with rate and ETA (a spinner
+/// when their size cannot be asked).
+async fn counted(json: bool, kafka: &KafkaConfig, topics: &Topics) -> ProgressBar {
+    if json {
+        return ProgressBar::hidden();
+    }
+    let mut wanted = Vec::new();
+    for topic in topics.event_topics() {
+        for p in ledger_kafka::partitions(kafka, topic)
+            .await
+            .unwrap_or_default()
+        {
+            wanted.push((topic.to_owned(), p));
+        }
+    }
+    match ledger_kafka::end_offsets(kafka, wanted).await {
+        Ok(ends) => {
+            let bar = ProgressBar::new(ends.iter().sum::<i64>().max(0) as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg} {bar:40} {pos}/~{len} records, {per_sec}, eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        }
+        Err(_) => spinner(json, String::new()),
     }
 }
 
@@ -282,7 +320,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 .map(|d| ledger_domain::dates::parse_date("until", &d))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let bar = spinner(args.json, format!("rebuilding into {schema}"));
+            let bar = counted(args.json, &kafka, &topics).await;
+            bar.set_message(format!("rebuilding into {schema}"));
             let shown = bar.clone();
             let done = rebuild::rebuild(
                 &args.database_url,
@@ -341,6 +380,20 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
             Ok(equal)
         }
+        Command::Redrive { from } => {
+            let (sent, next) = deadletters::redrive(&kafka, &topics, from).await?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"redriven": sent, "next_from": next})
+                );
+            } else {
+                println!(
+                    "{sent} dead letters sent back to their topics; next time use --from {next}"
+                );
+            }
+            Ok(true)
+        }
         Command::Swap {
             schema,
             live,
@@ -351,14 +404,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             Ok(true)
         }
         Command::DeadLetters => {
-            let letters = read_to_end(&kafka, &topics.deadletter, Vec::new(), |all, record| {
-                all.push((
-                    record.offset,
-                    DeadLetter::decode(record.payload.as_slice())?,
-                ));
-                Ok(())
-            })
-            .await?;
+            let letters = deadletters::list(&kafka, &topics, 0).await?;
             for (offset, letter) in &letters {
                 let reason = letter.reason.clone().unwrap_or_default();
                 if args.json {
