@@ -182,7 +182,9 @@ async fn a_rebuild_until_a_date_gives_the_books_the_api_shows_as_of_that_date() 
     .await
     .unwrap();
     assert_eq!(done.skipped, 1, "the 2023 payment is left out");
-    let shadow = pool_in(&ledger.database_url, "books_2022").await.unwrap();
+    let shadow = pool_in(&ledger.database_url, "books_2022", 2)
+        .await
+        .unwrap();
     let books = ledger_readmodel::queries::envelope_balance(&shadow, "cvl-msp", Default::default())
         .await
         .unwrap()

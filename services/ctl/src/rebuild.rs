@@ -75,11 +75,15 @@ pub fn check_schema(name: &str) -> Result<(), RebuildError> {
 }
 
 /// A pool whose connections see `schema` first.
-pub async fn pool_in(database_url: &str, schema: &str) -> Result<PgPool, RebuildError> {
+pub async fn pool_in(
+    database_url: &str,
+    schema: &str,
+    connections: u32,
+) -> Result<PgPool, RebuildError> {
     check_schema(schema)?;
     let set = format!("SET search_path TO {schema}");
     Ok(PgPoolOptions::new()
-        .max_connections(4)
+        .max_connections(connections)
         .after_connect(move |conn, _| {
             let set = set.clone();
             Box::pin(async move {
@@ -124,7 +128,7 @@ pub async fn rebuild(
         .execute(&admin)
         .await?;
     admin.close().await;
-    let pool = pool_in(database_url, schema).await?;
+    let pool = pool_in(database_url, schema, 8).await?;
     ledger_readmodel::MIGRATOR.run(&pool).await?;
     let projection = Projection::new("ledger", pool.clone());
     let stored: HashMap<(String, i32), i64> = projection
@@ -134,29 +138,48 @@ pub async fn rebuild(
         .map(|o| ((o.topic, o.partition), o.next_offset))
         .collect();
 
-    // Every topic is read on its own thread; one task writes batches.
-    let (batches, mut incoming) = mpsc::channel::<Vec<ConsumedEvent>>(8);
+    // Every topic is read on its own thread; each partition has a writer
+    // of its own (partitions touch disjoint rows: an envelope and all its
+    // grants share one), so transactions of different partitions overlap.
     let read = Arc::new(AtomicU64::new(0));
     let skipped = Arc::new(AtomicU64::new(0));
     let progress = Arc::new(progress);
     let mut readers = Vec::new();
+    let mut writers = Vec::new();
     for topic in topics.event_topics() {
         let start: HashMap<i32, i64> = stored
             .iter()
             .filter(|((t, _), _)| t == topic)
             .map(|((_, p), o)| (*p, *o))
             .collect();
-        let (kafka, topic, out) = (kafka.clone(), topic.to_owned(), batches.clone());
+        let mut senders = HashMap::new();
+        for partition in ledger_kafka::partitions(kafka, topic).await? {
+            let (tx, mut rx) = mpsc::channel::<Vec<ConsumedEvent>>(4);
+            senders.insert(partition, tx);
+            let projection = projection.clone();
+            writers.push(tokio::spawn(async move {
+                while let Some(events) = rx.recv().await {
+                    let advance = advance_over(&events);
+                    let applied: Vec<ConsumedEvent> = events
+                        .into_iter()
+                        .filter(|e| e.event.payload.is_some())
+                        .collect();
+                    projection.apply_batch(&applied, &advance).await?;
+                }
+                Ok::<_, RebuildError>(())
+            }));
+        }
+        let (kafka, topic) = (kafka.clone(), topic.to_owned());
         let (read, skipped, progress) = (read.clone(), skipped.clone(), progress.clone());
         readers.push(tokio::spawn(async move {
             let name = topic.clone();
-            let last = out.clone();
+            let outs = senders.clone();
             let pending = read_from(
                 &kafka,
                 &topic,
                 &start,
-                Vec::with_capacity(batch),
-                move |pending: &mut Vec<ConsumedEvent>, record| {
+                HashMap::<i32, Vec<ConsumedEvent>>::new(),
+                move |pending, record| {
                     let event = EventEnvelope::decode(record.payload.as_slice())?;
                     let n = read.fetch_add(1, Ordering::Relaxed) + 1;
                     if n % 5_000 == 0 {
@@ -170,9 +193,10 @@ pub async fn rebuild(
                     if later {
                         skipped.fetch_add(1, Ordering::Relaxed);
                     }
+                    let slot = pending.entry(record.partition).or_default();
                     // A later event is replaced by an empty one: it is not
                     // applied, but its offset is passed.
-                    pending.push(ConsumedEvent {
+                    slot.push(ConsumedEvent {
                         topic: name.clone(),
                         partition: record.partition,
                         offset: record.offset,
@@ -182,33 +206,30 @@ pub async fn rebuild(
                             event
                         },
                     });
-                    if pending.len() >= batch {
-                        out.blocking_send(std::mem::take(pending))
+                    if slot.len() >= batch {
+                        let out = outs
+                            .get(&record.partition)
+                            .ok_or("a partition added during the rebuild")?;
+                        out.blocking_send(std::mem::take(slot))
                             .map_err(|e| e.to_string())?;
                     }
                     Ok(())
                 },
             )
             .await?;
-            if !pending.is_empty() {
-                let _ = last.send(pending).await;
+            for (partition, events) in pending {
+                if let Some(out) = senders.get(&partition) {
+                    if !events.is_empty() {
+                        let _ = out.send(events).await;
+                    }
+                }
             }
             Ok::<_, RebuildError>(())
         }));
     }
-    drop(batches);
-    while let Some(events) = incoming.recv().await {
-        let advance = advance_over(&events);
-        let applied: Vec<ConsumedEvent> = events
-            .into_iter()
-            .filter(|e| e.event.payload.is_some())
-            .collect();
-        projection.apply_batch(&applied, &advance).await?;
-    }
-    for reader in readers {
-        reader
-            .await
-            .map_err(|e| RebuildError::Invalid(format!("reader: {e}")))??;
+    for task in readers.into_iter().chain(writers) {
+        task.await
+            .map_err(|e| RebuildError::Invalid(format!("rebuild task: {e}")))??;
     }
     pool.close().await;
     Ok(Rebuilt {
