@@ -65,6 +65,18 @@ enum Command {
         stream_type: String,
         stream_id: String,
     },
+    /// Prints one event, found by id in the log, with its position.
+    InspectEvent { event_id: String },
+    /// Writes the budget journal of the read model as CSV to standard
+    /// output (every line, in posting order, with its event's coordinates).
+    ExportJournal {
+        /// Only this envelope.
+        #[arg(long)]
+        envelope_id: Option<String>,
+        /// Only this fiscal year.
+        #[arg(long)]
+        fiscal_year: Option<i32>,
+    },
     /// Writes every event of the event topics as JSON lines (proto3 JSON
     /// mapping) to standard output, for auditors.
     ExportEvents {
@@ -290,6 +302,69 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 eprintln!("no stream {stream_type}/{stream_id} in the log");
                 return Ok(false);
             }
+            Ok(true)
+        }
+        Command::InspectEvent { event_id } => {
+            for topic in event_topics(&topics, &None) {
+                let wanted = event_id.clone();
+                let found = read_to_end(&kafka, &topic, None, move |found, record| {
+                    if found.is_none() {
+                        let event = EventEnvelope::decode(record.payload.as_slice())?;
+                        if event.event_id == wanted {
+                            *found = Some((record.partition, record.offset, event));
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
+                if let Some((partition, offset, event)) = found {
+                    let line = serde_json::json!({"topic": topic, "partition": partition, "offset": offset,
+                        "hash": hex::encode(&event.hash), "prev_hash": hex::encode(&event.prev_hash), "event": event});
+                    println!(
+                        "{}",
+                        if args.json {
+                            line.to_string()
+                        } else {
+                            serde_json::to_string_pretty(&line)?
+                        }
+                    );
+                    return Ok(true);
+                }
+            }
+            eprintln!("no event {event_id} in the log");
+            Ok(false)
+        }
+        Command::ExportJournal {
+            envelope_id,
+            fiscal_year,
+        } => {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&args.database_url)
+                .await?;
+            let mut filter = ledger_readmodel::queries::JournalFilter {
+                limit: ledger_readmodel::queries::MAX_LIMIT,
+                ..Default::default()
+            };
+            filter.scope.envelope_id = envelope_id;
+            filter.scope.fiscal_year = fiscal_year;
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            let mut lines = 0u64;
+            loop {
+                let page = ledger_readmodel::queries::journal(&pool, &filter).await?;
+                for posting in &page {
+                    out.serialize(posting)?;
+                    lines += 1;
+                }
+                match page.last() {
+                    Some(last) if page.len() as i64 == filter.limit => {
+                        filter.after = Some(last.posting_seq)
+                    }
+                    _ => break,
+                }
+            }
+            out.flush()?;
+            eprintln!("{lines} journal lines exported");
             Ok(true)
         }
         Command::ExportEvents { topic } => {
