@@ -227,9 +227,34 @@ pub async fn rebuild(
             Ok::<_, RebuildError>(())
         }));
     }
-    for task in readers.into_iter().chain(writers) {
-        task.await
-            .map_err(|e| RebuildError::Invalid(format!("rebuild task: {e}")))??;
+    // A writer's error is the cause; its reader only sees the channel
+    // closing: report the writer's first.
+    let mut first_error = None;
+    let mut reader_error = None;
+    for task in writers {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                first_error.get_or_insert(err);
+            }
+            Err(join) => {
+                first_error.get_or_insert(RebuildError::Invalid(format!("writer: {join}")));
+            }
+        }
+    }
+    for task in readers {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                reader_error.get_or_insert(err);
+            }
+            Err(join) => {
+                reader_error.get_or_insert(RebuildError::Invalid(format!("reader: {join}")));
+            }
+        }
+    }
+    if let Some(err) = first_error.or(reader_error) {
+        return Err(err);
     }
     pool.close().await;
     Ok(Rebuilt {
