@@ -291,79 +291,40 @@ pub(crate) async fn apply(
             journal::post(tx, consumed, meta, release).await
         }
         Payload::PaymentMade(e) => {
-            move_both(
-                tx,
-                consumed,
-                &e.envelope_id,
-                &e.grant_id,
-                "paid_cents",
-                e.amount_cents,
-            )
-            .await?;
-            let payment = Entry {
-                fiscal_year: fiscal(e.fiscal_year),
-                ..grant_entry(
-                    tx,
-                    consumed,
-                    &e.envelope_id,
-                    &e.grant_id,
-                    PAID,
-                    COMMITTED_UNPAID,
-                    e.amount_cents,
-                )
-                .await?
+            let money = GrantMoney {
+                envelope_id: &e.envelope_id,
+                grant_id: &e.grant_id,
+                column: "paid_cents",
+                debit: PAID,
+                credit: COMMITTED_UNPAID,
+                cents: e.amount_cents,
+                fiscal_year: e.fiscal_year,
             };
-            journal::post(tx, consumed, meta, payment).await
+            money.apply(tx, consumed, meta).await
         }
         Payload::RecoveryOrdered(e) => {
-            move_both(
-                tx,
-                consumed,
-                &e.envelope_id,
-                &e.grant_id,
-                "recovery_ordered_cents",
-                e.amount_cents,
-            )
-            .await?;
-            let order = Entry {
-                fiscal_year: fiscal(e.fiscal_year),
-                ..grant_entry(
-                    tx,
-                    consumed,
-                    &e.envelope_id,
-                    &e.grant_id,
-                    RECOVERY_RECEIVABLE,
-                    RECOVERIES,
-                    e.amount_cents,
-                )
-                .await?
+            let money = GrantMoney {
+                envelope_id: &e.envelope_id,
+                grant_id: &e.grant_id,
+                column: "recovery_ordered_cents",
+                debit: RECOVERY_RECEIVABLE,
+                credit: RECOVERIES,
+                cents: e.amount_cents,
+                fiscal_year: e.fiscal_year,
             };
-            journal::post(tx, consumed, meta, order).await
+            money.apply(tx, consumed, meta).await
         }
         Payload::RecoveryReceived(e) => {
-            move_both(
-                tx,
-                consumed,
-                &e.envelope_id,
-                &e.grant_id,
-                "recovery_received_cents",
-                e.amount_cents,
-            )
-            .await?;
-            let receipt = Entry {
-                fiscal_year: fiscal(e.fiscal_year),
-                ..grant_entry(
-                    tx,
-                    consumed,
-                    &e.envelope_id,
-                    &e.grant_id,
-                    RECOVERED,
-                    RECOVERY_RECEIVABLE,
-                    e.amount_cents,
-                )
-                .await?
+            let money = GrantMoney {
+                envelope_id: &e.envelope_id,
+                grant_id: &e.grant_id,
+                column: "recovery_received_cents",
+                debit: RECOVERED,
+                credit: RECOVERY_RECEIVABLE,
+                cents: e.amount_cents,
+                fiscal_year: e.fiscal_year,
             };
-            journal::post(tx, consumed, meta, receipt).await
+            money.apply(tx, consumed, meta).await
         }
         Payload::LoanGranted(e) => {
             move_envelope(
@@ -464,6 +425,52 @@ pub(crate) async fn apply(
                 other.type_name()
             ),
         )),
+    }
+}
+
+/// Money moving on a grant within a fiscal year (a payment, a recovery
+/// ordered or received): the same column of the envelope and the grant
+/// moves, and the journal posts it in the grant's territory.
+struct GrantMoney<'a> {
+    envelope_id: &'a str,
+    grant_id: &'a str,
+    column: &'static str,
+    debit: &'static str,
+    credit: &'static str,
+    cents: i64,
+    fiscal_year: i32,
+}
+
+impl GrantMoney<'_> {
+    async fn apply(
+        self,
+        tx: &mut Tx<'_>,
+        consumed: &ConsumedEvent,
+        meta: &Meta,
+    ) -> Result<(), ReadModelError> {
+        move_both(
+            tx,
+            consumed,
+            self.envelope_id,
+            self.grant_id,
+            self.column,
+            self.cents,
+        )
+        .await?;
+        let entry = Entry {
+            fiscal_year: fiscal(self.fiscal_year),
+            ..grant_entry(
+                tx,
+                consumed,
+                self.envelope_id,
+                self.grant_id,
+                self.debit,
+                self.credit,
+                self.cents,
+            )
+            .await?
+        };
+        journal::post(tx, consumed, meta, entry).await
     }
 }
 
