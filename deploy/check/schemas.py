@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""Helpers of deploy/check/run.sh: schema conversion, reporting, policy, breakage.
+
+    schemas.py core WHEEL VER OUT    Kubernetes JSON schemas for kubeconform
+    schemas.py crds OUT CORE CRD...  CustomResourceDefinitions -> JSON schemas
+    schemas.py report                kubeconform's JSON output -> one line a file
+    schemas.py policy ROOT FILE...   the ledger's own rules on the manifests
+    schemas.py break CASE IN OUT     a deliberately broken copy, for the self-test
+
+Every subcommand works offline on files already on disk. The approach of
+`core` and `crds` follows kubeconform's openapi2jsonschema.py (strict
+`additionalProperties: false` wherever properties are listed, int-or-string
+as a choice of types) but is written for this project, with two additions:
+the root of each custom resource is strict too, and its `metadata` is checked
+against Kubernetes' own ObjectMeta, so a misspelt `lables:` is caught there as
+everywhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+
+# --------------------------------------------------------------------------
+# core: the Kubernetes kinds
+# --------------------------------------------------------------------------
+
+DEFS_REF = re.compile(r'"\$ref": "/api/_definitions\.json#')
+
+
+def core(wheel: Path, version: str, out: Path) -> None:
+    """Extracts the strict, local-reference schemas of one Kubernetes version.
+
+    The kubernetes-validate package ships them for every recent Kubernetes
+    version under `kubernetes_validate/kubernetes-json-schema/vX.Y.Z-local-strict/`,
+    one file per kind named as kubeconform expects (`deployment-apps-v1.json`).
+    They name their definitions `/api/_definitions.json#/$defs/...` against an
+    `$id` on the web, which kubeconform would resolve to a URL: dropping the
+    `$id` and making the reference relative keeps every lookup inside `out`.
+    """
+    import zipfile
+
+    prefix = f"kubernetes_validate/kubernetes-json-schema/v{version}-local-strict/"
+    out.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if not member.startswith(prefix) or not member.endswith(".json"):
+                continue
+            data = json.loads(archive.read(member))
+            data.pop("$id", None)
+            text = DEFS_REF.sub('"$ref": "_definitions.json#', json.dumps(data))
+            if "/api/_definitions.json" in text:
+                sys.exit(f"{member}: a reference to /api/_definitions.json was left")
+            (out / member[len(prefix):]).write_text(text)
+            count += 1
+    if count == 0:
+        sys.exit(f"{wheel} has no schemas for Kubernetes {version}")
+    print(f"{count} Kubernetes {version} schemas in {out}")
+
+
+# --------------------------------------------------------------------------
+# crds: custom resources (Strimzi, CloudNativePG, Prometheus operator)
+# --------------------------------------------------------------------------
+
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+
+def strict(node):
+    """Returns `node` converted from a CRD's OpenAPI v3 schema to JSON schema."""
+    if isinstance(node, list):
+        return [strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: strict(value) for key, value in node.items()}
+    if node.pop("x-kubernetes-int-or-string", False) or node.get("format") == "int-or-string":
+        node.pop("type", None)
+        node.pop("format", None)
+        node["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if node.pop("nullable", False) and isinstance(node.get("type"), str):
+        node["type"] = [node["type"], "null"]
+    preserve = node.get("x-kubernetes-preserve-unknown-fields") is True
+    if "properties" in node and "additionalProperties" not in node and not preserve:
+        node["additionalProperties"] = False
+    return node
+
+
+def crd_schemas(doc: dict, core_dir: Path, out: Path) -> list[Path]:
+    group = doc["spec"]["group"]
+    kind = doc["spec"]["names"]["kind"]
+    written = []
+    for version in doc["spec"]["versions"]:
+        schema = version.get("schema", {}).get("openAPIV3Schema")
+        if schema is None:
+            continue
+        schema = strict(schema)
+        props = schema.setdefault("properties", {})
+        # apiVersion and kind are implicit in every CRD: make them exact.
+        props["apiVersion"] = {"type": "string", "enum": [f"{group}/{version['name']}"]}
+        props["kind"] = {"type": "string", "enum": [kind]}
+        props["metadata"] = {
+            "$ref": os.path.relpath(core_dir / "_definitions.json", out / group)
+            + f"#/$defs/{OBJECT_META}"
+        }
+        schema["additionalProperties"] = False
+        schema.setdefault("required", [])
+        for field in ("apiVersion", "kind", "metadata"):
+            if field not in schema["required"]:
+                schema["required"].append(field)
+        target = out / group / f"{kind.lower()}_{version['name']}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(schema, indent=1))
+        written.append(target)
+    return written
+
+
+def crds(out: Path, core_dir: Path, files: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for name in files:
+        with open(name) as handle:
+            for doc in yaml.safe_load_all(handle):
+                if not doc or doc.get("kind") != "CustomResourceDefinition":
+                    continue
+                for path in crd_schemas(doc, core_dir.resolve(), out.resolve()):
+                    total += 1
+                    print(f"  {path.relative_to(out.resolve())}")
+    if total == 0:
+        sys.exit("no CustomResourceDefinition found")
+    print(f"{total} custom resource schemas in {out}")
+
+
+# --------------------------------------------------------------------------
+# report: kubeconform's JSON output, one line per file
+# --------------------------------------------------------------------------
+
+
+def report() -> None:
+    raw = sys.stdin.read()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        print(raw)
+        sys.exit("kubeconform's output is not JSON")
+    by_file: dict[str, list[dict]] = {}
+    for res in data.get("resources", []):
+        if not res.get("kind") and res.get("status") in ("", "statusEmpty"):
+            res["status"] = "statusEmpty"  # a document of comments only
+        by_file.setdefault(res["filename"], []).append(res)
+    bad = 0
+    for filename in sorted(by_file):
+        results = by_file[filename]
+        failed = [r for r in results if r["status"] not in ("statusValid", "statusEmpty")]
+        kinds = sorted({r.get("kind", "?") for r in results if r["status"] != "statusEmpty"})
+        count = sum(1 for r in results if r["status"] != "statusEmpty")
+        if failed:
+            bad += 1
+            print(f"FAIL  {filename}  ({len(failed)} of {count} resources invalid)")
+            for r in failed:
+                print(f"        {r.get('kind')}/{r.get('name')}: {r.get('msg')}")
+                for err in r.get("validationErrors") or []:
+                    print(f"          at {err.get('path') or '/'}: {err.get('msg')}")
+        else:
+            print(f"ok    {filename}  ({count} resources: {', '.join(kinds)})")
+    if not by_file:
+        sys.exit("kubeconform checked no file")
+    sys.exit(1 if bad else 0)
+
+
+# --------------------------------------------------------------------------
+# policy: the ledger's own rules, which no schema knows
+# --------------------------------------------------------------------------
+
+# Names the Kafka security work will wire (docs/deployment.md); not read yet.
+FUTURE_ENV = {
+    "LEDGER_KAFKA_SECURITY_PROTOCOL",
+    "LEDGER_KAFKA_SASL_USERNAME",
+    "LEDGER_KAFKA_SASL_PASSWORD",
+    "LEDGER_KAFKA_CA_FILE",
+}
+# Names read by something other than the Rust services.
+OTHER_ENV = re.compile(
+    r"^(RUST_LOG|PG(USER|PASSWORD|SSLMODE|SSLROOTCERT|APPNAME)|POSTGRES_\w+|KAFKA_\w+|CLUSTER_ID)$"
+)
+SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$")
+# The single writers: one instance each, never two at once.
+SINGLE_WRITERS = {"grants", "workforce", "centres", "obligations", "inbound", "projector"}
+
+
+def ledger_env_names(root: Path) -> set[str]:
+    """Every LEDGER_* variable the services read, from their sources."""
+    names = set()
+    for path in (root / "services").rglob("*.rs"):
+        text = path.read_text(errors="replace")
+        names.update(re.findall(r'env\s*=\s*"(LEDGER_[A-Z0-9_]+)"', text))
+        names.update(re.findall(r'env::var(?:_os)?\("(LEDGER_[A-Z0-9_]+)"\)', text))
+    return names
+
+
+def containers_of(doc: dict) -> list[dict]:
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    pod = (spec.get("template") or {}).get("spec") or {}
+    return list(pod.get("containers") or []) + list(pod.get("initContainers") or [])
+
+
+# Secrets the image's entrypoint reads from a file (deploy/compose/entrypoint.sh):
+# NAME_FILE=/run/secrets/x exports NAME with the file's content.
+FILE_INDIRECT = {"PGPASSWORD", "LEDGER_INBOUND_TOKEN", "LEDGER_KAFKA_SASL_PASSWORD"}
+
+
+def check_env(where: str, name: str, value, known: set[str], problems: list[str]) -> None:
+    """`value` is the inline value, None when it comes from a secret."""
+    base = name
+    if name.endswith("_FILE") and name[: -len("_FILE")] in FILE_INDIRECT:
+        base = name[: -len("_FILE")]
+    elif SECRET_NAME.search(name) and not name.endswith("_FILE") and value is not None:
+        problems.append(f"{where}: {name} has an inline value; use a secret")
+    if base.startswith("LEDGER_"):
+        if base not in known and base not in FUTURE_ENV:
+            problems.append(f"{where}: {name} is read by no service (not in services/*/src)")
+    elif not OTHER_ENV.match(base):
+        problems.append(f"{where}: {name} is not a variable this deployment knows")
+
+
+def policy_k8s(docs: list[dict], known: set[str], problems: list[str]) -> None:
+    for doc in docs:
+        meta = doc.get("metadata") or {}
+        kind, name = doc.get("kind"), meta.get("name") or meta.get("generateName")
+        where = f"{kind}/{name}"
+        if kind == "Secret":
+            problems.append(f"{where}: secrets are created outside the manifests, never committed")
+        for c in containers_of(doc):
+            for env in c.get("env") or []:
+                value = None if "valueFrom" in env else env.get("value", "")
+                check_env(f"{where} {c.get('name')}", env["name"], value, known, problems)
+            if kind == "Deployment":
+                for probe in ("readinessProbe", "livenessProbe"):
+                    if probe not in c:
+                        problems.append(f"{where}: container {c.get('name')} has no {probe}")
+                res = c.get("resources") or {}
+                if not res.get("requests") or not res.get("limits"):
+                    problems.append(f"{where}: container {c.get('name')} lacks requests or limits")
+        if kind == "Deployment":
+            component = (doc["metadata"].get("labels") or {}).get("app.kubernetes.io/name")
+            if component in SINGLE_WRITERS:
+                spec = doc.get("spec") or {}
+                if spec.get("replicas") != 1:
+                    problems.append(f"{where}: a single writer must have replicas: 1")
+                if (spec.get("strategy") or {}).get("type") != "Recreate":
+                    problems.append(f"{where}: a single writer must use strategy Recreate")
+
+
+def policy_compose(doc: dict, known: set[str], problems: list[str]) -> None:
+    for svc, spec in (doc.get("services") or {}).items():
+        env = spec.get("environment") or {}
+        if isinstance(env, list):
+            env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+        for name, value in env.items():
+            check_env(f"service {svc}", name, value, known, problems)
+        if "healthcheck" not in spec and spec.get("profiles") is None and svc != "kafka-init":
+            problems.append(f"service {svc}: no healthcheck")
+        if svc in SINGLE_WRITERS and "container_name" not in spec:
+            problems.append(f"service {svc}: a single writer needs container_name (forbids --scale)")
+
+
+def policy(root: Path, files: list[str]) -> None:
+    known = ledger_env_names(root)
+    if not known:
+        sys.exit(f"no LEDGER_* variable found under {root}/services")
+    bad = 0
+    for name in files:
+        problems: list[str] = []
+        with open(name) as handle:
+            docs = [d for d in yaml.safe_load_all(handle) if d]
+        if len(docs) == 1 and "services" in docs[0] and "kind" not in docs[0]:
+            policy_compose(docs[0], known, problems)
+        else:
+            policy_k8s(docs, known, problems)
+        shown = os.path.relpath(name, root)
+        if problems:
+            bad += 1
+            print(f"FAIL  {shown}")
+            for p in problems:
+                print(f"        {p}")
+        else:
+            print(f"ok    {shown}")
+    sys.exit(1 if bad else 0)
+
+
+# --------------------------------------------------------------------------
+# break: deliberately broken copies for the self-test
+# --------------------------------------------------------------------------
+
+
+def mutate(docs: list[dict], kind: str, change) -> None:
+    for doc in docs:
+        if doc and doc.get("kind") == kind:
+            change(doc)
+            return
+    sys.exit(f"no {kind} to break")
+
+
+def set_path(doc: dict, path: list[str], value) -> None:
+    for key in path[:-1]:
+        doc = doc[key]
+    doc[path[-1]] = value
+
+
+CASES = {
+    # A core kind with a wrong type: replicas must be an integer.
+    "deployment-replicas": ("Deployment", ["spec", "replicas"], "three"),
+    # Strimzi: replicas left over from the v1beta2 API, unknown in v1.
+    "kafka-unknown-field": ("Kafka", ["spec", "kafka", "replicas"], 3),
+    # CloudNativePG: a misspelt field in the backup configuration.
+    "cluster-unknown-field": ("Cluster", ["spec", "backup", "retentionPolcy"], "30d"),
+    # The ledger's own rule: an environment variable no service reads.
+    "policy-unknown-env": None,
+    # Compose: a key the compose specification does not have.
+    "compose-unknown-key": None,
+}
+
+
+def breakage(case: str, src: str, dst: str) -> None:
+    with open(src) as handle:
+        docs = list(yaml.safe_load_all(handle))
+    if case == "policy-unknown-env":
+        def add_env(doc):
+            doc["spec"]["template"]["spec"]["containers"][0]["env"].append(
+                {"name": "LEDGER_GRANTS_LISTEN_ADDR", "value": "0.0.0.0:8080"}
+            )
+        mutate(docs, "Deployment", add_env)
+    elif case == "compose-unknown-key":
+        docs[0]["services"]["grants"]["restart_policy"] = "always"
+    elif case in CASES:
+        kind, path, value = CASES[case]
+        mutate(docs, kind, lambda doc: set_path(doc, path, value))
+    else:
+        sys.exit(f"unknown case {case}")
+    with open(dst, "w") as handle:
+        yaml.safe_dump_all(docs, handle, sort_keys=False)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = argv[1], argv[2:]
+    if cmd == "core" and len(args) == 3:
+        core(Path(args[0]), args[1], Path(args[2]))
+    elif cmd == "crds" and len(args) >= 3:
+        crds(Path(args[0]), Path(args[1]), args[2:])
+    elif cmd == "report" and not args:
+        report()
+    elif cmd == "policy" and len(args) >= 2:
+        policy(Path(args[0]), args[1:])
+    elif cmd == "break" and len(args) == 3:
+        breakage(*args)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
