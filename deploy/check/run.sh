@@ -36,7 +36,7 @@ KUBERNETES_VALIDATE_VERSION=1.37.0               # PyPI: ships Kubernetes' JSON 
 STRIMZI_VERSION=1.2.0                            # Maven: io.strimzi:api + crd-generator
 CNPG_VERSION=v1.27.1                             # Go module github.com/cloudnative-pg/cloudnative-pg
 PROMETHEUS_OPERATOR_VERSION=v0.85.0              # Go module github.com/prometheus-operator/prometheus-operator
-COMPOSE_GO_VERSION=v2.9.1                        # Go module github.com/compose-spec/compose-go/v2
+COMPOSE_GO_VERSION=v2.16.2                       # Go module github.com/compose-spec/compose-go/v2
 
 self_test=1
 case "${1:-}" in
@@ -178,7 +178,9 @@ compose_check() {
     offline "$VENV/bin/check-jsonschema" --no-cache --schemafile "$SCHEMAS/compose/compose-spec.json" "$@"
 }
 
-failed=0
+# The files found invalid by any check, once each.
+declare -A FAILED=()
+note_failures() { local f; while read -r _ f _; do FAILED["$f"]=1; done < <(grep '^FAIL' "$1" || true); }
 checked=0
 
 # --------------------------------------------------------------------------
@@ -196,8 +198,8 @@ set +e
 status="${PIPESTATUS[0]}"
 set -e
 [ "$status" -le 1 ] || die "cannot read kubeconform's output"
-bad="$(grep -c '^FAIL' "$WORK/k8s.txt" || true)"
-failed=$((failed + bad)); checked=$((checked + ${#K8S_FILES[@]}))
+note_failures "$WORK/k8s.txt"
+checked=$((checked + ${#K8S_FILES[@]}))
 TIMINGS+=("kubernetes $(since "$t") s")
 
 # --------------------------------------------------------------------------
@@ -211,7 +213,7 @@ for f in "${COMPOSE_FILES[@]}"; do
         echo "ok    $f"
     else
         echo "FAIL  $f"; sed 's/^/        /' "$WORK/compose.txt"
-        failed=$((failed + 1))
+        FAILED["$f"]=1
     fi
     checked=$((checked + 1))
 done
@@ -227,7 +229,7 @@ set +e
 status="${PIPESTATUS[0]}"
 set -e
 [ "$status" -le 1 ] || die "the policy check could not run"
-failed=$((failed + $(grep -c '^FAIL' "$WORK/policy.txt" || true)))
+note_failures "$WORK/policy.txt"
 TIMINGS+=("policy $(since "$t") s")
 
 # --------------------------------------------------------------------------
@@ -238,16 +240,16 @@ cases=0
 if [ "$self_test" = 1 ]; then
     t="$(now)"
     section "self-test: broken copies must be rejected"
-    # case, source file, checker, text its output must contain
+    # case | source file | checker | text its output must contain
     SELF_TESTS=(
-        "deployment-replicas deploy/k8s/40-grants.yaml kubeconform /spec/replicas"
-        "kafka-unknown-field deploy/k8s/10-kafka.yaml kubeconform replicas"
-        "cluster-unknown-field deploy/k8s/20-postgres.yaml kubeconform retentionPolcy"
-        "policy-unknown-env deploy/k8s/40-grants.yaml policy LEDGER_GRANTS_LISTEN_ADDR"
-        "compose-unknown-key deploy/compose/compose.yaml compose restart_policy"
+        "deployment-replicas|deploy/k8s/40-grants.yaml|kubeconform|at '/spec/replicas': got string, want null or integer"
+        "kafka-unknown-field|deploy/k8s/10-kafka.yaml|kubeconform|at '/spec/kafka': additional properties 'replicas' not allowed"
+        "cluster-unknown-field|deploy/k8s/20-postgres.yaml|kubeconform|additional properties 'retentionPolcy' not allowed"
+        "policy-unknown-env|deploy/k8s/40-grants.yaml|policy|LEDGER_GRANTS_LISTEN_ADDR is read by no service"
+        "compose-unknown-key|deploy/compose/compose.yaml|compose|('restart_policy' was unexpected)"
     )
     for entry in "${SELF_TESTS[@]}"; do
-        read -r case src checker expect <<<"$entry"
+        IFS='|' read -r case src checker expect <<<"$entry"
         cases=$((cases + 1))
         copy="$WORK/broken-$case.yaml"
         "$PY" "$HERE/schemas.py" break "$case" "$src" "$copy" || die "cannot break $src"
@@ -259,8 +261,8 @@ if [ "$self_test" = 1 ]; then
         esac
         status=$?
         set -e
-        if [ "$status" -ne 0 ] && grep -q -- "$expect" "$WORK/out.txt"; then
-            echo "ok    $case: a broken copy of $src is rejected ($expect)"
+        if [ "$status" -ne 0 ] && grep -qF -- "$expect" "$WORK/out.txt"; then
+            echo "ok    $case: a broken copy of $src is rejected: $expect"
             rejected=$((rejected + 1))
         else
             echo "FAIL  $case: a broken copy of $src was not rejected for $expect (exit $status)"
@@ -272,8 +274,12 @@ fi
 
 # --------------------------------------------------------------------------
 echo
-summary="deploy check: $((checked - failed > 0 ? checked - failed : 0)) of $checked files valid"
-[ "$failed" -eq 0 ] || summary="deploy check: $failed of $checked files INVALID"
+failed="${#FAILED[@]}"
+if [ "$failed" -eq 0 ]; then
+    summary="deploy check: $checked of $checked files valid"
+else
+    summary="deploy check: $failed of $checked files INVALID ($(printf '%s ' "${!FAILED[@]}" | sed 's/ $//'))"
+fi
 if [ "$self_test" = 1 ]; then
     summary+="; self-test: $rejected of $cases broken copies rejected"
 fi

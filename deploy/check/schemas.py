@@ -190,7 +190,7 @@ OTHER_ENV = re.compile(
 )
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$")
 # The single writers: one instance each, never two at once.
-SINGLE_WRITERS = {"grants", "workforce", "centres", "obligations", "inbound", "projector"}
+SINGLE_WRITERS = {"grants", "workforce", "centres", "obligations", "inbound"}
 
 
 def ledger_env_names(root: Path) -> set[str]:
@@ -278,12 +278,15 @@ def policy(root: Path, files: list[str]) -> None:
     bad = 0
     for name in files:
         problems: list[str] = []
-        with open(name) as handle:
-            docs = [d for d in yaml.safe_load_all(handle) if d]
-        if len(docs) == 1 and "services" in docs[0] and "kind" not in docs[0]:
-            policy_compose(docs[0], known, problems)
-        else:
-            policy_k8s(docs, known, problems)
+        try:
+            with open(name) as handle:
+                docs = [d for d in yaml.safe_load_all(handle) if d]
+            if len(docs) == 1 and "services" in docs[0] and "kind" not in docs[0]:
+                policy_compose(docs[0], known, problems)
+            else:
+                policy_k8s(docs, known, problems)
+        except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError) as err:
+            problems.append(f"cannot be read: {' '.join(str(err).split())}")
         shown = os.path.relpath(name, root)
         if problems:
             bad += 1
