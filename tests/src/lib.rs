@@ -280,6 +280,9 @@ impl TestLedger {
             projection: "ledger".into(),
             max_batch: 1000,
             linger: Duration::from_millis(10),
+            // Short, so that a killed projector's partitions are taken over
+            // (or resumed by its restart) within a test's patience.
+            lease: Duration::from_secs(2),
         }
     }
 
@@ -602,6 +605,7 @@ pub fn spawn_projector_process(
             .env("LEDGER_DATABASE_URL", &ledger.database_url)
             .env("LEDGER_PROJECTOR_MAX_BATCH", max_batch.to_string())
             .env("LEDGER_PROJECTOR_LINGER", "5ms")
+            .env("LEDGER_PROJECTOR_LEASE", "2s")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ledger_ctl::{
     audit::audit_topic,
-    rebuild::{pool_in, rebuild, verify},
+    rebuild::{pool_in, rebuild, verify, Plan},
 };
 use ledger_kafka::{
     rdkafka::{
@@ -118,12 +118,15 @@ async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
     history(&ledger, 20).await;
     let kafka = KafkaConfig::new(brokers());
     let done = rebuild(
-        &ledger.database_url,
-        "shadow",
-        &kafka,
-        &ledger.topics,
-        None,
-        100,
+        Plan {
+            database_url: &ledger.database_url,
+            schema: "shadow",
+            projection: "ledger",
+            kafka: &kafka,
+            topics: &ledger.topics,
+            until: None,
+            batch: 100,
+        },
         |_| {},
     )
     .await
@@ -171,12 +174,15 @@ async fn a_rebuild_until_a_date_gives_the_books_the_api_shows_as_of_that_date() 
     let kafka = KafkaConfig::new(brokers());
     let until = time::macros::date!(2022 - 12 - 31);
     let done = rebuild(
-        &ledger.database_url,
-        "books_2022",
-        &kafka,
-        &ledger.topics,
-        Some(until),
-        100,
+        Plan {
+            database_url: &ledger.database_url,
+            schema: "books_2022",
+            projection: "ledger",
+            kafka: &kafka,
+            topics: &ledger.topics,
+            until: Some(until),
+            batch: 100,
+        },
         |_| {},
     )
     .await
@@ -240,12 +246,15 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
     child.kill();
     let kafka = KafkaConfig::new(brokers());
     rebuild(
-        &ledger.database_url,
-        "resumed",
-        &kafka,
-        &ledger.topics,
-        None,
-        100,
+        Plan {
+            database_url: &ledger.database_url,
+            schema: "resumed",
+            projection: "ledger",
+            kafka: &kafka,
+            topics: &ledger.topics,
+            until: None,
+            batch: 100,
+        },
         |_| {},
     )
     .await

@@ -105,9 +105,13 @@ enum Command {
         /// as they stood then.
         #[arg(long)]
         until: Option<String>,
-        /// Events per PostgreSQL transaction.
-        #[arg(long, default_value_t = 2_000)]
+        /// Records per PostgreSQL transaction (per partition).
+        #[arg(long, default_value_t = 20_000)]
         batch: usize,
+        /// The projection rebuilt (its offsets in the shadow are kept under
+        /// this name, as the live projector's are under its own).
+        #[arg(long, env = "LEDGER_PROJECTION", default_value = "ledger")]
+        projection: String,
     },
     /// Compares a shadow schema with the live one, table by table (row
     /// counts, checksums, a few differing rows). Exit 1 if they differ.
@@ -118,7 +122,8 @@ enum Command {
         live: String,
     },
     /// Makes the shadow schema the live one in one transaction, keeping the
-    /// old one as --retired. Restart the projector and the read API after.
+    /// old one as --retired. Running projectors and read APIs follow without
+    /// a restart.
     Swap {
         #[arg(long)]
         schema: String,
@@ -390,6 +395,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             schema,
             until,
             batch,
+            projection,
         } => {
             let until = until
                 .map(|d| ledger_domain::dates::parse_date("until", &d))
@@ -398,30 +404,42 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             let bar = counted(args.json, &kafka, &topics).await;
             bar.set_message(format!("rebuilding into {schema}"));
             let shown = bar.clone();
-            let done = rebuild::rebuild(
-                &args.database_url,
-                &schema,
-                &kafka,
-                &topics,
+            let plan = rebuild::Plan {
+                database_url: &args.database_url,
+                schema: &schema,
+                projection: &projection,
+                kafka: &kafka,
+                topics: &topics,
                 until,
                 batch,
-                move |n| shown.set_position(n),
-            )
-            .await?;
+            };
+            let done = rebuild::rebuild(plan, move |n| shown.set_position(n)).await?;
             bar.finish_and_clear();
             if args.json {
                 println!("{}", serde_json::to_string(&done)?);
             } else {
                 println!(
-                    "rebuilt {} from the log: {} events read ({} after --until, left out) in {:.1} s, {:.0} events/s",
+                    "rebuilt {} from the log: {} events read ({} after --until, left out) in {:.1} s ({:.1} s building indexes), {:.0} events/s; {} rows written",
                     done.schema,
                     done.events,
                     done.skipped,
                     done.seconds,
-                    done.events as f64 / done.seconds.max(0.001)
+                    done.index_seconds,
+                    done.events as f64 / done.seconds.max(0.001),
+                    done.rows_inserted + done.rows_updated,
                 );
+                for f in &done.faults {
+                    println!(
+                        "STOPPED {}/{} at offset {} (event {}): {}",
+                        f.topic,
+                        f.partition,
+                        f.offset,
+                        f.event_id.as_deref().unwrap_or("-"),
+                        f.reason
+                    );
+                }
             }
-            Ok(true)
+            Ok(done.faults.is_empty())
         }
         Command::Verify { schema, live } => {
             let checks = rebuild::verify(&args.database_url, &live, &schema).await?;
@@ -475,7 +493,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             retired,
         } => {
             rebuild::swap(&args.database_url, &live, &schema, &retired).await?;
-            println!("{schema} is now {live}; the previous one is {retired}. Restart the projector and the read API.");
+            println!(
+                "{schema} is now {live}; the previous one is {retired}. Running services follow."
+            );
             Ok(true)
         }
         Command::DeadLetters => {

@@ -12,14 +12,13 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Arc,
     },
+    time::Duration,
 };
 
 use ledger_kafka::{read_from, KafkaConfig, Topics};
-use ledger_proto::v1::EventEnvelope;
-use ledger_readmodel::{ConsumedEvent, PartitionOffset, Projection};
-use prost::Message;
+use ledger_readmodel::{Body, Claims, Fault, PartitionKey, Projection, Record, Written};
 use serde::Serialize;
-use sqlx::{postgres::PgPoolOptions, Executor, PgPool};
+use sqlx::{postgres::PgPoolOptions, PgPool};
 use time::Date;
 use tokio::sync::mpsc;
 
@@ -74,25 +73,14 @@ pub fn check_schema(name: &str) -> Result<(), RebuildError> {
     }
 }
 
-/// A pool whose connections see `schema` first.
+/// A pool whose connections see `schema` first (schema migrated).
 pub async fn pool_in(
     database_url: &str,
     schema: &str,
     connections: u32,
 ) -> Result<PgPool, RebuildError> {
     check_schema(schema)?;
-    let set = format!("SET search_path TO {schema}");
-    Ok(PgPoolOptions::new()
-        .max_connections(connections)
-        .after_connect(move |conn, _| {
-            let set = set.clone();
-            Box::pin(async move {
-                conn.execute(set.as_str()).await?;
-                Ok(())
-            })
-        })
-        .connect(database_url)
-        .await?)
+    Ok(ledger_readmodel::connect_in(database_url, schema, connections).await?)
 }
 
 /// What a rebuild did.
@@ -103,137 +91,144 @@ pub struct Rebuilt {
     /// Events later than `--until`, read but not applied.
     pub skipped: u64,
     pub seconds: f64,
+    /// Of which building the deferred indexes and constraints at the end.
+    pub index_seconds: f64,
+    /// Rows inserted and updated in the shadow's tables.
+    pub rows_inserted: u64,
+    pub rows_updated: u64,
+    /// Partitions stopped at a record they cannot apply (the rebuild is not
+    /// complete while any is listed).
+    pub faults: Vec<FaultSeen>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultSeen {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub event_id: Option<String>,
+    pub reason: String,
+}
+
+impl From<Fault> for FaultSeen {
+    fn from(f: Fault) -> Self {
+        FaultSeen {
+            topic: f.topic,
+            partition: f.partition,
+            offset: f.offset,
+            event_id: f.event_id,
+            reason: f.reason,
+        }
+    }
+}
+
+/// What the rebuild is asked to do.
+pub struct Plan<'a> {
+    pub database_url: &'a str,
+    pub schema: &'a str,
+    pub projection: &'a str,
+    pub kafka: &'a KafkaConfig,
+    pub topics: &'a Topics,
+    /// Leave out events effective after this date.
+    pub until: Option<Date>,
+    /// Records per transaction.
+    pub batch: usize,
 }
 
 /// Rebuilds every projection of the event topics into `schema` (created if
-/// need be), from the offsets it already holds. With `until`, events
-/// effective after that date are left out: the books as they stood then.
-/// `progress` is called with the number of events read so far.
+/// need be), from the offsets it already holds, through the same engine as
+/// the live projector. The tables are loaded without their secondary indexes
+/// and constraints, which are built once at the end. With `until`, events
+/// effective after that date are passed over: the books as they stood then.
+/// `progress` is called with the number of records read so far.
 pub async fn rebuild(
-    database_url: &str,
-    schema: &str,
-    kafka: &KafkaConfig,
-    topics: &Topics,
-    until: Option<Date>,
-    batch: usize,
+    plan: Plan<'_>,
     progress: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<Rebuilt, RebuildError> {
     let started = std::time::Instant::now();
+    let schema = plan.schema;
     check_schema(schema)?;
     let admin = PgPoolOptions::new()
         .max_connections(1)
-        .connect(database_url)
+        .connect(plan.database_url)
         .await?;
     sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
         .execute(&admin)
         .await?;
     admin.close().await;
-    let pool = pool_in(database_url, schema, 8).await?;
-    ledger_readmodel::MIGRATOR.run(&pool).await?;
-    let projection = Projection::new("ledger", pool.clone());
-    let stored: HashMap<(String, i32), i64> = projection
-        .offsets()
-        .await?
-        .into_iter()
-        .map(|o| ((o.topic, o.partition), o.next_offset))
-        .collect();
+    let pool = pool_in(plan.database_url, schema, 8).await?;
+    let instance = format!("ledgerctl-rebuild:{}", std::process::id());
+    // The shadow is read by nobody: the rebuild takes every partition, and
+    // a rebuild started again after a kill takes them back.
+    let projection = Projection::new(plan.projection, pool.clone(), instance)
+        .with_lease(Duration::from_secs(24 * 3600));
+    let mut all: Vec<PartitionKey> = Vec::new();
+    for topic in plan.topics.event_topics() {
+        let name: Arc<str> = Arc::from(topic);
+        for partition in ledger_kafka::partitions(plan.kafka, topic).await? {
+            all.push((name.clone(), partition));
+        }
+    }
+    let mut claims = projection.claim_all(&all).await?;
+    let deferred = ledger_readmodel::engine::defer_indexes(&pool).await?;
+    tracing::info!(
+        deferred,
+        "secondary indexes and constraints deferred to the end"
+    );
+    let stored = projection.positions(&all).await?;
 
-    // Every topic is read on its own thread; each partition has a writer
-    // of its own (partitions touch disjoint rows: an envelope and all its
-    // grants share one), so transactions of different partitions overlap.
     let read = Arc::new(AtomicU64::new(0));
     let skipped = Arc::new(AtomicU64::new(0));
     let progress = Arc::new(progress);
-    let mut readers = Vec::new();
+    let shared = Arc::new(claims.clone());
     let mut writers = Vec::new();
-    for topic in topics.event_topics() {
+    let mut readers = Vec::new();
+    for topic in plan.topics.event_topics() {
         let start: HashMap<i32, i64> = stored
             .iter()
-            .filter(|((t, _), _)| t == topic)
+            .filter(|((t, _), _)| &**t == topic)
             .map(|((_, p), o)| (*p, *o))
             .collect();
+        // Each partition has a writer of its own: partitions touch disjoint
+        // rows (an envelope and all its grants share one), so their
+        // transactions overlap without waiting for each other.
         let mut senders = HashMap::new();
-        for partition in ledger_kafka::partitions(kafka, topic).await? {
-            let (tx, mut rx) = mpsc::channel::<Vec<ConsumedEvent>>(4);
-            senders.insert(partition, tx);
-            let projection = projection.clone();
-            writers.push(tokio::spawn(async move {
-                while let Some(events) = rx.recv().await {
-                    let advance = advance_over(&events);
-                    let applied: Vec<ConsumedEvent> = events
-                        .into_iter()
-                        .filter(|e| e.event.payload.is_some())
-                        .collect();
-                    projection.apply_batch(&applied, &advance).await?;
-                }
-                Ok::<_, RebuildError>(())
-            }));
+        for (key, _) in all
+            .iter()
+            .filter(|(t, _)| &**t == topic)
+            .map(|k| (k.clone(), ()))
+        {
+            let (tx, rx) = mpsc::channel::<Vec<Record>>(4);
+            senders.insert(key.1, tx);
+            writers.push(tokio::spawn(write_partition(
+                projection.clone(),
+                shared.clone(),
+                rx,
+            )));
         }
-        let (kafka, topic) = (kafka.clone(), topic.to_owned());
-        let (read, skipped, progress) = (read.clone(), skipped.clone(), progress.clone());
-        readers.push(tokio::spawn(async move {
-            let name = topic.clone();
-            let outs = senders.clone();
-            let pending = read_from(
-                &kafka,
-                &topic,
-                &start,
-                HashMap::<i32, Vec<ConsumedEvent>>::new(),
-                move |pending, record| {
-                    let event = EventEnvelope::decode(record.payload.as_slice())?;
-                    let n = read.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n % 5_000 == 0 {
-                        progress(n);
-                    }
-                    let later = until.is_some_and(|until| {
-                        ledger_domain::dates::parse_date("effective_date", &event.effective_date)
-                            .map(|d| d > until)
-                            .unwrap_or(false)
-                    });
-                    if later {
-                        skipped.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let slot = pending.entry(record.partition).or_default();
-                    // A later event is replaced by an empty one: it is not
-                    // applied, but its offset is passed.
-                    slot.push(ConsumedEvent {
-                        topic: name.clone(),
-                        partition: record.partition,
-                        offset: record.offset,
-                        event: if later {
-                            EventEnvelope::default()
-                        } else {
-                            event
-                        },
-                    });
-                    if slot.len() >= batch {
-                        let out = outs
-                            .get(&record.partition)
-                            .ok_or("a partition added during the rebuild")?;
-                        out.blocking_send(std::mem::take(slot))
-                            .map_err(|e| e.to_string())?;
-                    }
-                    Ok(())
-                },
-            )
-            .await?;
-            for (partition, events) in pending {
-                if let Some(out) = senders.get(&partition) {
-                    if !events.is_empty() {
-                        let _ = out.send(events).await;
-                    }
-                }
-            }
-            Ok::<_, RebuildError>(())
-        }));
+        readers.push(tokio::spawn(read_topic(
+            plan.kafka.clone(),
+            Arc::from(topic),
+            start,
+            senders,
+            plan.until,
+            plan.batch,
+            (read.clone(), skipped.clone(), progress.clone()),
+        )));
     }
     // A writer's error is the cause; its reader only sees the channel
     // closing: report the writer's first.
     let mut first_error = None;
     let mut reader_error = None;
+    let mut written = Written::default();
+    let mut faults = Vec::new();
     for task in writers {
         match task.await {
-            Ok(Ok(())) => {}
+            Ok(Ok((w, f))) => {
+                written.inserted += w.inserted;
+                written.updated += w.updated;
+                faults.extend(f.into_iter().map(FaultSeen::from));
+            }
             Ok(Err(err)) => {
                 first_error.get_or_insert(err);
             }
@@ -256,29 +251,114 @@ pub async fn rebuild(
     if let Some(err) = first_error.or(reader_error) {
         return Err(err);
     }
+    let indexing = std::time::Instant::now();
+    ledger_readmodel::engine::restore_indexes(&pool).await?;
+    let index_seconds = indexing.elapsed().as_secs_f64();
+    sqlx::query("ANALYZE").execute(&pool).await?;
+    // Free for the live projector once this schema is swapped in.
+    projection.leave(&mut claims).await?;
     pool.close().await;
     Ok(Rebuilt {
         schema: schema.to_owned(),
         events: read.load(Ordering::Relaxed),
         skipped: skipped.load(Ordering::Relaxed),
         seconds: started.elapsed().as_secs_f64(),
+        index_seconds,
+        rows_inserted: written.inserted,
+        rows_updated: written.updated,
+        faults,
     })
 }
 
-/// The next offset of every partition the events cover.
-fn advance_over(events: &[ConsumedEvent]) -> Vec<PartitionOffset> {
-    let mut next: HashMap<(&str, i32), i64> = HashMap::new();
-    for e in events {
-        let slot = next.entry((e.topic.as_str(), e.partition)).or_insert(0);
-        *slot = (*slot).max(e.offset + 1);
+type Counters<P> = (Arc<AtomicU64>, Arc<AtomicU64>, Arc<P>);
+
+/// Reads one topic from the stored offsets to its end, in batches per
+/// partition.
+async fn read_topic<P: Fn(u64) + Send + Sync + 'static>(
+    kafka: KafkaConfig,
+    topic: Arc<str>,
+    start: HashMap<i32, i64>,
+    senders: HashMap<i32, mpsc::Sender<Vec<Record>>>,
+    until: Option<Date>,
+    batch: usize,
+    (read, skipped, progress): Counters<P>,
+) -> Result<(), RebuildError> {
+    let outs = senders.clone();
+    let name = topic.clone();
+    let pending = read_from(
+        &kafka,
+        &topic,
+        &start,
+        HashMap::<i32, Vec<Record>>::new(),
+        move |pending, raw| {
+            let mut record = Record::decode(name.clone(), raw.partition, raw.offset, &raw.payload);
+            let n = read.fetch_add(1, Ordering::Relaxed) + 1;
+            if n % 5_000 == 0 {
+                progress(n);
+            }
+            if let (Some(until), Body::Event(event)) = (until, &record.body) {
+                let later =
+                    ledger_domain::dates::parse_date("effective_date", &event.effective_date)
+                        .map(|d| d > until)
+                        .unwrap_or(false);
+                if later {
+                    skipped.fetch_add(1, Ordering::Relaxed);
+                    record.body = Body::Skip;
+                }
+            }
+            let slot = pending.entry(raw.partition).or_default();
+            slot.push(record);
+            if slot.len() >= batch {
+                let out = outs
+                    .get(&raw.partition)
+                    .ok_or("a partition added during the rebuild")?;
+                out.blocking_send(std::mem::take(slot))
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    for (partition, records) in pending {
+        if let Some(out) = senders.get(&partition) {
+            if !records.is_empty() {
+                let _ = out.send(records).await;
+            }
+        }
     }
-    next.into_iter()
-        .map(|((topic, partition), next_offset)| PartitionOffset {
-            topic: topic.to_owned(),
-            partition,
-            next_offset,
-        })
-        .collect()
+    Ok(())
+}
+
+/// Applies one partition's batches as they come; a database outage is
+/// waited out, a fault stops the partition (its later records are read and
+/// left).
+async fn write_partition(
+    projection: Projection,
+    claims: Arc<Claims>,
+    mut rx: mpsc::Receiver<Vec<Record>>,
+) -> Result<(Written, Vec<Fault>), RebuildError> {
+    let mut written = Written::default();
+    let mut faults = Vec::new();
+    while let Some(records) = rx.recv().await {
+        if !faults.is_empty() {
+            continue;
+        }
+        let mut delay = Duration::from_millis(100);
+        let applied = loop {
+            match projection.apply(&claims, &records).await {
+                Err(err) if err.is_outage() => {
+                    tracing::warn!(error = %err, "read model unavailable; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                other => break other?,
+            }
+        };
+        written.inserted += applied.written.inserted;
+        written.updated += applied.written.updated;
+        faults.extend(applied.faults);
+    }
+    Ok((written, faults))
 }
 
 /// One table compared.
@@ -362,8 +442,10 @@ pub async fn verify(
 }
 
 /// Makes `shadow` the live schema in one transaction; the previous live one
-/// is kept as `retired`. Services holding connections must be restarted
-/// afterwards (their prepared statements still point at the old tables).
+/// is kept as `retired`. Services notice (see `ledger_readmodel::connect`)
+/// and renew their connections; the live projector finds its claims gone
+/// with the old schema, claims the new one's partitions and resumes from
+/// the offsets the rebuild left.
 pub async fn swap(
     database_url: &str,
     live: &str,
@@ -382,6 +464,11 @@ pub async fn swap(
         .execute(&mut *tx)
         .await?;
     sqlx::query(&format!("ALTER SCHEMA {shadow} RENAME TO {live}"))
+        .execute(&mut *tx)
+        .await?;
+    // Running projectors and read APIs renew their connections on this
+    // (delivered at commit), so they see the new tables without a restart.
+    sqlx::query(&format!("NOTIFY {}", ledger_readmodel::SWAP_CHANNEL))
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

@@ -37,13 +37,23 @@ pub struct Config {
     #[arg(long, env = "LEDGER_PROJECTION", default_value = "ledger")]
     pub projection: String,
 
-    /// Most events applied in one PostgreSQL transaction.
-    #[arg(long, env = "LEDGER_PROJECTOR_MAX_BATCH", default_value_t = 1000)]
+    /// Most records applied in one PostgreSQL transaction. Under load a
+    /// batch is whatever arrived while the previous one was being written,
+    /// up to this many.
+    #[arg(long, env = "LEDGER_PROJECTOR_MAX_BATCH", default_value_t = 5000)]
     pub max_batch: usize,
 
-    /// How long a batch waits for more events before it is written.
-    #[arg(long, env = "LEDGER_PROJECTOR_LINGER", default_value = "20ms", value_parser = parse_duration)]
+    /// How long a batch waits for more records after its first before it is
+    /// written: longer makes fewer, larger transactions; shorter keeps the
+    /// view fresher.
+    #[arg(long, env = "LEDGER_PROJECTOR_LINGER", default_value = "2ms", value_parser = parse_duration)]
     pub linger: Duration,
+
+    /// How long this instance's claim on a partition lasts without a
+    /// heartbeat (heartbeats every third of it). After a crash, another
+    /// instance takes the partitions over once the lease has run out.
+    #[arg(long, env = "LEDGER_PROJECTOR_LEASE", default_value = "6s", value_parser = parse_duration)]
+    pub lease: Duration,
 }
 
 /// Parses `250ms`, `2s` or a bare number of milliseconds.

@@ -3,7 +3,6 @@
 //! offsets in the same transaction. It never commits offsets to Kafka: the
 //! database is the only record of how far it got.
 
-mod batch;
 mod config;
 mod projector;
 mod status;

@@ -1,8 +1,16 @@
-//! The consume → apply → store-offsets loop.
+//! The consume → apply → store-offsets loop of one projector instance.
+//!
+//! The instance holds some of the projection's partitions under leases (see
+//! `ledger_readmodel::engine`), reads them from the offsets stored in
+//! PostgreSQL, and hands batches to the projection engine. Outages are
+//! retried with backoff and shown; a bad event stops its partition only;
+//! a partition lost to another instance is dropped and the consumer
+//! re-positioned.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     net::SocketAddr,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -14,13 +22,12 @@ use ledger_kafka::{
     },
     KafkaConfig, KafkaError, LedgerContext, Topics,
 };
-use ledger_readmodel::{ConsumedEvent, PartitionOffset, Projection, ReadModelError};
-use tokio::net::TcpListener;
+use ledger_readmodel::{Claims, ErrorClass, PartitionKey, Projection, ReadModelError, Record};
+use tokio::{net::TcpListener, time::Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    batch::{Batch, Undecodable},
-    status::{self, StatusState},
+    status::{self, Live, Outage, StatusState},
     Config,
 };
 
@@ -39,8 +46,8 @@ pub enum ProjectorError {
     ReadModel(#[from] ReadModelError),
 }
 
-/// A started projector: read model migrated, partitions assigned at the
-/// offsets stored in PostgreSQL.
+/// A started projector: read model migrated, its share of the partitions
+/// claimed and assigned at the offsets stored in PostgreSQL.
 pub struct Projector {
     listener: TcpListener,
     status: StatusState,
@@ -52,9 +59,22 @@ struct Worker {
     consumer: StreamConsumer<LedgerContext>,
     projection: Projection,
     config: Config,
+    /// Every partition of the event topics.
+    all: Vec<PartitionKey>,
+    /// The partitions this instance holds, with their epochs.
+    owned: Claims,
+    /// Held partitions stopped at an event they cannot apply.
+    faulted: HashSet<PartitionKey>,
+    live: Arc<Mutex<Live>>,
 }
 
-type PartitionKey = (String, i32);
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned());
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &nonce[..8])
+}
 
 impl Projector {
     pub async fn build(config: Config) -> Result<Projector, ProjectorError> {
@@ -66,46 +86,48 @@ impl Projector {
                     source,
                 })?;
         let pool = ledger_readmodel::connect(&config.database_url, 4).await?;
-        let projection = Projection::new(config.projection.clone(), pool.clone());
+        let projection = Projection::new(config.projection.clone(), pool.clone(), instance_name())
+            .with_lease(config.lease);
 
         let kafka = KafkaConfig::new(&config.kafka_brokers);
         let mut client = kafka.committed_reader(&format!("ledger-projector.{}", config.projection));
         client.set("enable.partition.eof", "false");
         let consumer: StreamConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
 
-        let stored: HashMap<PartitionKey, i64> = projection
-            .offsets()
-            .await?
-            .into_iter()
-            .map(|p| ((p.topic, p.partition), p.next_offset))
-            .collect();
         let topics = Topics::new(&config.topic_namespace);
-        let mut assignment = TopicPartitionList::new();
+        let mut all = Vec::new();
         for topic in topics.event_topics() {
+            let name: Arc<str> = Arc::from(topic);
             for partition in partitions(&kafka, topic).await? {
-                let offset = match stored.get(&(topic.to_owned(), partition)) {
-                    Some(next) => Offset::Offset(*next),
-                    None => Offset::Beginning,
-                };
-                assignment.add_partition_offset(topic, partition, offset)?;
+                all.push((name.clone(), partition));
             }
         }
-        consumer.assign(&assignment)?;
-        tracing::info!(projection = %config.projection, partitions = assignment.count(), "partitions assigned from stored offsets");
+        projection.register_partitions(&all).await?;
+        let live = Arc::new(Mutex::new(Live {
+            instance: projection.instance.clone(),
+            ..Live::default()
+        }));
+        let mut worker = Worker {
+            consumer,
+            projection,
+            config,
+            all,
+            owned: Claims::new(),
+            faulted: HashSet::new(),
+            live: live.clone(),
+        };
+        worker.rebalance().await?;
 
         let status = StatusState {
             pool,
-            projection: config.projection.clone(),
+            projection: worker.config.projection.clone(),
             metrics: ledger_telemetry::metrics_handle(),
+            live,
         };
         Ok(Projector {
             listener,
             status,
-            worker: Worker {
-                consumer,
-                projection,
-                config,
-            },
+            worker,
         })
     }
 
@@ -117,11 +139,13 @@ impl Projector {
 
     /// Projects until `shutdown` is cancelled; the batch in hand is finished
     /// (or abandoned before commit) first, so a stop never half-applies one.
+    /// The partitions are released on the way out, for another instance to
+    /// take at once.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), ProjectorError> {
         let Projector {
             listener,
             status,
-            worker,
+            mut worker,
         } = self;
         let server = {
             let shutdown = shutdown.clone();
@@ -133,6 +157,9 @@ impl Projector {
             })
         };
         let result = worker.run(&shutdown).await;
+        if let Err(err) = worker.projection.leave(&mut worker.owned).await {
+            tracing::warn!(error = %err, "could not release the partitions; they free up when the lease runs out");
+        }
         shutdown.cancel();
         let _ = server.await;
         result
@@ -140,178 +167,187 @@ impl Projector {
 }
 
 impl Worker {
-    async fn run(&self, shutdown: &CancellationToken) -> Result<(), ProjectorError> {
-        let mut paused: HashSet<PartitionKey> = HashSet::new();
+    async fn run(&mut self, shutdown: &CancellationToken) -> Result<(), ProjectorError> {
+        let heartbeat = self.config.lease / 3;
+        let mut next_heartbeat = Instant::now() + heartbeat;
         loop {
+            if Instant::now() >= next_heartbeat {
+                match self.rebalance().await {
+                    Ok(()) => {}
+                    Err(ProjectorError::ReadModel(err)) if err.is_outage() => {
+                        self.outage(&err);
+                    }
+                    Err(err) => return Err(err),
+                }
+                next_heartbeat = Instant::now() + heartbeat;
+            }
             let batch = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
-                batch = self.next_batch(&paused) => batch?,
+                batch = self.next_batch(next_heartbeat) => batch?,
             };
-            self.write(batch, &mut paused, shutdown).await?;
+            if !batch.is_empty() {
+                self.write(batch, shutdown).await?;
+            }
         }
     }
 
-    /// Waits for one record, then gathers more for up to `linger`.
-    async fn next_batch(&self, paused: &HashSet<PartitionKey>) -> Result<Batch, ProjectorError> {
-        let mut batch = Batch::default();
-        let deadline = tokio::time::Instant::now() + self.config.linger;
+    /// Waits for a record until `until`, then gathers more for up to
+    /// `linger`. Records of partitions not held or stopped are left out.
+    async fn next_batch(&self, until: Instant) -> Result<Vec<Record>, ProjectorError> {
+        let mut batch = Vec::new();
+        let mut deadline = until;
         while batch.len() < self.config.max_batch {
-            let received = if batch.len() == 0 {
-                self.consumer.recv().await
-            } else {
-                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
-                    Ok(received) => received,
-                    Err(_) => break,
-                }
+            let message = match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                Ok(received) => received?,
+                Err(_) => break,
             };
-            let message = received?;
-            if paused.contains(&(message.topic().to_owned(), message.partition())) {
+            let key: PartitionKey = (Arc::from(message.topic()), message.partition());
+            if !self.owned.contains_key(&key) || self.faulted.contains(&key) {
                 continue;
             }
-            batch.push(
-                message.topic(),
+            if batch.is_empty() {
+                deadline = Instant::now() + self.config.linger;
+            }
+            batch.push(Record::decode(
+                key.0,
                 message.partition(),
                 message.offset(),
                 message.payload().unwrap_or_default(),
-            );
+            ));
         }
         Ok(batch)
     }
 
-    /// Applies a batch in one transaction; on a database outage retries it
-    /// until it goes through; on an event that cannot be applied falls back
-    /// to one event at a time so that only its partition stops.
+    /// Applies a batch; on an outage retries it until it goes through.
     async fn write(
-        &self,
-        batch: Batch,
-        paused: &mut HashSet<PartitionKey>,
+        &mut self,
+        batch: Vec<Record>,
         shutdown: &CancellationToken,
     ) -> Result<(), ProjectorError> {
-        let mut delay = Duration::from_millis(100);
-        while batch.undecodable.is_empty() {
-            let advance = Batch::advance_over(&batch.events);
-            match self.projection.apply_batch(&batch.events, &advance).await {
-                Ok(()) => {
-                    metrics::counter!("ledger_projector_events_total")
-                        .increment(batch.events.len() as u64);
+        let mut delay = Duration::from_millis(50);
+        loop {
+            match self.projection.apply(&self.owned, &batch).await {
+                Ok(applied) => {
+                    self.recovered().await;
+                    metrics::counter!("ledger_projector_events_total").increment(applied.events);
+                    metrics::counter!("ledger_projector_batches_total").increment(1);
+                    metrics::histogram!("ledger_projector_batch_records")
+                        .record(batch.len() as f64);
+                    for fault in &applied.faults {
+                        metrics::counter!("ledger_projector_faults_total").increment(1);
+                        self.faulted
+                            .insert((Arc::from(fault.topic.as_str()), fault.partition));
+                    }
+                    if !applied.faults.is_empty() {
+                        self.assign().await?;
+                    }
                     return Ok(());
                 }
-                Err(ReadModelError::Inapplicable { .. }) => break,
-                Err(err) => {
-                    tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "read model unavailable; retrying the batch");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(delay) => {}
+                Err(err) => match err.class() {
+                    ErrorClass::Outage => {
+                        self.outage(&err);
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return Ok(()),
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                        delay = (delay * 2).min(Duration::from_secs(5));
                     }
-                    delay = (delay * 2).min(Duration::from_secs(10));
-                }
+                    ErrorClass::Fenced => {
+                        tracing::warn!(error = %err, "a partition was taken over; re-balancing");
+                        metrics::counter!("ledger_projector_fenced_total").increment(1);
+                        // Whatever this batch held is read again from the
+                        // stored offsets of the partitions still held.
+                        self.rebalance().await?;
+                        self.assign().await?;
+                        return Ok(());
+                    }
+                    ErrorClass::BadData | ErrorClass::Fatal => return Err(err.into()),
+                },
             }
         }
-        self.write_one_by_one(batch, paused).await
     }
 
-    async fn write_one_by_one(
-        &self,
-        batch: Batch,
-        paused: &mut HashSet<PartitionKey>,
-    ) -> Result<(), ProjectorError> {
-        // An undecodable record stops its partition at its offset: events of
-        // that partition after it must wait too.
-        let mut stop_at: HashMap<PartitionKey, &Undecodable> = HashMap::new();
-        for bad in &batch.undecodable {
-            let key = (bad.topic.clone(), bad.partition);
-            if stop_at
-                .get(&key)
-                .is_none_or(|seen| seen.offset > bad.offset)
-            {
-                stop_at.insert(key, bad);
+    fn outage(&self, err: &ReadModelError) {
+        tracing::warn!(error = %err, "read model unavailable; retrying");
+        metrics::gauge!("ledger_projector_database_up").set(0.0);
+        metrics::counter!("ledger_projector_retries_total").increment(1);
+        if let Ok(mut live) = self.live.lock() {
+            let outage = live.outage.get_or_insert_with(|| Outage {
+                since: time::OffsetDateTime::now_utc(),
+                retries: 0,
+                error: String::new(),
+            });
+            outage.retries += 1;
+            outage.error = err.to_string();
+        }
+    }
+
+    /// The database answers again: the outage is over, and recorded.
+    async fn recovered(&self) {
+        metrics::gauge!("ledger_projector_database_up").set(1.0);
+        let ended = self
+            .live
+            .lock()
+            .ok()
+            .and_then(|mut live| live.outage.take());
+        if let Some(outage) = ended {
+            tracing::info!(retries = outage.retries, "read model reachable again");
+            let recorded = sqlx::query(
+                "INSERT INTO projection_outages (projection, instance, started_at, ended_at, retries, error)
+                 VALUES ($1, $2, $3, now(), $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(&self.projection.name)
+            .bind(&self.projection.instance)
+            .bind(outage.since)
+            .bind(i32::try_from(outage.retries).unwrap_or(i32::MAX))
+            .bind(&outage.error)
+            .execute(self.projection.pool())
+            .await;
+            if let Err(err) = recorded {
+                tracing::warn!(error = %err, "could not record the outage");
             }
         }
-        for event in &batch.events {
-            let key = (event.topic.clone(), event.partition);
-            if paused.contains(&key)
-                || stop_at
-                    .get(&key)
-                    .is_some_and(|bad| bad.offset < event.offset)
-            {
-                continue;
-            }
-            let advance = [PartitionOffset {
-                topic: event.topic.clone(),
-                partition: event.partition,
-                next_offset: event.offset + 1,
-            }];
-            match self
-                .projection
-                .apply_batch(std::slice::from_ref(event), &advance)
-                .await
-            {
-                Ok(()) => metrics::counter!("ledger_projector_events_total").increment(1),
-                Err(ReadModelError::Inapplicable { reason, .. }) => {
-                    self.fault(event, &reason, paused).await?;
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
-        for (key, bad) in stop_at {
-            if !paused.contains(&key) {
-                self.stop_partition(
-                    &bad.topic,
-                    bad.partition,
-                    bad.offset,
-                    None,
-                    &bad.error,
-                    paused,
-                )
-                .await?;
-            }
+    }
+
+    /// Heartbeat, then takes or gives up partitions for an even share;
+    /// re-positions the consumer when the share changed.
+    async fn rebalance(&mut self) -> Result<(), ProjectorError> {
+        let changed = self.projection.balance(&self.all, &mut self.owned).await?;
+        self.faulted.retain(|k| self.owned.contains_key(k));
+        if changed {
+            tracing::info!(instance = %self.projection.instance, partitions = self.owned.len(), "partitions held changed");
+            self.assign().await?;
         }
         Ok(())
     }
 
-    async fn fault(
-        &self,
-        event: &ConsumedEvent,
-        reason: &str,
-        paused: &mut HashSet<PartitionKey>,
-    ) -> Result<(), ProjectorError> {
-        self.stop_partition(
-            &event.topic,
-            event.partition,
-            event.offset,
-            Some(&event.event.event_id),
-            reason,
-            paused,
-        )
-        .await
-    }
-
-    /// Records the fault, pauses the partition and says so loudly.
-    async fn stop_partition(
-        &self,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-        event_id: Option<&str>,
-        reason: &str,
-        paused: &mut HashSet<PartitionKey>,
-    ) -> Result<(), ProjectorError> {
-        tracing::error!(
-            topic,
-            partition,
-            offset,
-            event_id,
-            reason,
-            "partition stopped: event cannot be applied"
-        );
-        self.projection
-            .record_fault(topic, partition, offset, event_id, reason)
-            .await?;
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(topic, partition);
-        self.consumer.pause(&tpl)?;
-        paused.insert((topic.to_owned(), partition));
-        metrics::gauge!("ledger_projector_stopped_partitions").set(paused.len() as f64);
+    /// Assigns the held, unstopped partitions at their stored offsets.
+    async fn assign(&mut self) -> Result<(), ProjectorError> {
+        let mut keys: Vec<PartitionKey> = self
+            .owned
+            .keys()
+            .filter(|k| !self.faulted.contains(*k))
+            .cloned()
+            .collect();
+        keys.sort();
+        let positions = self.projection.positions(&keys).await?;
+        let mut assignment = TopicPartitionList::new();
+        for key in &keys {
+            let offset = positions.get(key).copied().unwrap_or(0);
+            assignment.add_partition_offset(&key.0, key.1, Offset::Offset(offset))?;
+        }
+        self.consumer.assign(&assignment)?;
+        metrics::gauge!("ledger_projector_partitions_held").set(self.owned.len() as f64);
+        metrics::gauge!("ledger_projector_stopped_partitions").set(self.faulted.len() as f64);
+        if let Ok(mut live) = self.live.lock() {
+            let mut held: Vec<_> = self
+                .owned
+                .iter()
+                .map(|((t, p), e)| (t.to_string(), *p, *e))
+                .collect();
+            held.sort();
+            live.held = held;
+        }
         Ok(())
     }
 }

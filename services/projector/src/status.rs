@@ -1,5 +1,7 @@
 //! Health, metrics and the projection's status over HTTP.
 
+use std::sync::{Arc, Mutex};
+
 use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
 use ledger_readmodel::queries;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -11,12 +13,34 @@ pub struct StatusState {
     pub pool: PgPool,
     pub projection: String,
     pub metrics: PrometheusHandle,
+    pub live: Arc<Mutex<Live>>,
+}
+
+/// What the instance knows in memory, shown even while the database is
+/// unreachable.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Live {
+    pub instance: String,
+    /// Partitions held: topic, partition, epoch of the claim.
+    pub held: Vec<(String, i32, i64)>,
+    /// The database outage in progress, if any.
+    pub outage: Option<Outage>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outage {
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: time::OffsetDateTime,
+    pub retries: u64,
+    pub error: String,
 }
 
 #[derive(Serialize)]
 struct Status {
     projection: String,
     healthy: bool,
+    #[serde(flatten)]
+    live: Live,
     positions: Vec<Position>,
     faults: Vec<queries::Fault>,
 }
@@ -48,6 +72,7 @@ async fn ready(State(state): State<StatusState>) -> impl IntoResponse {
 }
 
 async fn status(State(state): State<StatusState>) -> impl IntoResponse {
+    let live = state.live.lock().map(|l| l.clone()).unwrap_or_default();
     let positions = sqlx::query_as::<_, Position>(
         "SELECT topic, partition, next_offset FROM projection_offsets WHERE projection = $1 ORDER BY topic, partition",
     )
@@ -63,19 +88,28 @@ async fn status(State(state): State<StatusState>) -> impl IntoResponse {
                 .collect();
             Json(Status {
                 projection: state.projection.clone(),
-                healthy: faults.is_empty(),
+                healthy: faults.is_empty() && live.outage.is_none(),
+                live,
                 positions,
                 faults,
             })
             .into_response()
         }
-        (Err(err), _) | (_, Err(ledger_readmodel::ReadModelError::Database(err))) => {
-            tracing::error!(error = %err, "status query failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-        }
-        (_, Err(err)) => {
-            tracing::error!(error = %err, "status query failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-        }
+        (Err(err), _) => unreachable_database(&state, live, &err.to_string()),
+        (_, Err(err)) => unreachable_database(&state, live, &err.to_string()),
     }
+}
+
+/// The database does not answer: say so, with what the instance knows.
+fn unreachable_database(state: &StatusState, live: Live, error: &str) -> axum::response::Response {
+    tracing::warn!(error, "status query failed");
+    let body = serde_json::json!({
+        "projection": state.projection,
+        "healthy": false,
+        "database": "unreachable",
+        "instance": live.instance,
+        "held": live.held,
+        "outage": live.outage,
+    });
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }

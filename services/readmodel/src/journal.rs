@@ -14,10 +14,7 @@
 //! | `recovered` | receipts (debit) | recoveries received |
 //! | `guarantee_exposure` / `guarantees_given` | guarantees granted and released (memo, off-balance) | ± exposure |
 
-use crate::{
-    project::{inapplicable, ConsumedEvent, Meta, Tx},
-    ReadModelError,
-};
+use crate::engine::fold::{inapplicable, Fold, Folded, Meta};
 
 pub const AUTHORISED: &str = "authorised";
 pub const AVAILABLE: &str = "available";
@@ -44,60 +41,46 @@ pub(crate) struct Entry<'a> {
     pub amount: i64,
 }
 
-/// Posts the entry's two lines, dimensions taken from the envelope row
-/// (which the same partition has already projected).
-pub(crate) async fn post(
-    tx: &mut Tx<'_>,
-    consumed: &ConsumedEvent,
-    meta: &Meta,
-    entry: Entry<'_>,
-) -> Result<(), ReadModelError> {
+/// The column list of the postings rows [`post`] writes.
+pub(crate) const POSTINGS_COLUMNS: &str =
+    "event_id, line, account, amount_cents, envelope_id, programme_id, \
+    region_code, departement_code, fiscal_year, subject_id, effective_date, recorded_at";
+
+/// Posts the entry's two lines, dimensions taken from the envelope (which
+/// the same partition has already projected, or this batch creates).
+pub(crate) fn post(fold: &mut Fold<'_>, meta: &Meta, entry: Entry<'_>) -> Folded {
     if entry.amount == 0 {
         return Ok(());
     }
-    let envelope: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT programme_id, region_code, departement_code FROM envelopes WHERE envelope_id = $1",
-    )
-    .bind(entry.envelope_id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(|e| inapplicable(consumed, e.to_string()))?;
-    let Some((programme_id, region, departement)) = envelope else {
-        return Err(inapplicable(
-            consumed,
-            format!("unknown envelope {}", entry.envelope_id),
-        ));
-    };
+    let envelope = fold
+        .envelope(entry.envelope_id)
+        .map_err(|_| inapplicable(format!("unknown envelope {}", entry.envelope_id)))?;
+    let programme_id = envelope.programme_id.clone();
     let (region, departement) = match entry.territory {
-        Some((r, d)) if r.is_some() || d.is_some() => (r.or(region), d),
-        _ => (region, departement),
+        Some((r, d)) if r.is_some() || d.is_some() => (r.or_else(|| envelope.region.clone()), d),
+        _ => (envelope.region.clone(), envelope.departement.clone()),
     };
     let fiscal_year = entry.fiscal_year.unwrap_or(meta.effective_date.year());
     for (line, account, amount) in [
-        (1i16, entry.debit, entry.amount),
-        (2i16, entry.credit, -entry.amount),
+        (1i64, entry.debit, entry.amount),
+        (2i64, entry.credit, -entry.amount),
     ] {
-        sqlx::query(
-            "INSERT INTO postings (event_id, line, account, amount_cents, envelope_id, programme_id,
-                                   region_code, departement_code, fiscal_year, subject_id,
-                                   effective_date, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(meta.event_id)
-        .bind(line)
-        .bind(account)
-        .bind(amount)
-        .bind(entry.envelope_id)
-        .bind(&programme_id)
-        .bind(&region)
-        .bind(&departement)
-        .bind(fiscal_year)
-        .bind(entry.subject_id)
-        .bind(meta.effective_date)
-        .bind(meta.recorded_at)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| inapplicable(consumed, format!("cannot post: {e}")))?;
+        fold.appends
+            .postings
+            .row()
+            .uuid(meta.event_id)
+            .int(line)
+            .text(account)
+            .int(amount)
+            .text(entry.envelope_id)
+            .text(&programme_id)
+            .opt_text(region.as_deref())
+            .opt_text(departement.as_deref())
+            .int(i64::from(fiscal_year))
+            .opt_text(entry.subject_id)
+            .date(meta.effective_date)
+            .instant(meta.recorded_at)
+            .end();
     }
     Ok(())
 }

@@ -10,7 +10,14 @@ async fn main() {
     let kafka = ledger_kafka::KafkaConfig::new(ledger_tests::brokers());
     let topics = ledger_kafka::Topics::new(&args[3]);
     // Small batches: many transactions, so that a kill lands between two.
-    ledger_ctl::rebuild::rebuild(&args[1], &args[2], &kafka, &topics, None, 5, |_| {})
-        .await
-        .unwrap();
+    let plan = ledger_ctl::rebuild::Plan {
+        database_url: &args[1],
+        schema: &args[2],
+        projection: "ledger",
+        kafka: &kafka,
+        topics: &topics,
+        until: None,
+        batch: 5,
+    };
+    ledger_ctl::rebuild::rebuild(plan, |_| {}).await.unwrap();
 }

@@ -1,0 +1,494 @@
+//! The grants context's views: programmes, targets, envelopes, grants, loans
+//! and guarantees, and the budget journal their money events post. One
+//! function per event. An event about an unknown envelope or grant, or one
+//! that would break a balance the tables guard, is inapplicable.
+
+use ledger_proto::v1::{
+    beneficiary::Party, Beneficiary, EnvelopeOpened, EnvelopeRevised, GrantAmended, GrantAwarded,
+    GrantCancelled, LoanGranted, LoanGuaranteeGranted, LoanGuaranteeReleased, PaymentMade,
+    ProgrammeDeclared, RecoveryOrdered, RecoveryReceived, TargetSet, Territory,
+};
+
+use super::{date, nonempty, optional_date};
+use crate::engine::copy::prefix;
+use crate::engine::fold::{
+    inapplicable, EnvelopeState, Fold, Folded, GrantState, GuaranteeState, Meta, Release, TargetRow,
+};
+use crate::journal::{
+    self, Entry, AUTHORISED, AVAILABLE, COMMITTED_UNPAID, GUARANTEES_GIVEN, GUARANTEE_EXPOSURE,
+    LOANS, PAID, RECOVERED, RECOVERIES, RECOVERY_RECEIVABLE,
+};
+
+pub(crate) const PROGRAMMES: &str =
+    "programme_id, funder_kind, funder_code, funder_name, name, period_start, period_end, event_id, recorded_at";
+/// Leading columns of a new envelope, then its money ([`EnvelopeState`]).
+pub(crate) const ENVELOPES: &str =
+    "envelope_id, programme_id, kind, label, vote_reference, period_start, period_end, \
+    event_id, measure_code, region_code, departement_code, \
+    voted_cents, committed_cents, paid_cents, recovery_ordered_cents, recovery_received_cents";
+/// Leading columns of a new grant, then its money and cancellation.
+pub(crate) const GRANTS: &str = "grant_id, envelope_id, kind, purpose, effective_date, event_id, beneficiary, \
+    region_code, departement_code, commune_code, measure_code, recovery_rule, obligation_months, recorded_at, \
+    amount_cents, paid_cents, recovery_ordered_cents, recovery_received_cents, cancelled, cancelled_on";
+pub(crate) const LOANS_COLUMNS: &str =
+    "loan_id, envelope_id, borrower, principal_cents, rate_basis_points, term_months, \
+    first_repayment_date, purpose, effective_date, recorded_at, event_id";
+/// Leading columns of a new guarantee, then its release.
+pub(crate) const GUARANTEES: &str =
+    "guarantee_id, envelope_id, borrower, lender, principal_cents, guaranteed_cents, \
+    start_date, end_date, purpose, effective_date, recorded_at, event_id, \
+    released_on, released_recorded_at, release, called_cents";
+
+fn territory(t: &Option<Territory>) -> (Option<String>, Option<String>, Option<String>) {
+    let t = t.clone().unwrap_or_default();
+    let some = |s: String| Some(s).filter(|s| !s.is_empty());
+    (
+        some(t.region_code),
+        some(t.departement_code),
+        some(t.commune_code),
+    )
+}
+
+/// A beneficiary as shown: the SIRET of a legal entity or the pseudonymous
+/// person id.
+pub(crate) fn party(b: &Option<Beneficiary>) -> String {
+    match b.as_ref().and_then(|b| b.party.as_ref()) {
+        Some(Party::LegalEntity(e)) => format!("siret:{}", e.siret),
+        Some(Party::PersonId(p)) => format!("person:{p}"),
+        None => String::new(),
+    }
+}
+
+fn fiscal(year: i32) -> Option<i32> {
+    (year != 0).then_some(year)
+}
+
+fn entry<'a>(
+    envelope_id: &'a str,
+    subject_id: Option<&'a str>,
+    debit: &'static str,
+    credit: &'static str,
+    amount: i64,
+) -> Entry<'a> {
+    Entry {
+        envelope_id,
+        subject_id,
+        territory: None,
+        fiscal_year: None,
+        debit,
+        credit,
+        amount,
+    }
+}
+
+/// An entry about a grant, in the grant's territory.
+fn grant_entry<'a>(
+    fold: &mut Fold<'_>,
+    envelope_id: &'a str,
+    grant_id: &'a str,
+    debit: &'static str,
+    credit: &'static str,
+    amount: i64,
+) -> Result<Entry<'a>, crate::engine::fold::Inapplicable> {
+    let grant = fold.grant(grant_id, envelope_id)?;
+    Ok(Entry {
+        territory: Some((grant.region.clone(), grant.departement.clone())),
+        ..entry(envelope_id, Some(grant_id), debit, credit, amount)
+    })
+}
+
+/// Moves the envelope's money by `change` and checks what the table checks.
+fn move_envelope(
+    fold: &mut Fold<'_>,
+    envelope_id: &str,
+    change: impl FnOnce(&mut EnvelopeState),
+) -> Folded {
+    let envelope = fold.envelope(envelope_id)?;
+    change(envelope);
+    envelope.check(envelope_id)
+}
+
+fn move_grant(
+    fold: &mut Fold<'_>,
+    grant_id: &str,
+    envelope_id: &str,
+    change: impl FnOnce(&mut GrantState) -> Folded,
+) -> Folded {
+    let grant = fold.grant(grant_id, envelope_id)?;
+    change(grant)?;
+    grant.check(grant_id)
+}
+
+pub(crate) fn programme_declared(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    e: &ProgrammeDeclared,
+) -> Folded {
+    if !fold.programme_ids.insert(e.programme_id.clone()) {
+        return Err(inapplicable(format!(
+            "programme {} declared twice",
+            e.programme_id
+        )));
+    }
+    let funder = e.funder.clone().unwrap_or_default();
+    fold.appends
+        .programmes
+        .row()
+        .text(&e.programme_id)
+        .text(funder.kind().as_str_name())
+        .text(&funder.code)
+        .text(&funder.name)
+        .text(&e.name)
+        .date(date(&e.period_start)?)
+        .date(date(&e.period_end)?)
+        .uuid(meta.event_id)
+        .instant(meta.recorded_at)
+        .end();
+    Ok(())
+}
+
+pub(crate) fn target_set(fold: &mut Fold<'_>, meta: &Meta, e: &TargetSet) -> Folded {
+    let row = TargetRow {
+        metric: e.metric().as_str_name().to_owned(),
+        value: e.value,
+        deadline: date(&e.deadline)?,
+        description: e.description.clone(),
+        recorded_at: meta.recorded_at,
+        event_id: meta.event_id,
+    };
+    fold.targets
+        .insert((e.programme_id.clone(), e.target_id.clone()), row);
+    Ok(())
+}
+
+pub(crate) fn envelope_opened(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeOpened) -> Folded {
+    let (region, departement, _) = territory(&e.territory);
+    let (start, end) = (date(&e.period_start)?, date(&e.period_end)?);
+    let leading = prefix(|r| {
+        r.text(&e.envelope_id)
+            .text(&e.programme_id)
+            .text(e.kind().as_str_name())
+            .text(&e.label)
+            .text(&e.vote_reference)
+            .date(start)
+            .date(end)
+            .uuid(meta.event_id)
+            .opt_text(nonempty(&e.measure_code))
+            .opt_text(region.as_deref())
+            .opt_text(departement.as_deref())
+    });
+    let state = EnvelopeState {
+        programme_id: e.programme_id.clone(),
+        region,
+        departement,
+        voted: e.amount_cents,
+        ..EnvelopeState::default()
+    };
+    let loaded = fold.loaded;
+    fold.envelopes.create(
+        &loaded.envelopes,
+        e.envelope_id.clone(),
+        state,
+        leading,
+        &format!("envelope {}", e.envelope_id),
+    )?;
+    let vote = entry(&e.envelope_id, None, AVAILABLE, AUTHORISED, e.amount_cents);
+    journal::post(fold, meta, vote)
+}
+
+pub(crate) fn envelope_revised(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeRevised) -> Folded {
+    move_envelope(fold, &e.envelope_id, |env| env.voted += e.delta_cents)?;
+    let vote = entry(&e.envelope_id, None, AVAILABLE, AUTHORISED, e.delta_cents);
+    journal::post(fold, meta, vote)
+}
+
+pub(crate) fn grant_awarded(fold: &mut Fold<'_>, meta: &Meta, e: &GrantAwarded) -> Folded {
+    move_envelope(fold, &e.envelope_id, |env| env.committed += e.amount_cents)?;
+    let (region, departement, commune) = territory(&e.territory);
+    let terms = e.obligation.as_ref();
+    let leading = prefix(|r| {
+        r.text(&e.grant_id)
+            .text(&e.envelope_id)
+            .text(e.kind().as_str_name())
+            .text(&e.purpose)
+            .date(meta.effective_date)
+            .uuid(meta.event_id)
+            .text(&party(&e.beneficiary))
+            .opt_text(region.as_deref())
+            .opt_text(departement.as_deref())
+            .opt_text(commune.as_deref())
+            .opt_text(nonempty(&e.measure_code))
+            .opt_text(terms.map(|t| t.recovery_rule().as_str_name()))
+            .opt_int(terms.map(|t| i64::from(t.duration_months)))
+            .instant(meta.recorded_at)
+    });
+    let state = GrantState {
+        envelope_id: e.envelope_id.clone(),
+        region: region.clone(),
+        departement: departement.clone(),
+        amount: e.amount_cents,
+        ..GrantState::default()
+    };
+    state.check(&e.grant_id)?;
+    let loaded = fold.loaded;
+    fold.grants.create(
+        &loaded.grants,
+        e.grant_id.clone(),
+        state,
+        leading,
+        &format!("grant {}", e.grant_id),
+    )?;
+    let commitment = Entry {
+        territory: Some((region, departement)),
+        ..entry(
+            &e.envelope_id,
+            Some(&e.grant_id),
+            COMMITTED_UNPAID,
+            AVAILABLE,
+            e.amount_cents,
+        )
+    };
+    journal::post(fold, meta, commitment)
+}
+
+pub(crate) fn grant_amended(fold: &mut Fold<'_>, meta: &Meta, e: &GrantAmended) -> Folded {
+    move_envelope(fold, &e.envelope_id, |env| {
+        env.committed += e.amount_delta_cents
+    })?;
+    move_grant(fold, &e.grant_id, &e.envelope_id, |g| {
+        g.amount += e.amount_delta_cents;
+        Ok(())
+    })?;
+    let amendment = grant_entry(
+        fold,
+        &e.envelope_id,
+        &e.grant_id,
+        COMMITTED_UNPAID,
+        AVAILABLE,
+        e.amount_delta_cents,
+    )?;
+    journal::post(fold, meta, amendment)
+}
+
+pub(crate) fn grant_cancelled(fold: &mut Fold<'_>, meta: &Meta, e: &GrantCancelled) -> Folded {
+    move_envelope(fold, &e.envelope_id, |env| {
+        env.committed -= e.released_cents
+    })?;
+    move_grant(fold, &e.grant_id, &e.envelope_id, |g| {
+        if g.cancelled_on.is_some() {
+            return Err(inapplicable(format!(
+                "grant {} is cancelled already",
+                e.grant_id
+            )));
+        }
+        g.cancelled_on = Some(meta.effective_date);
+        g.amount -= e.released_cents;
+        Ok(())
+    })?;
+    let release = grant_entry(
+        fold,
+        &e.envelope_id,
+        &e.grant_id,
+        AVAILABLE,
+        COMMITTED_UNPAID,
+        e.released_cents,
+    )?;
+    journal::post(fold, meta, release)
+}
+
+/// Which money column of an envelope and its grant an event moves.
+#[derive(Clone, Copy)]
+enum Column {
+    Paid,
+    RecoveryOrdered,
+    RecoveryReceived,
+}
+
+/// Money moving on a grant within a fiscal year (a payment, a recovery
+/// ordered or received): the same column of the envelope and the grant
+/// moves, and the journal posts it in the grant's territory.
+struct GrantMoney<'a> {
+    envelope_id: &'a str,
+    grant_id: &'a str,
+    column: Column,
+    debit: &'static str,
+    credit: &'static str,
+    cents: i64,
+    fiscal_year: i32,
+}
+
+impl GrantMoney<'_> {
+    fn fold(self, fold: &mut Fold<'_>, meta: &Meta) -> Folded {
+        let cents = self.cents;
+        move_envelope(fold, self.envelope_id, |env| match self.column {
+            Column::Paid => env.paid += cents,
+            Column::RecoveryOrdered => env.recovery_ordered += cents,
+            Column::RecoveryReceived => env.recovery_received += cents,
+        })?;
+        move_grant(fold, self.grant_id, self.envelope_id, |g| {
+            match self.column {
+                Column::Paid => g.paid += cents,
+                Column::RecoveryOrdered => g.recovery_ordered += cents,
+                Column::RecoveryReceived => g.recovery_received += cents,
+            }
+            Ok(())
+        })?;
+        let entry = Entry {
+            fiscal_year: fiscal(self.fiscal_year),
+            ..grant_entry(
+                fold,
+                self.envelope_id,
+                self.grant_id,
+                self.debit,
+                self.credit,
+                cents,
+            )?
+        };
+        journal::post(fold, meta, entry)
+    }
+}
+
+pub(crate) fn payment_made(fold: &mut Fold<'_>, meta: &Meta, e: &PaymentMade) -> Folded {
+    GrantMoney {
+        envelope_id: &e.envelope_id,
+        grant_id: &e.grant_id,
+        column: Column::Paid,
+        debit: PAID,
+        credit: COMMITTED_UNPAID,
+        cents: e.amount_cents,
+        fiscal_year: e.fiscal_year,
+    }
+    .fold(fold, meta)
+}
+
+pub(crate) fn recovery_ordered(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryOrdered) -> Folded {
+    GrantMoney {
+        envelope_id: &e.envelope_id,
+        grant_id: &e.grant_id,
+        column: Column::RecoveryOrdered,
+        debit: RECOVERY_RECEIVABLE,
+        credit: RECOVERIES,
+        cents: e.amount_cents,
+        fiscal_year: e.fiscal_year,
+    }
+    .fold(fold, meta)
+}
+
+pub(crate) fn recovery_received(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryReceived) -> Folded {
+    GrantMoney {
+        envelope_id: &e.envelope_id,
+        grant_id: &e.grant_id,
+        column: Column::RecoveryReceived,
+        debit: RECOVERED,
+        credit: RECOVERY_RECEIVABLE,
+        cents: e.amount_cents,
+        fiscal_year: e.fiscal_year,
+    }
+    .fold(fold, meta)
+}
+
+pub(crate) fn loan_granted(fold: &mut Fold<'_>, meta: &Meta, e: &LoanGranted) -> Folded {
+    move_envelope(fold, &e.envelope_id, |env| {
+        env.committed += e.principal_cents
+    })?;
+    if !fold.loan_ids.insert(e.loan_id.clone()) {
+        return Err(inapplicable(format!("loan {} granted twice", e.loan_id)));
+    }
+    fold.appends
+        .loans
+        .row()
+        .text(&e.loan_id)
+        .text(&e.envelope_id)
+        .text(&party(&e.borrower))
+        .int(e.principal_cents)
+        .int(i64::from(e.rate_basis_points))
+        .int(i64::from(e.term_months))
+        .opt_date(optional_date(&e.first_repayment_date)?)
+        .text(&e.purpose)
+        .date(meta.effective_date)
+        .instant(meta.recorded_at)
+        .uuid(meta.event_id)
+        .end();
+    let loan = entry(
+        &e.envelope_id,
+        Some(&e.loan_id),
+        LOANS,
+        AVAILABLE,
+        e.principal_cents,
+    );
+    journal::post(fold, meta, loan)
+}
+
+pub(crate) fn loan_guarantee_granted(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    e: &LoanGuaranteeGranted,
+) -> Folded {
+    let lender = e.lender.clone().unwrap_or_default();
+    let (start, end) = (date(&e.start_date)?, date(&e.end_date)?);
+    let leading = prefix(|r| {
+        r.text(&e.guarantee_id)
+            .text(&e.envelope_id)
+            .text(&party(&e.borrower))
+            .text(&format!("siret:{}", lender.siret))
+            .int(e.principal_cents)
+            .int(e.guaranteed_cents)
+            .date(start)
+            .date(end)
+            .text(&e.purpose)
+            .date(meta.effective_date)
+            .instant(meta.recorded_at)
+            .uuid(meta.event_id)
+    });
+    let state = GuaranteeState {
+        guaranteed: e.guaranteed_cents,
+        release: None,
+    };
+    let loaded = fold.loaded;
+    fold.guarantees.create(
+        &loaded.guarantees,
+        e.guarantee_id.clone(),
+        state,
+        leading,
+        &format!("guarantee {}", e.guarantee_id),
+    )?;
+    let exposure = entry(
+        &e.envelope_id,
+        Some(&e.guarantee_id),
+        GUARANTEE_EXPOSURE,
+        GUARANTEES_GIVEN,
+        e.guaranteed_cents,
+    );
+    journal::post(fold, meta, exposure)
+}
+
+pub(crate) fn loan_guarantee_released(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    e: &LoanGuaranteeReleased,
+) -> Folded {
+    let loaded = fold.loaded;
+    let unknown = || inapplicable(format!("unknown or released guarantee {}", e.guarantee_id));
+    let guarantee = fold
+        .guarantees
+        .get(&loaded.guarantees, &e.guarantee_id)
+        .ok_or_else(unknown)?;
+    if guarantee.release.is_some() {
+        return Err(unknown());
+    }
+    guarantee.release = Some(Release {
+        on: meta.effective_date,
+        recorded_at: meta.recorded_at,
+        kind: e.release().as_str_name().to_owned(),
+        called_cents: e.called_cents,
+    });
+    let guaranteed = guarantee.guaranteed;
+    let release = entry(
+        &e.envelope_id,
+        Some(&e.guarantee_id),
+        GUARANTEES_GIVEN,
+        GUARANTEE_EXPOSURE,
+        guaranteed,
+    );
+    journal::post(fold, meta, release)
+}
