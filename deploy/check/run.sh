@@ -13,7 +13,8 @@
 #   deploy/check/run.sh                  everything (the test suite calls this)
 #   deploy/check/run.sh --no-self-test   skip the broken copies
 #
-# Prints one line per checked file, then a summary with timings. Exit status:
+# Prints one line per checked file, then a summary with timings and a closing
+# "deploy-check: N passed, N failed" line. Exit status:
 # 0 all valid, 1 a file is invalid or a broken copy was accepted, 2 a tool or
 # schema could not be had.
 #
@@ -285,4 +286,7 @@ if [ "$self_test" = 1 ]; then
 fi
 summary+="; $(since "$START") s ($(IFS=,; echo "${TIMINGS[*]}" | sed 's/,/, /g'))"
 echo "$summary"
+# A closing line any test runner's reader understands: every file and every
+# broken copy is one check.
+echo "deploy-check: $((checked - failed + rejected)) passed, $((failed + cases - rejected)) failed"
 [ "$failed" -eq 0 ] && [ "$rejected" -eq "$cases" ]

@@ -269,6 +269,94 @@ def policy_compose(doc: dict, known: set[str], problems: list[str]) -> None:
             problems.append(f"service {svc}: no healthcheck")
         if svc in SINGLE_WRITERS and "container_name" not in spec:
             problems.append(f"service {svc}: a single writer needs container_name (forbids --scale)")
+        for dep in spec.get("depends_on") or {}:
+            if dep not in doc["services"]:
+                problems.append(f"service {svc}: depends on {dep}, which is not a service")
+        for secret in spec.get("secrets") or []:
+            name = secret if isinstance(secret, str) else secret.get("source")
+            if name not in (doc.get("secrets") or {}):
+                problems.append(f"service {svc}: secret {name} is not declared")
+        for volume in spec.get("volumes") or []:
+            source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
+            if source and not source.startswith((".", "/")) and source not in (doc.get("volumes") or {}):
+                problems.append(f"service {svc}: volume {source} is not declared")
+        for name, value in env.items():
+            if name.endswith("_FILE") and isinstance(value, str) and value.startswith("/run/secrets/"):
+                mounted = {s if isinstance(s, str) else s.get("target") or s.get("source")
+                           for s in spec.get("secrets") or []}
+                if value[len("/run/secrets/"):] not in mounted:
+                    problems.append(f"service {svc}: {name} points at a secret it does not mount")
+
+
+def matches(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def cross_references(docs: list[dict]) -> tuple[int, list[str]]:
+    """References between resources of the manifests: each must land."""
+    problems: list[str] = []
+    checked = 0
+    by_kind: dict[str, dict[str, dict]] = {}
+    for doc in docs:
+        name = (doc.get("metadata") or {}).get("name")
+        if name:
+            by_kind.setdefault(doc.get("kind"), {})[name] = doc
+    pods = {name: (d["spec"]["template"]["metadata"].get("labels") or {})
+            for name, d in by_kind.get("Deployment", {}).items()}
+    for name, svc in by_kind.get("Service", {}).items():
+        checked += 1
+        if not any(matches(svc["spec"].get("selector") or {}, labels) for labels in pods.values()):
+            problems.append(f"Service/{name} selects no Deployment's pods")
+    for name, pdb in by_kind.get("PodDisruptionBudget", {}).items():
+        checked += 1
+        selector = (pdb["spec"].get("selector") or {}).get("matchLabels") or {}
+        if not any(matches(selector, labels) for labels in pods.values()):
+            problems.append(f"PodDisruptionBudget/{name} selects no Deployment's pods")
+    for name, hpa in by_kind.get("HorizontalPodAutoscaler", {}).items():
+        checked += 1
+        if hpa["spec"]["scaleTargetRef"]["name"] not in by_kind.get("Deployment", {}):
+            problems.append(f"HorizontalPodAutoscaler/{name} scales no Deployment of these manifests")
+    for name, ing in by_kind.get("Ingress", {}).items():
+        for rule in ing["spec"].get("rules") or []:
+            for path in (rule.get("http") or {}).get("paths") or []:
+                checked += 1
+                backend = path["backend"]["service"]
+                svc = by_kind.get("Service", {}).get(backend["name"])
+                ports = [p.get("name") for p in (svc or {}).get("spec", {}).get("ports") or []]
+                if svc is None or backend["port"].get("name") not in ports:
+                    problems.append(f"Ingress/{name}: no Service {backend['name']} with port {backend['port']}")
+    for name, mon in by_kind.get("ServiceMonitor", {}).items():
+        checked += 1
+        selector = mon["spec"]["selector"].get("matchLabels") or {}
+        if not any(matches(selector, s["metadata"].get("labels") or {}) for s in by_kind.get("Service", {}).values()):
+            problems.append(f"ServiceMonitor/{name} selects no Service")
+    users = set(by_kind.get("KafkaUser", {}))
+    claims = set(by_kind.get("PersistentVolumeClaim", {}))
+    for doc in docs:
+        where = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name') or doc['metadata'].get('generateName')}"
+        spec = doc.get("spec") or {}
+        if doc.get("kind") == "CronJob":
+            spec = spec["jobTemplate"]["spec"]
+        pod = (spec.get("template") or {}).get("spec") if "template" in spec else None
+        if not pod:
+            continue
+        for volume in pod.get("volumes") or []:
+            if "persistentVolumeClaim" in volume:
+                checked += 1
+                if volume["persistentVolumeClaim"]["claimName"] not in claims:
+                    problems.append(f"{where}: claims {volume['persistentVolumeClaim']['claimName']}, not declared")
+        for c in containers_of(doc):
+            env = {e["name"]: e for e in c.get("env") or []}
+            user = (env.get("LEDGER_KAFKA_SASL_USERNAME") or {}).get("value")
+            if user is None:
+                continue
+            checked += 1
+            ref = ((env.get("LEDGER_KAFKA_SASL_PASSWORD") or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+            if user not in users:
+                problems.append(f"{where}: Kafka user {user} is no KafkaUser of these manifests")
+            elif ref.get("name") != user or ref.get("key") != "password":
+                problems.append(f"{where}: the Kafka password must come from Secret {user}, key password")
+    return checked, problems
 
 
 def policy(root: Path, files: list[str]) -> None:
@@ -276,8 +364,10 @@ def policy(root: Path, files: list[str]) -> None:
     if not known:
         sys.exit(f"no LEDGER_* variable found under {root}/services")
     bad = 0
+    all_docs: list[dict] = []
     for name in files:
         problems: list[str] = []
+        docs = []
         try:
             with open(name) as handle:
                 docs = [d for d in yaml.safe_load_all(handle) if d]
@@ -287,6 +377,8 @@ def policy(root: Path, files: list[str]) -> None:
                 policy_k8s(docs, known, problems)
         except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError) as err:
             problems.append(f"cannot be read: {' '.join(str(err).split())}")
+        if not any(p.startswith("cannot be read") for p in problems):
+            all_docs.extend(d for d in docs if isinstance(d, dict) and "kind" in d)
         shown = os.path.relpath(name, root)
         if problems:
             bad += 1
@@ -295,6 +387,15 @@ def policy(root: Path, files: list[str]) -> None:
                 print(f"        {p}")
         else:
             print(f"ok    {shown}")
+    if len(files) > 1 and all_docs:
+        checked, problems = cross_references(all_docs)
+        if problems:
+            bad += 1
+            print(f"FAIL  references between the manifests ({len(problems)} of {checked} broken)")
+            for p in problems:
+                print(f"        {p}")
+        else:
+            print(f"ok    references between the manifests ({checked}: selectors, claims, backends, Kafka users)")
     sys.exit(1 if bad else 0)
 
 
