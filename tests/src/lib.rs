@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used)] // test support: a failed setup should stop the test loudly
 
+mod private_pg;
+pub use private_pg::PrivatePostgres;
+
 use std::{
     collections::HashMap,
     net::SocketAddr,

@@ -19,6 +19,10 @@ use crate::ReadModelError;
 /// The channel `ledgerctl swap` notifies in its transaction.
 pub const SWAP_CHANNEL: &str = "ledger_readmodel_swapped";
 
+/// How long a caller waits for a connection before the database counts as
+/// unreachable.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Connects to PostgreSQL and brings the schema up to date.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, ReadModelError> {
     connect_with(url, max_connections, None).await
@@ -45,6 +49,9 @@ async fn connect_with(
     let seen = swapped.clone();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
+        // An unreachable database is an outage to report (and retry), not
+        // half a minute of silence inside `acquire`.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             let schema = schema.clone();
             Box::pin(async move {
