@@ -471,4 +471,10 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    try:
+        main(sys.argv)
+    except Exception:  # a bug here must never read as "all valid"
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(3)
