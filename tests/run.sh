@@ -3,7 +3,8 @@
 #
 #   1. starts the local Kafka and PostgreSQL if they are not up (installing
 #      them on a fresh machine), and stops them again at the end if it did;
-#   2. checks the proto contract (buf lint, format, breaking changes);
+#   2. checks the proto contract (buf lint, format, breaking changes) and
+#      validates the deployment manifests offline (deploy/check/run.sh);
 #   3. checks formatting and lints (cargo fmt, cargo clippy -D warnings);
 #   4. runs the unit tests and the end-to-end tests against the real stack.
 set -euo pipefail
@@ -21,6 +22,9 @@ fi
 
 log "proto contract"
 proto/check.sh
+
+log "deployment manifests (Kubernetes, compose), validated offline"
+deploy/check/run.sh
 
 log "formatting and lints"
 cargo fmt --all --check

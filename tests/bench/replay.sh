@@ -49,22 +49,29 @@ dump="$(mktemp -d)"
 chmod 777 "$dump"
 tables="events programmes envelopes grants postings loans guarantees obligations centres centre_activity members posts employments installations targets projection_offsets"
 rows=0
-load="$dump/load.sql"
-: >"$load"
+"$psql_bin" "$bench_url" -qc "CREATE SCHEMA copybase" >/dev/null
 for t in $tables; do
     "$psql_bin" "$bench_url" -qc "\\copy rebuilt.$t TO '$dump/$t.tsv'" >/dev/null
+    "$psql_bin" "$bench_url" -qc "CREATE TABLE copybase.$t (LIKE rebuilt.$t)" >/dev/null
+done
+copy_secs=0
+for t in $tables; do
     n="$(wc -l <"$dump/$t.tsv")"
     rows=$((rows + n))
-    "$psql_bin" "$bench_url" -qc "CREATE SCHEMA IF NOT EXISTS copybase; CREATE TABLE copybase.$t (LIKE rebuilt.$t)" >/dev/null
-    echo "\\copy copybase.$t FROM '$dump/$t.tsv'" >>"$load"
+    start="$(date +%s.%N)"
+    "$psql_bin" "$bench_url" -qc "\\copy copybase.$t FROM '$dump/$t.tsv'" >/dev/null
+    end="$(date +%s.%N)"
+    secs_t="$(python3 -c "print(round($end - $start, 3))")"
+    copy_secs="$(python3 -c "print(round($copy_secs + $secs_t, 3))")"
+    if [ "$n" -gt 0 ]; then echo "    COPY $t: $n rows in ${secs_t}s"; fi
 done
-start="$(date +%s.%N)"
-"$psql_bin" "$bench_url" -q -f "$load" >/dev/null
-end="$(date +%s.%N)"
 rm -rf "$dump"
-copy_secs="$(python3 -c "print(round($end - $start, 3))")"
-copy_rate="$(python3 -c "print(round($rows / ($end - $start)))")"
+copy_rate="$(python3 -c "print(round($rows / $copy_secs))")"
 echo "PostgreSQL COPY: the rebuild's $rows rows (15 tables and offsets) in ${copy_secs}s: $copy_rate rows/s"
 
 python3 -c "print(f'ratios: rebuild ÷ Kafka consumer = {$rate / $kafka_rate:.3f} (events/s over records/s); COPY time ÷ rebuild time = {$copy_secs / $secs:.3f} (target ≥ 0.5); rebuild = {$rate:,} events/s (target ≥ 100,000)')"
-"$psql_bin" "$LEDGER_DATABASE_URL" -qc "DROP DATABASE $database" >/dev/null || true
+if [ -z "${KEEP_BENCH_DATABASE:-}" ]; then
+    "$psql_bin" "$LEDGER_DATABASE_URL" -qc "DROP DATABASE $database" >/dev/null || true
+else
+    echo "kept: $bench_url"
+fi

@@ -314,3 +314,59 @@ async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
     assert_ne!(at(&both[1].1), at(&both[0].1), "a record of its own");
     ledger.shutdown().await;
 }
+
+#[tokio::test]
+async fn after_a_swap_the_running_projector_and_api_serve_the_new_tables_without_a_restart() {
+    let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
+    history(&ledger, 10).await;
+    let kafka = KafkaConfig::new(brokers());
+    rebuild(
+        Plan {
+            database_url: &ledger.database_url,
+            schema: "fresh",
+            projection: "ledger",
+            kafka: &kafka,
+            topics: &ledger.topics,
+            until: None,
+            batch: 100,
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    ledger_ctl::rebuild::swap(&ledger.database_url, "public", "fresh", "retired")
+        .await
+        .unwrap();
+
+    // The projector writes a new award into the swapped-in tables, and the
+    // API (same process, same pool as before) reads it from there.
+    let (status, body) = ledger
+        .command("award-grant", None, &award("after-swap", "cvl-msp", 7_000))
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let balance = ledger
+        .balance_after("cvl-msp", &ledger_tests::position(&body))
+        .await
+        .unwrap();
+    let expected: i64 = (0..10).map(|i| 1_000 + i).sum::<i64>() + 7_000;
+    assert_eq!(balance["committed_cents"], expected, "{balance}");
+    let (status, grant) = ledger.get("/v1/grants/after-swap").await.unwrap();
+    assert_eq!(status, 200, "{grant}");
+    let in_new: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM public.grants WHERE grant_id = 'after-swap'")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
+    let in_old: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM retired.grants WHERE grant_id = 'after-swap'")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (in_new, in_old),
+        (1, 0),
+        "the projector moved to the new tables"
+    );
+    ledger.shutdown().await;
+}

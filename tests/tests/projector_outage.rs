@@ -30,6 +30,7 @@ async fn a_database_crash_during_projection_is_waited_out_not_faulted() {
         assert_eq!(status, 201, "{answer}");
     }
     ledger.start_projector().await.unwrap();
+    ledger.start_api().await.unwrap();
 
     let mut highest: HashMap<i64, i64> = HashMap::new();
     for chunk in (1..=AWARDS).collect::<Vec<_>>().chunks(10) {
@@ -37,9 +38,14 @@ async fn a_database_crash_during_projection_is_waited_out_not_faulted() {
             pg.crash().unwrap();
         }
         if chunk[0] == 121 {
+            // The read API says the read model is unavailable rather than
+            // serve anything.
+            let (status, body) = ledger.get("/v1/status").await.unwrap();
+            assert_eq!(status, 503, "{body}");
+            assert_eq!(body["error"]["code"], "read_model_unavailable", "{body}");
             // Long enough for the projector to give up waiting for a
             // connection (and show the outage) more than once.
-            tokio::time::sleep(Duration::from_secs(8)).await;
+            tokio::time::sleep(Duration::from_secs(6)).await;
             pg.up().unwrap();
         }
         let answers = futures::future::join_all(chunk.iter().map(|&i| {
@@ -116,6 +122,13 @@ async fn a_database_crash_during_projection_is_waited_out_not_faulted() {
         .await
         .unwrap();
     assert!(outages >= 1, "the outage is on record for ops");
+    let (status, body) = ledger.get("/v1/status").await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body["faults"].as_array().unwrap().is_empty(), "{body}");
+    assert!(
+        !body["outages"].as_array().unwrap().is_empty(),
+        "ops see the outage: {body}"
+    );
     pool.close().await;
     ledger.shutdown().await;
 }

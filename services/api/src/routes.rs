@@ -11,7 +11,7 @@ use ledger_http::{
     ApiError,
 };
 use ledger_kafka::KafkaConfig;
-use ledger_readmodel::queries::{self, Fault, StoredOffset};
+use ledger_readmodel::queries::{self, Fault, Outage, StoredOffset};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -127,6 +127,8 @@ pub struct Status {
     pub partitions: Vec<PartitionStatus>,
     /// Partitions stopped at an event the projection cannot apply.
     pub faults: Vec<Fault>,
+    /// The last database outages the projectors waited out (newest first).
+    pub outages: Vec<Outage>,
 }
 
 /// Where the projection stands: per partition its next offset, the
@@ -143,6 +145,9 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
         .into_iter()
         .filter(|f| f.projection == state.projection)
         .collect();
+    let outages = queries::outages(&state.pool, &state.projection, 10)
+        .await
+        .map_err(unavailable)?;
     let wanted = stored
         .iter()
         .map(|s| (s.topic.clone(), s.partition))
@@ -175,6 +180,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
         total_lag,
         partitions,
         faults,
+        outages,
     }))
 }
 

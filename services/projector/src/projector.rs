@@ -226,8 +226,11 @@ impl Worker {
     ) -> Result<(), ProjectorError> {
         let mut delay = Duration::from_millis(50);
         loop {
+            let started = Instant::now();
             match self.projection.apply(&self.owned, &batch).await {
                 Ok(applied) => {
+                    metrics::histogram!("ledger_projector_batch_seconds")
+                        .record(started.elapsed().as_secs_f64());
                     self.recovered().await;
                     metrics::counter!("ledger_projector_events_total").increment(applied.events);
                     metrics::counter!("ledger_projector_batches_total").increment(1);

@@ -22,20 +22,30 @@ fn split(keys: &[PartitionKey]) -> (Vec<String>, Vec<i32>) {
     keys.iter().map(|(t, p)| (t.to_string(), *p)).unzip()
 }
 
+/// Where a locked partition stands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Locked {
+    pub next_offset: i64,
+    /// Whether a fault is recorded for it (to clear once it moves).
+    pub faulted: bool,
+}
+
 /// Locks the offsets rows of `partitions` for this transaction and returns
-/// their next offsets; fenced if any is not held under the epoch in `claims`.
+/// where they stand; fenced if any is not held under the epoch in `claims`.
 pub(crate) async fn lock(
     conn: &mut PgConnection,
     projection: &str,
     claims: &Claims,
     partitions: &[PartitionKey],
-) -> Result<HashMap<PartitionKey, i64>, ReadModelError> {
+) -> Result<HashMap<PartitionKey, Locked>, ReadModelError> {
     if partitions.is_empty() {
         return Ok(HashMap::new());
     }
     let (topics, numbers) = split(partitions);
-    let rows: Vec<(String, i32, i64, i64)> = sqlx::query_as(
-        "SELECT o.topic, o.partition, o.next_offset, o.epoch
+    let rows: Vec<(String, i32, i64, i64, bool)> = sqlx::query_as(
+        "SELECT o.topic, o.partition, o.next_offset, o.epoch,
+                EXISTS (SELECT 1 FROM projection_faults f WHERE f.projection = o.projection
+                        AND f.topic = o.topic AND f.partition = o.partition)
          FROM projection_offsets o JOIN unnest($2::text[], $3::int4[]) AS k(topic, partition)
            ON o.topic = k.topic AND o.partition = k.partition
          WHERE o.projection = $1
@@ -48,14 +58,20 @@ pub(crate) async fn lock(
     .fetch_all(&mut *conn)
     .await?;
     let mut next = HashMap::new();
-    for (topic, partition, next_offset, epoch) in rows {
+    for (topic, partition, next_offset, epoch, faulted) in rows {
         let key = partitions
             .iter()
             .find(|(t, p)| **t == *topic && *p == partition)
             .cloned();
         if let Some(key) = key {
             if claims.get(&key) == Some(&epoch) {
-                next.insert(key, next_offset);
+                next.insert(
+                    key,
+                    Locked {
+                        next_offset,
+                        faulted,
+                    },
+                );
             }
         }
     }

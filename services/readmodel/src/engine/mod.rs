@@ -164,7 +164,10 @@ impl Projection {
             reason: reason.to_owned(),
         };
         let mut applied = Applied::default();
-        if stored.get(&key).is_some_and(|next| *next <= record.offset) {
+        if stored
+            .get(&key)
+            .is_some_and(|at| at.next_offset <= record.offset)
+        {
             let positions = vec![(key, record.offset)];
             claims::advance(&mut tx, self, claims, &positions).await?;
             record_faults(&mut tx, &self.name, std::slice::from_ref(&fault)).await?;
@@ -189,7 +192,11 @@ impl Projection {
         // instance before a retry, or by the previous owner).
         let records: Vec<&Record> = records
             .iter()
-            .filter(|r| stored.get(&r.key()).is_some_and(|next| r.offset >= *next))
+            .filter(|r| {
+                stored
+                    .get(&r.key())
+                    .is_some_and(|at| r.offset >= at.next_offset)
+            })
             .collect();
 
         let mut keys = Keys::default();
@@ -218,7 +225,13 @@ impl Projection {
         claims::advance(&mut tx, self, claims, &positions).await?;
         let faults: Vec<Fault> = stops.into_values().collect();
         record_faults(&mut tx, &self.name, &faults).await?;
-        clear_faults(&mut tx, &self.name, &positions, &faults).await?;
+        // Only partitions that had a fault and moved past it.
+        let cleared: Vec<(PartitionKey, i64)> = positions
+            .iter()
+            .filter(|(key, _)| stored.get(key).is_some_and(|at| at.faulted))
+            .cloned()
+            .collect();
+        clear_faults(&mut tx, &self.name, &cleared, &faults).await?;
         tx.commit().await?;
         Ok(Applied {
             events,

@@ -12,7 +12,7 @@ mod workforce;
 pub use balances::{balances, envelope_balance, Balance, BalanceFilter, EnvelopeBalance, GroupBy};
 pub use events::{event, EventRecord};
 pub use journal::{journal, JournalFilter, Posting};
-pub use status::{faults, has_reached, offsets, Fault, StoredOffset};
+pub use status::{faults, has_reached, offsets, outages, Fault, Outage, StoredOffset};
 pub use views::{
     centres, grant, grants, guarantees, loans, members, obligations, targets, CentreFilter,
     CentreRow, GrantFilter, GrantRow, GuaranteeRow, LoanRow, MemberCount, ObligationFilter,

@@ -51,16 +51,50 @@ pub struct StoredOffset {
     pub partition: i32,
     pub next_offset: i64,
     pub updated_at: String,
+    /// The projector instance holding the partition, if any.
+    pub owner: Option<String>,
+    /// Raised at every claim; writes under an older epoch are refused.
+    pub epoch: i64,
 }
 
 pub async fn offsets(pool: &PgPool, projection: &str) -> Result<Vec<StoredOffset>, ReadModelError> {
     let sql = format!(
-        "SELECT topic, partition, next_offset, {} AS updated_at FROM projection_offsets
+        "SELECT topic, partition, next_offset, {} AS updated_at, owner, epoch FROM projection_offsets
          WHERE projection = $1 ORDER BY topic, partition",
         super::instant("updated_at")
     );
     Ok(sqlx::query_as::<_, StoredOffset>(&sql)
         .bind(projection)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// A database outage a projector lived through (retried, not faulted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Outage {
+    pub instance: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub retries: i32,
+    /// The last error seen while it lasted.
+    pub error: String,
+}
+
+/// The most recent outages of `projection`, newest first.
+pub async fn outages(
+    pool: &PgPool,
+    projection: &str,
+    limit: i64,
+) -> Result<Vec<Outage>, ReadModelError> {
+    let sql = format!(
+        "SELECT instance, {} AS started_at, {} AS ended_at, retries, error FROM projection_outages
+         WHERE projection = $1 ORDER BY started_at DESC LIMIT $2",
+        super::instant("started_at"),
+        super::instant("ended_at")
+    );
+    Ok(sqlx::query_as::<_, Outage>(&sql)
+        .bind(projection)
+        .bind(limit)
         .fetch_all(pool)
         .await?)
 }
