@@ -52,13 +52,14 @@ pub(crate) fn centre_opened(fold: &mut Fold<'_>, meta: &Meta, e: &CentreOpened) 
 pub(crate) fn centre_closed(fold: &mut Fold<'_>, meta: &Meta, e: &CentreClosed) -> Folded {
     let closed_on = date(&e.closed_on)?;
     let loaded = fold.loaded;
-    match fold.centres.get(&loaded.centres, &e.centre_id) {
-        Some(centre) if centre.end.is_none() => {
-            centre.end = Some((closed_on, meta.recorded_at));
-            Ok(())
-        }
-        _ => Err(inapplicable(format!("unknown open centre {}", e.centre_id))),
-    }
+    let what = format!("centre {}", e.centre_id);
+    fold.centres.end(
+        &loaded.centres,
+        &e.centre_id,
+        closed_on,
+        meta.recorded_at,
+        &what,
+    )
 }
 
 pub(crate) fn activity_reported(fold: &mut Fold<'_>, meta: &Meta, e: &ActivityReported) -> Folded {

@@ -7,7 +7,7 @@ use ledger_proto::v1::{
 
 use super::{date, nonempty};
 use crate::engine::copy::prefix;
-use crate::engine::fold::{inapplicable, Ending, Fold, Folded, Meta};
+use crate::engine::fold::{Ending, Fold, Folded, Meta};
 
 /// Leading columns of a new post, then its closing.
 pub(crate) const POSTS: &str =
@@ -53,13 +53,14 @@ pub(crate) fn post_opened(fold: &mut Fold<'_>, meta: &Meta, e: &PostOpened) -> F
 pub(crate) fn post_closed(fold: &mut Fold<'_>, meta: &Meta, e: &PostClosed) -> Folded {
     let closed_on = date(&e.closed_on)?;
     let loaded = fold.loaded;
-    match fold.posts.get(&loaded.posts, &e.post_id) {
-        Some(post) if post.end.is_none() => {
-            post.end = Some((closed_on, meta.recorded_at));
-            Ok(())
-        }
-        _ => Err(inapplicable(format!("unknown open post {}", e.post_id))),
-    }
+    let what = format!("post {}", e.post_id);
+    fold.posts.end(
+        &loaded.posts,
+        &e.post_id,
+        closed_on,
+        meta.recorded_at,
+        &what,
+    )
 }
 
 pub(crate) fn professional_hired(
@@ -94,16 +95,9 @@ pub(crate) fn professional_left(fold: &mut Fold<'_>, meta: &Meta, e: &Profession
     let left_on = date(&e.left_on)?;
     let loaded = fold.loaded;
     let key = (e.person_id.clone(), e.employment_id.clone());
-    match fold.employments.get(&loaded.employments, &key) {
-        Some(employment) if employment.end.is_none() => {
-            employment.end = Some((left_on, meta.recorded_at));
-            Ok(())
-        }
-        _ => Err(inapplicable(format!(
-            "unknown active employment {}",
-            e.employment_id
-        ))),
-    }
+    let what = format!("employment {}", e.employment_id);
+    fold.employments
+        .end(&loaded.employments, &key, left_on, meta.recorded_at, &what)
 }
 
 pub(crate) fn professional_installed(

@@ -204,6 +204,27 @@ impl<K: Eq + Hash + Clone, S: Clone> Table<K, S> {
     }
 }
 
+impl<K: Eq + Hash + Clone> Table<K, Ending> {
+    /// Ends an open entity (a centre or post closed, an employment ended);
+    /// refused if it is unknown or ended already.
+    pub fn end(
+        &mut self,
+        loaded: &HashMap<K, Ending>,
+        key: &K,
+        on: Date,
+        at: OffsetDateTime,
+        what: &str,
+    ) -> Folded {
+        match self.get(loaded, key) {
+            Some(open) if open.end.is_none() => {
+                open.end = Some((on, at));
+                Ok(())
+            }
+            _ => Err(inapplicable(format!("unknown open {what}"))),
+        }
+    }
+}
+
 /// Append-only rows of the batch, one buffer per table.
 #[derive(Debug, Default)]
 pub(crate) struct Appends {
