@@ -286,6 +286,7 @@ impl TestLedger {
             // Short, so that a killed projector's partitions are taken over
             // (or resumed by its restart) within a test's patience.
             lease: Duration::from_secs(2),
+            writers: 2,
         }
     }
 

@@ -46,5 +46,23 @@ pub async fn ensure_topics(
             }
         }
     }
+    // A topic just created is not yet in every broker's metadata: wait
+    // until each is, with its partitions, so that a client started right
+    // after this returns finds it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for spec in specs {
+        loop {
+            match crate::partitions(config, &spec.name).await {
+                Ok(found) if found.len() >= spec.partitions as usize => break,
+                Ok(_) | Err(KafkaError::MissingTopic(_))
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(_) => return Err(KafkaError::MissingTopic(spec.name.clone())),
+                Err(err) => return Err(err),
+            }
+        }
+    }
     Ok(())
 }

@@ -49,6 +49,11 @@ pub struct Config {
     #[arg(long, env = "LEDGER_PROJECTOR_LINGER", default_value = "2ms", value_parser = parse_duration)]
     pub linger: Duration,
 
+    /// How many transactions write one batch at the same time, each for a
+    /// group of partitions (partitions touch disjoint rows).
+    #[arg(long, env = "LEDGER_PROJECTOR_WRITERS", default_value_t = 2)]
+    pub writers: usize,
+
     /// How long this instance's claim on a partition lasts without a
     /// heartbeat (heartbeats every third of it). After a crash, another
     /// instance takes the partitions over once the lease has run out.

@@ -68,6 +68,21 @@ struct Worker {
     live: Arc<Mutex<Live>>,
 }
 
+/// Splits a batch into at most `groups` batches by partition, keeping each
+/// partition's records together and in order.
+fn split(batch: Vec<Record>, groups: usize) -> Vec<Vec<Record>> {
+    use std::hash::{Hash, Hasher};
+    let mut out: Vec<Vec<Record>> = (0..groups).map(|_| Vec::new()).collect();
+    for record in batch {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        record.key().hash(&mut hasher);
+        let slot = (hasher.finish() % groups as u64) as usize;
+        out[slot].push(record);
+    }
+    out.retain(|group| !group.is_empty());
+    out
+}
+
 fn instance_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
@@ -218,56 +233,80 @@ impl Worker {
         Ok(batch)
     }
 
-    /// Applies a batch; on an outage retries it until it goes through.
+    /// Applies a batch; on an outage retries what did not go through until
+    /// it does. Partitions touch disjoint rows, so the batch is split into
+    /// `--writers` groups of partitions, each written in a transaction of its
+    /// own at the same time (the database works on them in parallel, and a
+    /// small batch is not held up behind a large one).
     async fn write(
         &mut self,
         batch: Vec<Record>,
         shutdown: &CancellationToken,
     ) -> Result<(), ProjectorError> {
+        let mut pending = split(batch, self.config.writers.max(1));
         let mut delay = Duration::from_millis(50);
-        loop {
+        while !pending.is_empty() {
             let started = Instant::now();
-            match self.projection.apply(&self.owned, &batch).await {
-                Ok(applied) => {
-                    metrics::histogram!("ledger_projector_batch_seconds")
-                        .record(started.elapsed().as_secs_f64());
-                    self.recovered().await;
-                    metrics::counter!("ledger_projector_events_total").increment(applied.events);
-                    metrics::counter!("ledger_projector_batches_total").increment(1);
-                    metrics::histogram!("ledger_projector_batch_records")
-                        .record(batch.len() as f64);
-                    for fault in &applied.faults {
-                        metrics::counter!("ledger_projector_faults_total").increment(1);
-                        self.faulted
-                            .insert((Arc::from(fault.topic.as_str()), fault.partition));
-                    }
-                    if !applied.faults.is_empty() {
-                        self.assign().await?;
-                    }
-                    return Ok(());
-                }
-                Err(err) => match err.class() {
-                    ErrorClass::Outage => {
-                        self.outage(&err);
-                        tokio::select! {
-                            _ = shutdown.cancelled() => return Ok(()),
-                            _ = tokio::time::sleep(delay) => {}
+            let results = futures::future::join_all(
+                pending
+                    .iter()
+                    .map(|group| self.projection.apply(&self.owned, group)),
+            )
+            .await;
+            let (mut retry, mut outage, mut fenced, mut stopped) = (Vec::new(), None, None, false);
+            for (group, result) in pending.into_iter().zip(results) {
+                match result {
+                    Ok(applied) => {
+                        metrics::histogram!("ledger_projector_batch_seconds")
+                            .record(started.elapsed().as_secs_f64());
+                        metrics::counter!("ledger_projector_events_total")
+                            .increment(applied.events);
+                        metrics::counter!("ledger_projector_batches_total").increment(1);
+                        metrics::histogram!("ledger_projector_batch_records")
+                            .record(group.len() as f64);
+                        for fault in &applied.faults {
+                            metrics::counter!("ledger_projector_faults_total").increment(1);
+                            self.faulted
+                                .insert((Arc::from(fault.topic.as_str()), fault.partition));
+                            stopped = true;
                         }
-                        delay = (delay * 2).min(Duration::from_secs(5));
                     }
-                    ErrorClass::Fenced => {
-                        tracing::warn!(error = %err, "a partition was taken over; re-balancing");
-                        metrics::counter!("ledger_projector_fenced_total").increment(1);
-                        // Whatever this batch held is read again from the
-                        // stored offsets of the partitions still held.
-                        self.rebalance().await?;
-                        self.assign().await?;
-                        return Ok(());
-                    }
-                    ErrorClass::BadData | ErrorClass::Fatal => return Err(err.into()),
-                },
+                    Err(err) => match err.class() {
+                        ErrorClass::Outage => {
+                            outage = Some(err);
+                            retry.push(group);
+                        }
+                        ErrorClass::Fenced => fenced = Some(err),
+                        ErrorClass::BadData | ErrorClass::Fatal => return Err(err.into()),
+                    },
+                }
             }
+            if let Some(err) = fenced {
+                tracing::warn!(error = %err, "a partition was taken over; re-balancing");
+                metrics::counter!("ledger_projector_fenced_total").increment(1);
+                // Whatever was not written is read again from the stored
+                // offsets of the partitions still held.
+                self.rebalance().await?;
+                self.assign().await?;
+                return Ok(());
+            }
+            if stopped {
+                self.assign().await?;
+            }
+            match outage {
+                Some(err) => {
+                    self.outage(&err);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                None => self.recovered().await,
+            }
+            pending = retry;
         }
+        Ok(())
     }
 
     fn outage(&self, err: &ReadModelError) {
