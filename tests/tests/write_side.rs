@@ -581,3 +581,38 @@ async fn a_breach_orders_its_recovery_exactly_once_even_when_the_grants_service_
     }
     ledger.shutdown().await;
 }
+
+#[tokio::test]
+async fn no_command_is_too_large_to_append_and_the_service_keeps_serving() {
+    let ledger = TestLedger::with_envelope(1_000_000_000).await.unwrap();
+    // A purpose longer than any person writes: refused, naming the field.
+    let mut long = award("g-long", "cvl-msp", 1_000);
+    long["purpose"] = Value::String("x".repeat(10_000));
+    let refused = expect(&ledger, "award-grant", long, 422, Some("invalid_field")).await;
+    assert_eq!(refused["error"]["field"], "purpose", "{refused}");
+    assert!(
+        !refused.to_string().contains("xxxxxxxxxx"),
+        "the rejected value is not echoed"
+    );
+    // 900 kB: refused before it is read, in the one error shape.
+    let mut huge = award("g-huge", "cvl-msp", 1_000);
+    huge["purpose"] = Value::String("y".repeat(900_000));
+    let refused = expect(&ledger, "award-grant", huge, 413, Some("body_rejected")).await;
+    assert!(refused["error"]["message"].is_string(), "{refused}");
+    // Nothing was appended, and the service still serves.
+    let ok = expect(
+        &ledger,
+        "award-grant",
+        award("g-ok", "cvl-msp", 1_000),
+        201,
+        None,
+    )
+    .await;
+    let balance = ledger
+        .balance_after("cvl-msp", &position(&ok))
+        .await
+        .unwrap();
+    assert_eq!(balance["committed_cents"], 1_000);
+    assert_eq!(balance["grants"], 1);
+    ledger.shutdown().await;
+}

@@ -8,6 +8,7 @@
 
 mod args;
 pub mod http;
+pub mod limits;
 mod log;
 mod meta;
 mod restore;

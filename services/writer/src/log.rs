@@ -287,6 +287,7 @@ impl<D: Decider> WriterState<D> {
             hash: Vec::new(),
             payload: Some(decision.payload),
         };
+        crate::limits::check(&event)?;
         seal(&mut event, head.hash);
         let internal = |what: String| DomainError::new(ErrorCode::InvalidState, what);
         self.fold(

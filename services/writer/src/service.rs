@@ -76,7 +76,10 @@ struct AppState<C> {
 }
 
 /// Commands are small: a bursary schedule of 24 instalments is a few KiB.
-const MAX_BODY: usize = 1024 * 1024;
+/// A body beyond this is refused (413) before it is read; what passes is
+/// then held to `limits` (text lengths, event size), so no command can make
+/// a record larger than Kafka takes.
+const MAX_BODY: usize = 256 * 1024;
 
 impl EmittingService {
     /// Binds the listener, registers the transactional id (fencing older
