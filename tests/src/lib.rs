@@ -310,6 +310,7 @@ impl TestLedger {
             projection: "ledger".into(),
             kafka_brokers: brokers(),
             tokens_file: self.tokens_file.clone(),
+            insecure_no_auth: false,
             max_connections: 4,
         })
         .await?;

@@ -213,3 +213,53 @@ async fn the_openapi_document_describes_every_route_of_the_read_api() {
     );
     ledger.shutdown().await;
 }
+
+#[tokio::test]
+async fn access_fails_closed_and_a_revoked_token_stops_working_without_a_restart() {
+    let mut ledger = TestLedger::empty().await.unwrap();
+    // No tokens file: the read API refuses to start.
+    let open = ledger_api::Api::build(ledger_api::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: ledger.database_url.clone(),
+        projection: "ledger".into(),
+        kafka_brokers: ledger_tests::brokers(),
+        tokens_file: None,
+        insecure_no_auth: false,
+        max_connections: 2,
+    })
+    .await;
+    let refusal = open.err().expect("no tokens file, no start").to_string();
+    assert!(refusal.contains("LEDGER_TOKENS_FILE"), "{refusal}");
+
+    ledger.start_api().await.unwrap();
+    let controller = ledger.token("controller");
+    let url = ledger.api_url("/v1/balances");
+    let (code, _) = status(&ledger, "GET", url.clone(), Some(&controller), None, None).await;
+    assert_eq!(code, 200);
+    // Revoke the controller: rewrite the file without its line.
+    let path = ledger.tokens_file.clone().unwrap();
+    let kept: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(" controller controller"))
+        .map(str::to_owned)
+        .collect();
+    std::fs::write(&path, kept.join("\n")).unwrap();
+    let mut refused = false;
+    for _ in 0..50 {
+        let (code, body) = status(&ledger, "GET", url.clone(), Some(&controller), None, None).await;
+        if code == 401 {
+            assert_eq!(body["error"]["code"], "unauthenticated");
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the revoked token is refused within seconds");
+    let (code, _) = status(&ledger, "GET", url, Some(&ledger.token("ops")), None, None).await;
+    assert_eq!(
+        code, 403,
+        "the others are still known (ops lacks the controller role)"
+    );
+    ledger.shutdown().await;
+}

@@ -29,10 +29,15 @@ pub struct Config {
     #[arg(long, env = "LEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:29092")]
     pub kafka_brokers: String,
 
-    /// Bearer tokens and their roles (see docs/api.md); unset: access
-    /// control is off, for loopback development only.
+    /// Bearer tokens and their roles (see docs/api.md), re-read when it
+    /// changes. Required, unless --insecure-no-auth.
     #[arg(long, env = "LEDGER_TOKENS_FILE")]
     pub tokens_file: Option<std::path::PathBuf>,
+
+    /// Start without a tokens file, with access control OFF: for loopback
+    /// development only (the local stack never uses it).
+    #[arg(long, env = "LEDGER_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
 
     /// Connections in the pool.
     #[arg(long, env = "LEDGER_API_MAX_CONNECTIONS", default_value_t = 16)]

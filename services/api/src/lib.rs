@@ -50,7 +50,10 @@ impl Api {
                     address: config.listen,
                     source,
                 })?;
-        let access = ledger_http::auth::Access::from_file(config.tokens_file.as_deref())?;
+        let access = ledger_http::auth::Access::load(
+            config.tokens_file.as_deref(),
+            config.insecure_no_auth,
+        )?;
         let pool = ledger_readmodel::connect(&config.database_url, config.max_connections).await?;
         let router = routes::router(
             routes::AppState {

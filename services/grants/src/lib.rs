@@ -44,6 +44,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
         parse: COMMANDS,
         extra_routes: None,
         tokens_file: config.emitter.tokens_file.clone(),
+        insecure_no_auth: config.emitter.insecure_no_auth,
     };
     EmittingService::build::<GrantsBook>(spec).await
 }

@@ -9,11 +9,21 @@
 //! ```
 //!
 //! The file holds hashes only, so reading it never reveals a usable token.
+//! It is read again within a second of any change: adding or revoking a
+//! caller needs no restart (a file that no longer parses is reported and the
+//! tokens it replaced stay in force). A service without a tokens file does
+//! not start, unless started with `--insecure-no-auth` (loopback
+//! development only; the local stack never uses it).
 //! Roles: `controller` (read), `integrator` (commands, for its own source
 //! system; `*` for any, as the inbound gateway needs), `ops` (status,
 //! replay, export). Every refusal is logged with the route and the caller.
 
-use std::{collections::HashMap, path::Path, sync::Arc};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock, Weak},
+    time::{Duration, SystemTime},
+};
 
 use axum::{
     extract::{Request, State},
@@ -62,10 +72,13 @@ pub struct Principal {
     pub source_system: Option<String>,
 }
 
-/// The configured tokens; `None` when access control is off (no file).
+type Tokens = HashMap<[u8; 32], Principal>;
+
+/// The configured tokens; `None` when access control is off (started with
+/// `--insecure-no-auth`).
 #[derive(Debug, Clone, Default)]
 pub struct Access {
-    tokens: Option<Arc<HashMap<[u8; 32], Principal>>>,
+    tokens: Option<Arc<RwLock<Arc<Tokens>>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,36 +94,52 @@ pub enum AccessError {
         line: usize,
         why: String,
     },
+    #[error("no tokens file: set LEDGER_TOKENS_FILE (or, for loopback development only, start with --insecure-no-auth)")]
+    Missing,
 }
 
 /// Header naming the source system of a command.
 const SOURCE_SYSTEM: &str = "x-source-system";
 
 impl Access {
-    /// Everyone may do everything: for a service run without a tokens file.
+    /// Everyone may do everything: only for a service started with
+    /// `--insecure-no-auth`.
     pub fn open() -> Self {
         Self { tokens: None }
     }
 
-    /// Reads the tokens file, or gives open access when there is none.
-    pub fn from_file(path: Option<&Path>) -> Result<Self, AccessError> {
+    /// Reads the tokens file and follows its changes. Without a file, the
+    /// service may only run open if `insecure_no_auth` says so.
+    pub fn load(path: Option<&Path>, insecure_no_auth: bool) -> Result<Self, AccessError> {
         let Some(path) = path else {
-            tracing::warn!("no tokens file (LEDGER_TOKENS_FILE): access control is OFF; loopback development only");
-            return Ok(Self::open());
+            if insecure_no_auth {
+                tracing::warn!(
+                    "--insecure-no-auth: access control is OFF; loopback development only"
+                );
+                return Ok(Self::open());
+            }
+            return Err(AccessError::Missing);
         };
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| AccessError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        Self::parse(&text).map_err(|(line, why)| AccessError::Line {
-            path: shown,
-            line,
-            why,
+        let (tokens, stamp) = read(path)?;
+        let shared = Arc::new(RwLock::new(Arc::new(tokens)));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(follow(path.to_owned(), Arc::downgrade(&shared), stamp));
+        }
+        Ok(Self {
+            tokens: Some(shared),
         })
     }
 
-    fn parse(text: &str) -> Result<Self, (usize, String)> {
+    /// The tokens in force now.
+    fn current(&self) -> Option<Arc<Tokens>> {
+        let lock = self.tokens.as_ref()?;
+        Some(match lock.read() {
+            Ok(tokens) => tokens.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        })
+    }
+
+    fn parse(text: &str) -> Result<Tokens, (usize, String)> {
         let mut tokens = HashMap::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
@@ -136,15 +165,65 @@ impl Access {
             };
             tokens.insert(digest, principal);
         }
-        Ok(Self {
-            tokens: Some(Arc::new(tokens)),
-        })
+        Ok(tokens)
     }
+}
 
-    /// The caller a bearer token stands for.
-    fn principal(&self, token: &str) -> Option<&Principal> {
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        self.tokens.as_ref()?.get(&digest)
+/// The caller a bearer token stands for.
+fn principal<'t>(tokens: &'t Tokens, token: &str) -> Option<&'t Principal> {
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    tokens.get(&digest)
+}
+
+/// When the file last changed, as far as we can tell.
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+fn read(path: &Path) -> Result<(Tokens, Stamp), AccessError> {
+    let shown = path.display().to_string();
+    let before = stamp(path);
+    let text = std::fs::read_to_string(path).map_err(|source| AccessError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let tokens = Access::parse(&text).map_err(|(line, why)| AccessError::Line {
+        path: shown,
+        line,
+        why,
+    })?;
+    Ok((tokens, before))
+}
+
+/// Re-reads the file within a second of each change, for as long as the
+/// service holds its tokens.
+async fn follow(path: PathBuf, shared: Weak<RwLock<Arc<Tokens>>>, mut seen: Stamp) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let now = stamp(&path);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        match read(&path) {
+            Ok((tokens, _)) => {
+                tracing::info!(path = %path.display(), callers = tokens.len(), "tokens file reloaded");
+                let mut slot = match shared.write() {
+                    Ok(slot) => slot,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                *slot = Arc::new(tokens);
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "tokens file not reloaded; the previous tokens stay in force")
+            }
+        }
     }
 }
 
@@ -163,9 +242,9 @@ async fn guard(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if access.tokens.is_none() {
+    let Some(tokens) = access.current() else {
         return next.run(request).await;
-    }
+    };
     let path = request.uri().path().to_owned();
     let token = request
         .headers()
@@ -173,7 +252,7 @@ async fn guard(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let Some(principal) = token.and_then(|t| access.principal(t)).cloned() else {
+    let Some(principal) = token.and_then(|t| principal(&tokens, t)).cloned() else {
         let why = if token.is_some() {
             "unknown token"
         } else {
@@ -246,19 +325,28 @@ mod tests {
     #[test]
     fn the_tokens_file_names_callers_by_hash_and_refuses_bad_lines() {
         let hash = hex::encode(Sha256::digest(b"s3cret"));
-        let access = Access::parse(&format!(
+        let tokens = Access::parse(&format!(
             "# comment\n\n{hash} rh integrator,controller rh-occitanie\n"
         ))
         .expect("parses");
-        let p = access.principal("s3cret").expect("known");
+        let p = principal(&tokens, "s3cret").expect("known");
         assert_eq!(p.name, "rh");
         assert_eq!(p.roles, [Role::Integrator, Role::Controller]);
         assert_eq!(p.source_system.as_deref(), Some("rh-occitanie"));
-        assert!(access.principal("forged").is_none());
+        assert!(principal(&tokens, "forged").is_none());
         assert_eq!(
             Access::parse("abc x controller").err().map(|e| e.0),
             Some(1)
         );
         assert!(Access::parse(&format!("{hash} x admin")).is_err());
+    }
+
+    #[test]
+    fn without_a_tokens_file_a_service_refuses_to_start_unless_told_to_run_open() {
+        assert!(matches!(
+            Access::load(None, false),
+            Err(AccessError::Missing)
+        ));
+        assert!(Access::load(None, true).is_ok_and(|a| a.current().is_none()));
     }
 }

@@ -40,6 +40,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
         parse: COMMANDS,
         extra_routes: Some(ledger_persons::router(persons)),
         tokens_file: config.emitter.tokens_file.clone(),
+        insecure_no_auth: config.emitter.insecure_no_auth,
     };
     EmittingService::build::<WorkforceBook>(spec).await
 }

@@ -32,10 +32,15 @@ pub struct EmitterArgs {
     #[arg(long, env = "LEDGER_SNAPSHOT_EVERY", default_value_t = 100_000)]
     pub snapshot_every: u64,
 
-    /// Bearer tokens and their roles (see docs/api.md); unset: access
-    /// control is off, for loopback development only.
+    /// Bearer tokens and their roles (see docs/api.md), re-read when it
+    /// changes. Required, unless --insecure-no-auth.
     #[arg(long, env = "LEDGER_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
+
+    /// Start without a tokens file, with access control OFF: for loopback
+    /// development only (the local stack never uses it).
+    #[arg(long, env = "LEDGER_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
 }
 
 impl EmitterArgs {
@@ -48,6 +53,7 @@ impl EmitterArgs {
             snapshot_dir: None,
             snapshot_every: 100_000,
             tokens_file: None,
+            insecure_no_auth: false,
         }
     }
 

@@ -38,8 +38,11 @@ pub struct ServiceSpec<C> {
     /// personal-data store of the workforce service); like the commands,
     /// they need the `integrator` role.
     pub extra_routes: Option<Router>,
-    /// Bearer tokens and their roles (`None`: access control off).
+    /// Bearer tokens and their roles; without them the service refuses to
+    /// start unless `insecure_no_auth`.
     pub tokens_file: Option<std::path::PathBuf>,
+    /// Run with access control off (loopback development only).
+    pub insecure_no_auth: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +92,7 @@ impl EmittingService {
     where
         D::Command: Clone,
     {
-        let access = Access::from_file(spec.tokens_file.as_deref())
+        let access = Access::load(spec.tokens_file.as_deref(), spec.insecure_no_auth)
             .map_err(|e| ServiceError::Dependency(e.to_string()))?;
         let listener =
             TcpListener::bind(spec.listen)
