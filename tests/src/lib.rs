@@ -71,18 +71,10 @@ impl Running {
 /// The emitting services, by the name their crate gives them.
 pub const EMITTERS: [&str; 4] = ["grants", "workforce", "centres", "obligations"];
 
-/// Which service owns a command (its `/v1/commands/{name}` path).
+/// Which service owns a command (its `/v1/commands/{name}` path), from the
+/// contract's one table.
 pub fn owner_of(command: &str) -> &'static str {
-    match command {
-        "open-post"
-        | "close-post"
-        | "hire-professional"
-        | "record-departure"
-        | "record-installation" => "workforce",
-        "open-centre" | "close-centre" | "report-activity" | "add-member" => "centres",
-        "start-obligation" | "fulfil-obligation" | "breach-obligation" => "obligations",
-        _ => "grants",
-    }
+    ledger_seed::owner_of(command)
 }
 
 /// One isolated ledger: topics, database and services.

@@ -3,16 +3,9 @@
 use std::collections::{HashMap, HashSet};
 
 use ledger_proto::v1::inbound_command::Command;
-use prost::Message;
 
-/// The emitting services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Owner {
-    Grants,
-    Workforce,
-    Centres,
-    Obligations,
-}
+/// The emitting services: the contract's bounded contexts.
+pub use ledger_proto::registry::Context as Owner;
 
 /// A command ready to send: its owner, its HTTP name and protobuf body.
 pub struct Routed {
@@ -21,42 +14,11 @@ pub struct Routed {
     pub body: Vec<u8>,
 }
 
-/// Maps the inbound command to the service that owns it.
+/// Maps the inbound command to the service that owns it (the contract's
+/// one table, `ledger_proto::registry`).
 pub fn route(command: &Command) -> Routed {
-    macro_rules! routes {
-        ($($variant:ident => $owner:ident, $name:literal);* $(;)?) => {
-            match command {
-                $(Command::$variant(c) => Routed { owner: Owner::$owner, name: $name, body: c.encode_to_vec() },)*
-            }
-        };
-    }
-    routes! {
-        DeclareProgramme => Grants, "declare-programme";
-        SetTarget => Grants, "set-target";
-        OpenEnvelope => Grants, "open-envelope";
-        ReviseEnvelope => Grants, "revise-envelope";
-        AwardGrant => Grants, "award-grant";
-        AmendGrant => Grants, "amend-grant";
-        CancelGrant => Grants, "cancel-grant";
-        MakePayment => Grants, "make-payment";
-        OrderRecovery => Grants, "order-recovery";
-        ReceiveRecovery => Grants, "receive-recovery";
-        GrantLoanGuarantee => Grants, "grant-loan-guarantee";
-        ReleaseLoanGuarantee => Grants, "release-loan-guarantee";
-        GrantLoan => Grants, "grant-loan";
-        OpenPost => Workforce, "open-post";
-        ClosePost => Workforce, "close-post";
-        HireProfessional => Workforce, "hire-professional";
-        RecordDeparture => Workforce, "record-departure";
-        RecordInstallation => Workforce, "record-installation";
-        OpenCentre => Centres, "open-centre";
-        CloseCentre => Centres, "close-centre";
-        ReportActivity => Centres, "report-activity";
-        AddMember => Centres, "add-member";
-        StartObligation => Obligations, "start-obligation";
-        FulfilObligation => Obligations, "fulfil-obligation";
-        BreachObligation => Obligations, "breach-obligation";
-    }
+    let (owner, name, body) = ledger_proto::registry::route(command);
+    Routed { owner, name, body }
 }
 
 /// Who may send what, from `system=cmd,cmd;system=*`.

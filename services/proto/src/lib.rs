@@ -10,6 +10,8 @@ pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/ledger.v1.serde.rs"));
 }
 
+pub mod registry;
+
 /// The encoded `FileDescriptorSet` of the contract, for tools that decode
 /// events generically (inspection, JSON export).
 pub const FILE_DESCRIPTOR_SET: &[u8] =
