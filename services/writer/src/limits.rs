@@ -3,7 +3,9 @@
 //! a Kafka record comfortably carries. A command beyond them is refused
 //! with `422 invalid_field` naming the field (never echoing its value, which
 //! may be personal data); nothing is appended, and no transaction can fail
-//! for an oversized record.
+//! for an oversized record. Control characters (other than tab, line feed
+//! and carriage return) are refused too: PostgreSQL's text cannot hold a NUL,
+//! and an event it cannot store would stop the projection at it.
 
 use ledger_domain::DomainError;
 use ledger_proto::v1::EventEnvelope;
@@ -40,13 +42,7 @@ pub(crate) fn check(event: &EventEnvelope) -> Result<(), DomainError> {
         ("correlation_id", &event.correlation_id),
         ("causation_id", &event.causation_id),
     ] {
-        let chars = value.chars().count();
-        if chars > MAX_IDENTIFIER_CHARS {
-            return Err(DomainError::invalid(
-                field,
-                format!("{chars} characters; at most {MAX_IDENTIFIER_CHARS}"),
-            ));
-        }
+        text(field, value, MAX_IDENTIFIER_CHARS)?;
     }
     if let Some(payload) = &event.payload {
         // In the proto3 JSON mapping a oneof case is a field of its message:
@@ -72,19 +68,31 @@ pub(crate) fn check(event: &EventEnvelope) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// One text field: its length, and no control character.
+fn text(path: &str, value: &str, limit: usize) -> Result<(), DomainError> {
+    let chars = value.chars().count();
+    if chars > limit {
+        return Err(DomainError::invalid(
+            path,
+            format!("{chars} characters; at most {limit}"),
+        ));
+    }
+    if let Some(at) = value
+        .chars()
+        .position(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(DomainError::invalid(
+            path,
+            format!("a control character at position {at}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Every string of a payload, with its path in the command.
 fn walk(value: &Value, path: &str, name: &str) -> Result<(), DomainError> {
     match value {
-        Value::String(s) => {
-            let (limit, chars) = (limit_for(name), s.chars().count());
-            if chars > limit {
-                return Err(DomainError::invalid(
-                    path,
-                    format!("{chars} characters; at most {limit}"),
-                ));
-            }
-            Ok(())
-        }
+        Value::String(s) => text(path, s, limit_for(name)),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 walk(item, &format!("{path}[{i}]"), name)?;
@@ -131,6 +139,23 @@ mod tests {
         assert!(!long.message.contains('é'), "the value is never echoed");
         let id = check(&award("p".into(), "g".repeat(MAX_IDENTIFIER_CHARS + 1))).unwrap_err();
         assert_eq!(id.field.as_deref(), Some("grant_id"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_kept() {
+        assert!(check(&award(
+            "deux lignes\net une tabulation\t".into(),
+            "g".into()
+        ))
+        .is_ok());
+        let nul = check(&award("a\u{0}b".into(), "g".into())).unwrap_err();
+        assert_eq!(nul.field.as_deref(), Some("purpose"));
+        let mut event = award("p".into(), "g".into());
+        event.command_id = "key\u{7}".into();
+        assert_eq!(
+            check(&event).unwrap_err().field.as_deref(),
+            Some("command_id")
+        );
     }
 
     #[test]
