@@ -555,3 +555,58 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
     );
     ledger.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_read_keeps_the_wait_for_promise_for_one_position_or_several() {
+    let ledger = TestLedger::with_envelope(10_000_000).await.unwrap();
+    let (_, first) = ledger
+        .command("award-grant", None, &award("w1", "cvl-msp", 1_000))
+        .await
+        .unwrap();
+    let (_, second) = ledger
+        .command("award-grant", None, &award("w2", "cvl-msp", 2_000))
+        .await
+        .unwrap();
+    let both = format!("{},{}", position(&first), position(&second));
+    // Routes that used to ignore wait_for now wait, for every position.
+    for route in [
+        "/v1/loans",
+        "/v1/guarantees",
+        "/v1/posts",
+        "/v1/groupings/gip/members",
+    ] {
+        let (status, body) = ledger
+            .get(&format!("{route}?wait_for={both}&wait_ms=20000"))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{route}: {body}");
+        // A position the view cannot have reached: a bounded wait, then 503.
+        let far = format!("{}:0:999999999", ledger.topics.grants);
+        let (status, body) = ledger
+            .get(&format!("{route}?wait_for={far}&wait_ms=100"))
+            .await
+            .unwrap();
+        assert_eq!(status, 503, "{route}: {body}");
+        assert_eq!(body["error"]["code"], "projection_lagging");
+    }
+    let (status, body) = ledger
+        .get(&format!("/v1/grants?wait_for={both}&wait_ms=20000"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["grants"].as_array().unwrap().len(),
+        2,
+        "both are visible"
+    );
+    let (status, body) = ledger
+        .get(&format!("/v1/grants?wait_for={},garbage", position(&first)))
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "wait_for");
+    let (status, body) = ledger.get("/v1/grants?wait_ms=40000").await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "wait_ms");
+    ledger.shutdown().await;
+}

@@ -8,14 +8,14 @@ use axum::{
 };
 use ledger_http::ApiError;
 use ledger_readmodel::queries::{
-    self, Balance, BalanceFilter, EnvelopeBalance, EventRecord, GroupBy, JournalFilter, Posting,
+    self, At, Balance, BalanceFilter, EnvelopeBalance, EventRecord, GroupBy, JournalFilter, Posting,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    params::{self, AtParams},
+    params,
     routes::{query, unavailable, AppState},
-    wait::Consistency,
+    wait::{Read, ReadParams},
 };
 
 /// Filters shared by balances and the journal.
@@ -49,7 +49,7 @@ pub struct Balances {
     pub balances: Vec<Balance>,
 }
 
-fn balance_filter(b: &BudgetParams, at: &AtParams) -> Result<BalanceFilter, ApiError> {
+fn balance_filter(b: &BudgetParams, at: At) -> Result<BalanceFilter, ApiError> {
     Ok(BalanceFilter {
         envelope_id: b.envelope_id.clone(),
         programme_id: b.programme_id.clone(),
@@ -57,7 +57,7 @@ fn balance_filter(b: &BudgetParams, at: &AtParams) -> Result<BalanceFilter, ApiE
         region_code: b.region.clone(),
         departement_code: b.departement.clone(),
         fiscal_year: params::year("fiscal_year", &b.fiscal_year)?,
-        at: at.at()?,
+        at,
         group_by: None,
     })
 }
@@ -66,53 +66,47 @@ fn balance_filter(b: &BudgetParams, at: &AtParams) -> Result<BalanceFilter, ApiE
 /// recoveries, loans, guarantee exposure), each the sum of its journal
 /// lines, grouped by one dimension.
 #[utoipa::path(get, path = "/v1/balances", tag = "budget",
-    params(BudgetParams, GroupParams, AtParams, Consistency),
+    params(BudgetParams, GroupParams, ReadParams),
     responses((status = 200, body = Balances), (status = 400, description = "invalid_parameter"),
               (status = 503, description = "projection_lagging")))]
 pub async fn balances(
     State(state): State<AppState>,
     b: Result<Query<BudgetParams>, QueryRejection>,
     g: Result<Query<GroupParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Balances>, ApiError> {
-    let (b, g, at) = (query(b)?, query(g)?, query(at)?);
-    let mut filter = balance_filter(&b, &at)?;
-    filter.group_by = params::choice(
+    let (b, g) = (query(b)?, query(g)?);
+    let group_by = params::choice(
         "group_by",
         &g.group_by,
         GroupBy::parse,
         "envelope, programme, funder, region, departement, fiscal_year",
     )?;
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
+    let (as_of, known_at) = (read.as_of.clone(), read.known_at.clone());
+    let mut filter = balance_filter(&b, read.ready(&state).await?)?;
+    filter.group_by = group_by;
     let balances = queries::balances(&state.pool, &filter)
         .await
         .map_err(unavailable)?;
     Ok(Json(Balances {
         group_by: g.group_by,
-        as_of: at.as_of,
-        known_at: at.known_at,
+        as_of,
+        known_at,
         balances,
     }))
 }
 
 /// One envelope and its balance.
 #[utoipa::path(get, path = "/v1/envelopes/{envelope_id}/balance", tag = "budget",
-    params(("envelope_id" = String, Path), AtParams, Consistency),
+    params(("envelope_id" = String, Path), ReadParams),
     responses((status = 200, body = EnvelopeBalance), (status = 404, description = "not_found"),
               (status = 503, description = "projection_lagging")))]
 pub async fn envelope_balance(
     State(state): State<AppState>,
     Path(envelope_id): Path<String>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<EnvelopeBalance>, ApiError> {
-    let at = query(at)?.at()?;
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
+    let at = read.ready(&state).await?;
     queries::envelope_balance(&state.pool, &envelope_id, at)
         .await
         .map_err(unavailable)?
@@ -145,18 +139,16 @@ pub struct JournalPage {
 /// The journal lines behind a balance, each with its event and the event's
 /// Kafka coordinates, in posting order; JSON pages or a CSV export.
 #[utoipa::path(get, path = "/v1/journal", tag = "budget",
-    params(BudgetParams, JournalParams, AtParams, Consistency),
+    params(BudgetParams, JournalParams, ReadParams),
     responses((status = 200, body = JournalPage), (status = 200, content_type = "text/csv", description = "CSV export"),
               (status = 400, description = "invalid_parameter")))]
 pub async fn journal(
     State(state): State<AppState>,
     b: Result<Query<BudgetParams>, QueryRejection>,
     j: Result<Query<JournalParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Response, ApiError> {
-    let (b, j, at) = (query(b)?, query(j)?, query(at)?);
-    let balance = balance_filter(&b, &at)?;
+    let (b, j) = (query(b)?, query(j)?);
     let csv = match j.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -176,16 +168,14 @@ pub async fn journal(
             })
         })
         .transpose()?;
+    let limit = params::limit(&j.limit)?;
     let mut filter = JournalFilter {
-        scope: balance,
+        scope: balance_filter(&b, read.ready(&state).await?)?,
         subject_id: j.subject_id,
         account: j.account,
         after,
-        limit: params::limit(&j.limit)?,
+        limit,
     };
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
     if csv {
         return csv_export(&state, filter).await;
     }

@@ -2,8 +2,7 @@
 //! 400 `invalid_parameter` naming it rather than a silent default.
 
 use ledger_http::ApiError;
-use ledger_readmodel::queries::{At, DEFAULT_LIMIT, MAX_LIMIT};
-use serde::Deserialize;
+use ledger_readmodel::queries::{DEFAULT_LIMIT, MAX_LIMIT};
 use time::{format_description::well_known::Rfc3339, Date, OffsetDateTime};
 
 fn invalid(field: &str, message: String) -> ApiError {
@@ -81,23 +80,4 @@ pub fn choice<T>(
             parse(raw).ok_or_else(|| invalid(field, format!("{field} must be one of {allowed}")))
         })
         .transpose()
-}
-
-/// The bitemporal pair every read accepts.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AtParams {
-    /// Accounting date the figures are taken at, inclusive (YYYY-MM-DD); default today.
-    pub as_of: Option<String>,
-    /// What the ledger knew at this instant (RFC 3339); default: everything recorded.
-    pub known_at: Option<String>,
-}
-
-impl AtParams {
-    pub fn at(&self) -> Result<At, ApiError> {
-        Ok(At {
-            as_of: date("as_of", &self.as_of)?,
-            known_at: instant("known_at", &self.known_at)?,
-        })
-    }
 }

@@ -13,9 +13,9 @@ use ledger_readmodel::queries::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    params::{self, AtParams},
+    params,
     routes::{query, unavailable, AppState},
-    wait::Consistency,
+    wait::{Read, ReadParams},
 };
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -39,26 +39,22 @@ pub struct GrantPage {
 
 /// Grants awarded by the date, with their state and money from the journal.
 #[utoipa::path(get, path = "/v1/grants", tag = "grants",
-    params(GrantParams, AtParams, Consistency),
+    params(GrantParams, ReadParams),
     responses((status = 200, body = GrantPage), (status = 400, description = "invalid_parameter")))]
 pub async fn grants(
     State(state): State<AppState>,
     p: Result<Query<GrantParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<GrantPage>, ApiError> {
     let p = query(p)?;
     let filter = GrantFilter {
         envelope_id: p.envelope_id,
         kind: p.kind,
         departement_code: p.departement,
-        at: query(at)?.at()?,
+        at: read.ready(&state).await?,
         after: p.after,
         limit: params::limit(&p.limit)?,
     };
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
     let grants = queries::grants(&state.pool, &filter)
         .await
         .map_err(unavailable)?;
@@ -70,18 +66,14 @@ pub async fn grants(
 
 /// One grant.
 #[utoipa::path(get, path = "/v1/grants/{grant_id}", tag = "grants",
-    params(("grant_id" = String, Path), AtParams, Consistency),
+    params(("grant_id" = String, Path), ReadParams),
     responses((status = 200, body = GrantRow), (status = 404, description = "not_found")))]
 pub async fn grant(
     State(state): State<AppState>,
     Path(grant_id): Path<String>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<GrantRow>, ApiError> {
-    let at = query(at)?.at()?;
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
+    let at = read.ready(&state).await?;
     queries::grant(&state.pool, &grant_id, at)
         .await
         .map_err(unavailable)?
@@ -101,14 +93,15 @@ pub struct EnvelopeParams {
 
 /// 0% loans granted by the date.
 #[utoipa::path(get, path = "/v1/loans", tag = "grants",
-    params(EnvelopeParams, AtParams),
+    params(EnvelopeParams, ReadParams),
     responses((status = 200, body = [LoanRow])))]
 pub async fn loans(
     State(state): State<AppState>,
     p: Result<Query<EnvelopeParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Vec<LoanRow>>, ApiError> {
-    let (p, at) = (query(p)?, query(at)?.at()?);
+    let p = query(p)?;
+    let at = read.ready(&state).await?;
     queries::loans(&state.pool, p.envelope_id.as_deref(), at)
         .await
         .map(Json)
@@ -117,14 +110,15 @@ pub async fn loans(
 
 /// Loan guarantees and the exposure each carries at the date.
 #[utoipa::path(get, path = "/v1/guarantees", tag = "grants",
-    params(EnvelopeParams, AtParams),
+    params(EnvelopeParams, ReadParams),
     responses((status = 200, body = [GuaranteeRow])))]
 pub async fn guarantees(
     State(state): State<AppState>,
     p: Result<Query<EnvelopeParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Vec<GuaranteeRow>>, ApiError> {
-    let (p, at) = (query(p)?, query(at)?.at()?);
+    let p = query(p)?;
+    let at = read.ready(&state).await?;
     queries::guarantees(&state.pool, p.envelope_id.as_deref(), at)
         .await
         .map(Json)
@@ -152,13 +146,12 @@ pub struct ObligationPage {
 
 /// Obligations started by the date, open, fulfilled or breached.
 #[utoipa::path(get, path = "/v1/obligations", tag = "obligations",
-    params(ObligationParams, AtParams, Consistency),
+    params(ObligationParams, ReadParams),
     responses((status = 200, body = ObligationPage), (status = 400, description = "invalid_parameter")))]
 pub async fn obligations(
     State(state): State<AppState>,
     p: Result<Query<ObligationParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<ObligationPage>, ApiError> {
     let p = query(p)?;
     let states = |s: &str| {
@@ -171,13 +164,10 @@ pub async fn obligations(
         state: params::choice("state", &p.state, states, "open, fulfilled, breached")?,
         departement_code: p.departement,
         due_before: params::date("due_before", &p.due_before)?,
-        at: query(at)?.at()?,
+        at: read.ready(&state).await?,
         after: p.after,
         limit: params::limit(&p.limit)?,
     };
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
     let obligations = queries::obligations(&state.pool, &filter)
         .await
         .map_err(unavailable)?;
@@ -201,13 +191,12 @@ pub struct CentreParams {
 
 /// Centres opened by the date, whether still open, and their activity.
 #[utoipa::path(get, path = "/v1/centres", tag = "centres",
-    params(CentreParams, AtParams, Consistency),
+    params(CentreParams, ReadParams),
     responses((status = 200, body = [CentreRow]), (status = 400, description = "invalid_parameter")))]
 pub async fn centres(
     State(state): State<AppState>,
     p: Result<Query<CentreParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Vec<CentreRow>>, ApiError> {
     let p = query(p)?;
     let filter = CentreFilter {
@@ -216,11 +205,8 @@ pub async fn centres(
         region_code: p.region,
         departement_code: p.departement,
         open: params::flag("open", &p.open)?,
-        at: query(at)?.at()?,
+        at: read.ready(&state).await?,
     };
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
     queries::centres(&state.pool, &filter)
         .await
         .map(Json)
@@ -236,14 +222,14 @@ pub struct Members {
 
 /// Members of a grouping (such as a GIP) at the date, by college.
 #[utoipa::path(get, path = "/v1/groupings/{grouping_id}/members", tag = "centres",
-    params(("grouping_id" = String, Path), AtParams),
+    params(("grouping_id" = String, Path), ReadParams),
     responses((status = 200, body = Members)))]
 pub async fn members(
     State(state): State<AppState>,
     Path(grouping_id): Path<String>,
-    at: Result<Query<AtParams>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Members>, ApiError> {
-    let at = query(at)?.at()?;
+    let at = read.ready(&state).await?;
     let colleges = queries::members(&state.pool, &grouping_id, at)
         .await
         .map_err(unavailable)?;
@@ -263,14 +249,15 @@ pub struct PostParams {
 
 /// Salaried posts opened by the date: open or closed, filled or vacant.
 #[utoipa::path(get, path = "/v1/posts", tag = "workforce",
-    params(PostParams, AtParams),
+    params(PostParams, ReadParams),
     responses((status = 200, body = [PostRow])))]
 pub async fn posts(
     State(state): State<AppState>,
     p: Result<Query<PostParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Vec<PostRow>>, ApiError> {
-    let (p, at) = (query(p)?, query(at)?.at()?);
+    let p = query(p)?;
+    let at = read.ready(&state).await?;
     queries::posts(
         &state.pool,
         p.programme_id.as_deref(),
@@ -297,13 +284,12 @@ pub struct HeadcountParams {
 
 /// People employed at the date (count and FTE), grouped by one dimension.
 #[utoipa::path(get, path = "/v1/headcounts", tag = "workforce",
-    params(HeadcountParams, AtParams, Consistency),
+    params(HeadcountParams, ReadParams),
     responses((status = 200, body = [Headcount]), (status = 400, description = "invalid_parameter")))]
 pub async fn headcounts(
     State(state): State<AppState>,
     p: Result<Query<HeadcountParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Vec<Headcount>>, ApiError> {
     let p = query(p)?;
     let filter = HeadcountFilter {
@@ -318,11 +304,8 @@ pub async fn headcounts(
             HeadcountGroup::parse,
             "centre, departement, region, profession",
         )?,
-        at: query(at)?.at()?,
+        at: read.ready(&state).await?,
     };
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
     queries::headcounts(&state.pool, &filter)
         .await
         .map(Json)
@@ -337,18 +320,15 @@ pub struct TargetParams {
 
 /// Every target with the programme's progress towards it at the date.
 #[utoipa::path(get, path = "/v1/targets", tag = "programmes",
-    params(TargetParams, AtParams, Consistency),
+    params(TargetParams, ReadParams),
     responses((status = 200, body = [TargetProgress])))]
 pub async fn targets(
     State(state): State<AppState>,
     p: Result<Query<TargetParams>, QueryRejection>,
-    at: Result<Query<AtParams>, QueryRejection>,
-    consistency: Result<Query<Consistency>, QueryRejection>,
+    read: Read,
 ) -> Result<Json<Vec<TargetProgress>>, ApiError> {
-    let (p, at) = (query(p)?, query(at)?.at()?);
-    query(consistency)?
-        .wait(&state.pool, &state.projection)
-        .await?;
+    let p = query(p)?;
+    let at = read.ready(&state).await?;
     queries::targets(&state.pool, p.programme_id.as_deref(), at)
         .await
         .map(Json)
