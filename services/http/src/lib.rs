@@ -72,13 +72,34 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Request tracing, a 30 s deadline, and a JSON 404 for unknown routes.
+/// Request tracing, a 30 s deadline, a JSON 404 for unknown routes, and
+/// request metrics by route (its pattern, not the path asked), method and
+/// status: `ledger_http_request_seconds` (histogram) and
+/// `ledger_http_requests_total`.
 pub fn with_defaults(router: Router) -> Router {
     router
+        .route_layer(axum::middleware::from_fn(measure))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+async fn measure(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::histogram!("ledger_http_request_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("ledger_http_requests_total", &labels).increment(1);
+    response
 }

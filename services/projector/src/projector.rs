@@ -8,7 +8,7 @@
 //! re-positioned.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
@@ -17,7 +17,7 @@ use std::{
 use ledger_kafka::{
     partitions,
     rdkafka::{
-        consumer::{Consumer, StreamConsumer},
+        consumer::{BaseConsumer, Consumer, StreamConsumer},
         Message, Offset, TopicPartitionList,
     },
     KafkaConfig, KafkaError, LedgerContext, Topics,
@@ -65,6 +65,10 @@ struct Worker {
     owned: Claims,
     /// Held partitions stopped at an event they cannot apply.
     faulted: HashSet<PartitionKey>,
+    /// When the ledger recorded the last event applied, per partition.
+    last_recorded: HashMap<PartitionKey, i64>,
+    /// A metadata client for the partitions' ends (lag).
+    watermarks: Arc<BaseConsumer<LedgerContext>>,
     live: Arc<Mutex<Live>>,
 }
 
@@ -129,6 +133,8 @@ impl Projector {
             all,
             owned: Claims::new(),
             faulted: HashSet::new(),
+            last_recorded: HashMap::new(),
+            watermarks: Arc::new(kafka.admin().create_with_context(LedgerContext)?),
             live: live.clone(),
         };
         worker.rebalance().await?;
@@ -188,7 +194,7 @@ impl Worker {
         loop {
             if Instant::now() >= next_heartbeat {
                 match self.rebalance().await {
-                    Ok(()) => {}
+                    Ok(()) => self.record_lag().await,
                     Err(ProjectorError::ReadModel(err)) if err.is_outage() => {
                         self.outage(&err);
                     }
@@ -307,6 +313,48 @@ impl Worker {
             pending = retry;
         }
         Ok(())
+    }
+
+    /// Lag per partition held: records behind the partition's end, and
+    /// seconds since the ledger recorded the last event applied (0 once
+    /// caught up). Measured at every heartbeat, so a stuck partition shows.
+    async fn record_lag(&self) {
+        let keys: Vec<PartitionKey> = self.owned.keys().cloned().collect();
+        let Ok(positions) = self.projection.positions(&keys).await else {
+            return;
+        };
+        let client = self.watermarks.clone();
+        let asked = keys.clone();
+        let ends = tokio::task::spawn_blocking(move || {
+            asked
+                .iter()
+                .map(|(t, p)| {
+                    client
+                        .fetch_watermarks(t, *p, Duration::from_secs(2))
+                        .ok()
+                        .map(|(_, high)| high)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        for (key, end) in keys.iter().zip(ends) {
+            let (Some(end), Some(next)) = (end, positions.get(key)) else {
+                continue;
+            };
+            let behind = (end - next).max(0);
+            let seconds = match self.last_recorded.get(key) {
+                Some(at) if behind > 0 => (now - at).max(0) as f64,
+                _ => 0.0,
+            };
+            let labels = [
+                ("topic", key.0.to_string()),
+                ("partition", key.1.to_string()),
+            ];
+            metrics::gauge!("ledger_projector_lag_events", &labels).set(behind as f64);
+            metrics::gauge!("ledger_projector_lag_seconds", &labels).set(seconds);
+        }
     }
 
     fn outage(&self, err: &ReadModelError) {
