@@ -114,7 +114,7 @@ pub struct PartitionStatus {
     pub stored: StoredOffset,
     /// The partition's end in Kafka, if the broker answered.
     pub end_offset: Option<i64>,
-    /// Records not yet applied (end − next).
+    /// Records not yet applied, the final commit marker aside (end − next − 1).
     pub lag: Option<i64>,
 }
 
@@ -165,7 +165,9 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
         .map(|(i, stored)| {
             let end_offset = ends.as_ref().and_then(|e| e.get(i).copied());
             PartitionStatus {
-                lag: end_offset.map(|end| (end - stored.next_offset).max(0)),
+                // The last record of a partition is a transaction's commit
+                // marker, never delivered to consumers: not lag.
+                lag: end_offset.map(|end| (end - stored.next_offset - 1).max(0)),
                 end_offset,
                 stored,
             }

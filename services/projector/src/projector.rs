@@ -343,7 +343,10 @@ impl Worker {
             let (Some(end), Some(next)) = (end, positions.get(key)) else {
                 continue;
             };
-            let behind = (end - next).max(0);
+            // Every transaction ends with a commit marker, which is never
+            // delivered and so never "applied": a caught-up partition ends
+            // one past its last event.
+            let behind = (end - next - 1).max(0);
             let seconds = match self.last_recorded.get(key) {
                 Some(at) if behind > 0 => (now - at).max(0) as f64,
                 _ => 0.0,
