@@ -193,13 +193,9 @@ pub async fn rebuild(
         // rows (an envelope and all its grants share one), so their
         // transactions overlap without waiting for each other.
         let mut senders = HashMap::new();
-        for (key, _) in all
-            .iter()
-            .filter(|(t, _)| &**t == topic)
-            .map(|k| (k.clone(), ()))
-        {
+        for (_, partition) in all.iter().filter(|(t, _)| &**t == topic) {
             let (tx, rx) = mpsc::channel::<Vec<Record>>(4);
-            senders.insert(key.1, tx);
+            senders.insert(*partition, tx);
             writers.push(tokio::spawn(write_partition(
                 projection.clone(),
                 shared.clone(),

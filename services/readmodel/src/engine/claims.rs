@@ -57,13 +57,13 @@ pub(crate) async fn lock(
     .bind(numbers)
     .fetch_all(&mut *conn)
     .await?;
+    let by_name = named(partitions);
     let mut next = HashMap::new();
     for (topic, partition, next_offset, epoch, faulted) in rows {
-        let key = partitions
-            .iter()
-            .find(|(t, p)| **t == *topic && *p == partition)
-            .cloned();
-        if let Some(key) = key {
+        if let Some(key) = by_name
+            .get(&(topic.as_str(), partition))
+            .map(|k| (*k).clone())
+        {
             if claims.get(&key) == Some(&epoch) {
                 next.insert(
                     key,
@@ -316,10 +316,14 @@ impl Projection {
     }
 }
 
+/// The keys asked for, by topic name and partition (as rows name them).
+fn named(keys: &[PartitionKey]) -> HashMap<(&str, i32), &PartitionKey> {
+    keys.iter().map(|k| ((&*k.0, k.1), k)).collect()
+}
+
 /// Rows named by topic and partition, mapped back to the keys asked for.
 fn to_claims(keys: &[PartitionKey], rows: Vec<(String, i32, i64)>) -> HashMap<PartitionKey, i64> {
-    let by_name: HashMap<(&str, i32), &PartitionKey> =
-        keys.iter().map(|k| ((&*k.0, k.1), k)).collect();
+    let by_name = named(keys);
     rows.into_iter()
         .filter_map(|(topic, partition, value)| {
             by_name

@@ -49,6 +49,18 @@ pub struct Fault {
     pub reason: String,
 }
 
+impl Fault {
+    fn at(record: &Record, reason: String) -> Fault {
+        Fault {
+            topic: record.topic.to_string(),
+            partition: record.partition,
+            offset: record.offset,
+            event_id: record.event_id().map(str::to_owned),
+            reason,
+        }
+    }
+}
+
 /// What one call to [`Projection::apply`] did.
 #[derive(Debug, Default, Clone)]
 pub struct Applied {
@@ -156,13 +168,7 @@ impl Projection {
         let mut tx = self.pool.begin().await?;
         let key = record.key();
         let stored = claims::lock(&mut tx, &self.name, claims, std::slice::from_ref(&key)).await?;
-        let fault = Fault {
-            topic: record.topic.to_string(),
-            partition: record.partition,
-            offset: record.offset,
-            event_id: record.event_id().map(str::to_owned),
-            reason: reason.to_owned(),
-        };
+        let fault = Fault::at(record, reason.to_owned());
         let mut applied = Applied::default();
         if stored
             .get(&key)
@@ -258,13 +264,7 @@ fn fold_all<'l>(
             if stops.get(&key).is_some_and(|f| f.offset <= record.offset) {
                 continue;
             }
-            let fault = |reason: String| Fault {
-                topic: record.topic.to_string(),
-                partition: record.partition,
-                offset: record.offset,
-                event_id: record.event_id().map(str::to_owned),
-                reason,
-            };
+            let fault = |reason: String| Fault::at(record, reason);
             match &record.body {
                 Body::Skip => {}
                 Body::Undecodable(reason) => {
