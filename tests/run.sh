@@ -31,6 +31,9 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "unit and end-to-end tests"
+# The suite's own Kafka login: everything under test namespaces, nothing of
+# the production topics (deploy/local/kafka/acls.txt).
+kafka_login ledger-tests
 results="$(mktemp)"
 cargo test --workspace --locked 2>&1 | tee "$results"
 # One closing line for the whole run (cargo prints one per test binary,

@@ -12,8 +12,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$LEDGER_ROOT"
 
 "$LEDGER_ROOT/deploy/local/tokens.sh" >/dev/null
+# The loader sends the Occitanie GIP's hires over Kafka as that HR system.
+kafka_login rh-occitanie
 log "loading the seed programmes (about 2,500 commands)"
-positions="$(target/debug/ledger-seed scenario --quiet \
+positions="$("${CARGO_TARGET_DIR:-$LEDGER_ROOT/target}/release/ledger-seed" scenario --quiet \
     --token-file "$LEDGER_STATE_DIR/tokens/integrator" --source-system demo \
     --grants-url "http://127.0.0.1:$LEDGER_GRANTS_PORT" \
     --workforce-url "http://127.0.0.1:$LEDGER_WORKFORCE_PORT" \

@@ -27,8 +27,18 @@ export LEDGER_KAFKA_VERSION="4.3.1"
 export LEDGER_KAFKA_LIB="$LEDGER_CACHE_DIR/kafka-$LEDGER_KAFKA_VERSION/lib"
 export LEDGER_TOPIC_PARTITIONS="${LEDGER_TOPIC_PARTITIONS:-6}"
 
-# What clients use to reach the stack.
+# Certificates (made by stack.sh: a local CA, one certificate per server) and
+# passwords (one file per Kafka user or PostgreSQL role, made on first use).
+export LEDGER_TLS_DIR="${LEDGER_TLS_DIR:-$LEDGER_STATE_DIR/tls}"
+export LEDGER_SECRETS_DIR="${LEDGER_SECRETS_DIR:-$LEDGER_STATE_DIR/secrets}"
+# Kafka's own tools log in as admin with this file (--command-config).
+export LEDGER_KAFKA_ADMIN_PROPERTIES="$LEDGER_SECRETS_DIR/kafka-admin.properties"
+
+# What clients use to reach the stack: SASL_SSL, trusting the local CA. The
+# login (user and password) is each program's own: see kafka_login.
 export LEDGER_KAFKA_BROKERS="${LEDGER_KAFKA_BROKERS:-127.0.0.1:$LEDGER_KAFKA_PORT}"
+export LEDGER_KAFKA_SECURITY_PROTOCOL=SASL_SSL
+export LEDGER_KAFKA_CA_FILE="$LEDGER_TLS_DIR/ca.pem"
 export LEDGER_DATABASE_URL="${LEDGER_DATABASE_URL:-postgres://ledger:ledger@127.0.0.1:$LEDGER_PG_PORT/ledger}"
 
 # PostgreSQL refuses to run as root: as root the cluster belongs to the
@@ -40,6 +50,14 @@ else
     LEDGER_PG_DIR="${LEDGER_PG_DIR:-$LEDGER_STATE_DIR/pg}"
 fi
 export LEDGER_PG_DIR
+
+# Exports the Kafka login of one user of deploy/local/kafka/acls.txt (or admin).
+kafka_login() {
+    [ -f "$LEDGER_SECRETS_DIR/kafka/$1" ] || die "no Kafka user $1 on this stack (deploy/local/stack.sh up makes them)"
+    export LEDGER_KAFKA_SASL_USERNAME="$1"
+    LEDGER_KAFKA_SASL_PASSWORD="$(cat "$LEDGER_SECRETS_DIR/kafka/$1")"
+    export LEDGER_KAFKA_SASL_PASSWORD
+}
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops the ledger's services as background processes on the local
-# stack, from the binaries `cargo build --bins` leaves in target/debug.
+# stack, from the binaries `cargo build --release --bins` leaves in
+# target/release. Each logs into Kafka as its own user (acls.txt).
 #
 #   deploy/local/services.sh start|stop|status
 set -euo pipefail
@@ -8,17 +9,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 RUN_DIR="$LEDGER_STATE_DIR/run"
 LOG_DIR="$LEDGER_STATE_DIR/logs"
-BIN_DIR="${CARGO_TARGET_DIR:-$LEDGER_ROOT/target}/debug"
+BIN_DIR="${CARGO_TARGET_DIR:-$LEDGER_ROOT/target}/release"
 
-# name, binary, health URL
+# name, binary, Kafka user, health URL
 SERVICES=(
-    "grants grants http://127.0.0.1:$LEDGER_GRANTS_PORT/readyz"
-    "workforce workforce http://127.0.0.1:$LEDGER_WORKFORCE_PORT/readyz"
-    "centres centres http://127.0.0.1:$LEDGER_CENTRES_PORT/readyz"
-    "obligations obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT/readyz"
-    "inbound inbound http://127.0.0.1:$LEDGER_INBOUND_PORT/readyz"
-    "projector projector http://127.0.0.1:$LEDGER_PROJECTOR_PORT/readyz"
-    "api ledger-api http://127.0.0.1:$LEDGER_API_PORT/readyz"
+    "grants grants ledger-grants http://127.0.0.1:$LEDGER_GRANTS_PORT/readyz"
+    "workforce workforce ledger-workforce http://127.0.0.1:$LEDGER_WORKFORCE_PORT/readyz"
+    "centres centres ledger-centres http://127.0.0.1:$LEDGER_CENTRES_PORT/readyz"
+    "obligations obligations ledger-obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT/readyz"
+    "inbound inbound ledger-inbound http://127.0.0.1:$LEDGER_INBOUND_PORT/readyz"
+    "projector projector ledger-projector http://127.0.0.1:$LEDGER_PROJECTOR_PORT/readyz"
+    "api ledger-api ledger-api http://127.0.0.1:$LEDGER_API_PORT/readyz"
 )
 
 pid_of() {
@@ -40,20 +41,23 @@ start() {
     export LEDGER_TOKENS_FILE
     LEDGER_INBOUND_TOKEN="$(cat "$LEDGER_STATE_DIR/tokens/gateway")"
     export LEDGER_INBOUND_TOKEN
-    local entry name bin url
+    local entry name bin user url
     for entry in "${SERVICES[@]}"; do
-        read -r name bin url <<<"$entry"
+        read -r name bin user url <<<"$entry"
         if [ -n "$(pid_of "$name")" ]; then
             log "$name already running (pid $(pid_of "$name"))"
             continue
         fi
-        [ -x "$BIN_DIR/$bin" ] || die "$BIN_DIR/$bin is missing: run cargo build --bins"
-        log "starting $name"
-        nohup "$BIN_DIR/$bin" >>"$LOG_DIR/$name.log" 2>&1 &
+        [ -x "$BIN_DIR/$bin" ] || die "$BIN_DIR/$bin is missing: run cargo build --release --bins"
+        log "starting $name (kafka user $user)"
+        (
+            kafka_login "$user"
+            exec nohup "$BIN_DIR/$bin" >>"$LOG_DIR/$name.log" 2>&1
+        ) &
         echo $! > "$RUN_DIR/$name.pid"
     done
     for entry in "${SERVICES[@]}"; do
-        read -r name bin url <<<"$entry"
+        read -r name bin user url <<<"$entry"
         for _ in $(seq 1 120); do
             curl -fsS "$url" >/dev/null 2>&1 && break
             [ -n "$(pid_of "$name")" ] || die "$name exited; see $LOG_DIR/$name.log"
@@ -64,9 +68,9 @@ start() {
 }
 
 stop() {
-    local entry name bin url pid
+    local entry name bin user url pid
     for entry in "${SERVICES[@]}"; do
-        read -r name bin url <<<"$entry"
+        read -r name bin user url <<<"$entry"
         pid="$(pid_of "$name")"
         if [ -n "$pid" ]; then
             log "stopping $name (pid $pid)"
@@ -79,9 +83,9 @@ stop() {
 }
 
 status() {
-    local entry name bin url pid
+    local entry name bin user url pid
     for entry in "${SERVICES[@]}"; do
-        read -r name bin url <<<"$entry"
+        read -r name bin user url <<<"$entry"
         pid="$(pid_of "$name")"
         if [ -n "$pid" ]; then printf '%-10s running (pid %s)\n' "$name:" "$pid"; else printf '%-10s stopped\n' "$name:"; fi
     done

@@ -34,16 +34,73 @@ kafka_java() {
         -cp "$LEDGER_KAFKA_LIB/*" "$@"
 }
 
+# The local certificate authority, and a certificate signed by it for each
+# server (Kafka, PostgreSQL), valid for 127.0.0.1 and localhost.
+tls_up() {
+    mkdir -p "$LEDGER_TLS_DIR"
+    chmod 700 "$LEDGER_TLS_DIR"
+    if [ ! -f "$LEDGER_TLS_DIR/ca.pem" ]; then
+        log "making the local certificate authority ($LEDGER_TLS_DIR)"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ledger local CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout "$LEDGER_TLS_DIR/ca.key" -out "$LEDGER_TLS_DIR/ca.pem" 2>/dev/null
+    fi
+    local name
+    for name in kafka postgres; do
+        [ -f "$LEDGER_TLS_DIR/$name.pem" ] && continue
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=ledger-$name" \
+            -keyout "$LEDGER_TLS_DIR/$name.key" -out "$LEDGER_TLS_DIR/$name.csr" 2>/dev/null
+        openssl x509 -req -days 825 -in "$LEDGER_TLS_DIR/$name.csr" \
+            -CA "$LEDGER_TLS_DIR/ca.pem" -CAkey "$LEDGER_TLS_DIR/ca.key" -CAcreateserial \
+            -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n') \
+            -out "$LEDGER_TLS_DIR/$name.pem" 2>/dev/null
+        rm -f "$LEDGER_TLS_DIR/$name.csr"
+    done
+    if [ ! -f "$LEDGER_TLS_DIR/kafka.p12" ]; then
+        openssl pkcs12 -export -name kafka -in "$LEDGER_TLS_DIR/kafka.pem" -inkey "$LEDGER_TLS_DIR/kafka.key" \
+            -passout "pass:$(secret kafka-keystore)" -out "$LEDGER_TLS_DIR/kafka.p12"
+    fi
+}
+
+# A password of the stack, made on first use, readable by its owner only.
+secret() {
+    local file="$LEDGER_SECRETS_DIR/$1"
+    if [ ! -f "$file" ]; then
+        mkdir -p "$(dirname "$file")"
+        chmod 700 "$LEDGER_SECRETS_DIR"
+        (umask 077; openssl rand -hex 24 > "$file")
+    fi
+    cat "$file"
+}
+
+# Every client listener is SASL_SSL (SCRAM-SHA-512 over TLS); the controller
+# listener takes TLS with a client certificate, which only the broker has.
+# No plaintext listener remains. Nothing is allowed that no ACL allows.
 write_kafka_config() {
-    cat > "$KAFKA_DIR/server.properties" <<PROPS
+    local admin_password keystore_password
+    admin_password="$(secret kafka/admin)"
+    keystore_password="$(secret kafka-keystore)"
+    (umask 077; cat > "$KAFKA_DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$LEDGER_KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$LEDGER_KAFKA_PORT,CONTROLLER://127.0.0.1:$LEDGER_KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$LEDGER_KAFKA_PORT
+listeners=SASL_SSL://127.0.0.1:$LEDGER_KAFKA_PORT,CONTROLLER://127.0.0.1:$LEDGER_KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://127.0.0.1:$LEDGER_KAFKA_PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$LEDGER_TLS_DIR/kafka.p12
+ssl.keystore.password=$keystore_password
+ssl.truststore.type=PEM
+ssl.truststore.location=$LEDGER_TLS_DIR/ca.pem
+listener.name.controller.ssl.client.auth=required
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:CN=ledger-kafka
 log.dirs=$KAFKA_DIR/data
 num.partitions=$LEDGER_TOPIC_PARTITIONS
 auto.create.topics.enable=false
@@ -56,6 +113,24 @@ group.initial.rebalance.delay.ms=0
 # The ledger's topics keep everything; this is the broker-wide default too.
 log.retention.ms=-1
 PROPS
+    )
+    # How the project's scripts (and Kafka's own tools) log in as admin.
+    (umask 077; cat > "$LEDGER_KAFKA_ADMIN_PROPERTIES" <<PROPS
+bootstrap.servers=$LEDGER_KAFKA_BROKERS
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+ssl.truststore.type=PEM
+ssl.truststore.location=$LEDGER_TLS_DIR/ca.pem
+PROPS
+    )
+}
+
+# The SCRAM users and ACLs of deploy/local/kafka/acls.txt.
+principals_up() {
+    log "kafka users and ACLs ($LEDGER_ROOT/deploy/local/kafka/acls.txt)"
+    kafka_java "$LEDGER_ROOT/deploy/local/kafka/Principals.java" "$LEDGER_KAFKA_ADMIN_PROPERTIES" \
+        "$LEDGER_ROOT/deploy/local/kafka/acls.txt" "$LEDGER_SECRETS_DIR/kafka" >/dev/null
 }
 
 kafka_up() {
@@ -66,12 +141,18 @@ kafka_up() {
             die "port $LEDGER_KAFKA_PORT is taken by another process; set LEDGER_KAFKA_PORT"
         fi
         mkdir -p "$KAFKA_DIR" "$LOG_DIR"
+        if [ -f "$KAFKA_DIR/data/meta.properties" ] && [ ! -f "$KAFKA_DIR/secured" ]; then
+            die "$KAFKA_DIR holds a broker from before SASL_SSL; run deploy/local/stack.sh reset (deletes the local data)"
+        fi
         write_kafka_config
         if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
             log "formatting kafka storage"
             local cluster_id
             cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid | tail -n 1)"
-            kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" >/dev/null
+            # The broker's own login must exist before it starts.
+            kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+                --add-scram "SCRAM-SHA-512=[name=admin,password=$(secret kafka/admin)]" >/dev/null
+            touch "$KAFKA_DIR/secured"
         fi
         log "starting kafka on 127.0.0.1:$LEDGER_KAFKA_PORT"
         nohup java -Xms256m -Xmx1g -XX:+UseG1GC \
@@ -90,7 +171,8 @@ kafka_up() {
 
 topics_up() {
     local existing wanted missing=()
-    existing="$(kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" --list 2>/dev/null)" \
+    existing="$(kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" \
+        --command-config "$LEDGER_KAFKA_ADMIN_PROPERTIES" --list 2>/dev/null)" \
         || die "kafka does not answer on $LEDGER_KAFKA_BROKERS"
     for wanted in grants workforce centres obligations inbound results deadletter; do
         grep -qx "ledger.$wanted.v1" <<<"$existing" || missing+=("ledger.$wanted.v1")
@@ -98,7 +180,7 @@ topics_up() {
     for topic in "${missing[@]}"; do
         log "creating topic $topic ($LEDGER_TOPIC_PARTITIONS partitions, infinite retention)"
         kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" \
-            --create --if-not-exists --topic "$topic" --partitions "$LEDGER_TOPIC_PARTITIONS" \
+            --command-config "$LEDGER_KAFKA_ADMIN_PROPERTIES" --create --if-not-exists --topic "$topic" --partitions "$LEDGER_TOPIC_PARTITIONS" \
             --replication-factor 1 --config retention.ms=-1 --config retention.bytes=-1 \
             --config cleanup.policy=delete --config min.insync.replicas=1 >/dev/null
     done
@@ -135,9 +217,11 @@ pg_up() {
 up() {
     "$LEDGER_ROOT/deploy/local/install.sh" kafka
     "$LEDGER_ROOT/deploy/local/install.sh" postgres
+    tls_up
     kafka_up
     pg_up
     topics_up
+    principals_up
     log "kafka:      $LEDGER_KAFKA_BROKERS"
     log "postgresql: $LEDGER_DATABASE_URL"
 }
@@ -171,6 +255,6 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) status ;;
-    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" "$LEDGER_SNAPSHOT_DIR" ;;
+    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" "$LEDGER_SNAPSHOT_DIR" "$LEDGER_TLS_DIR" "$LEDGER_SECRETS_DIR" ;;
     *) echo "usage: $0 up|down|status|reset" >&2; exit 2 ;;
 esac

@@ -3,7 +3,7 @@
 #
 #   Kafka (KRaft) and PostgreSQL on loopback, installed on first use;
 #   the four emitting services (grants, workforce, centres, obligations),
-#   the projector and the read API, built from source;
+#   the inbound gateway, the projector and the read API, release builds;
 #   the seed programmes (deploy/local/demo.sh), submitted over HTTP and the
 #   inbound Kafka topic.
 #
@@ -14,8 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$LEDGER_ROOT"
 
 "$LEDGER_ROOT/deploy/local/stack.sh" up
-log "building the services (first build takes a few minutes)"
-cargo build --bins --locked
+log "building the services, release (the first build takes several minutes)"
+cargo build --release --bins --locked
 "$LEDGER_ROOT/deploy/local/services.sh" start
 "$LEDGER_ROOT/deploy/local/demo.sh" >/dev/null
 

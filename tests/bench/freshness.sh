@@ -14,19 +14,21 @@ rate="${1:-2000}"
 seconds="${2:-30}"
 
 "$LEDGER_ROOT/deploy/local/stack.sh" up >/dev/null
+# Benchmarks log in as the broker's admin: their namespaces are their own.
+kafka_login admin
 cargo build --release --locked -p ledger-tests --bin bench-freshness
 ours="$(target/release/bench-freshness "$rate" "$seconds")"
 echo "ledger: $ours"
 
 topic="bench.e2e.$(date +%s)"
 java -cp "$LEDGER_KAFKA_LIB/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" \
-    --create --topic "$topic" --partitions 1 --replication-factor 1 >/dev/null
+    --command-config "$LEDGER_KAFKA_ADMIN_PROPERTIES" --create --topic "$topic" --partitions 1 --replication-factor 1 >/dev/null
 # broker_list topic num_messages producer_acks message_size_bytes
 e2e="$(java -cp "$LEDGER_KAFKA_LIB/*" org.apache.kafka.tools.EndToEndLatency \
-    "$LEDGER_KAFKA_BROKERS" "$topic" 5000 all 400 2>/dev/null | tail -n 2 | tr '\n' ' ')"
+    "$LEDGER_KAFKA_BROKERS" "$topic" 5000 all 400 "$LEDGER_KAFKA_ADMIN_PROPERTIES" 2>/dev/null | tail -n 2 | tr '\n' ' ')"
 echo "kafka end-to-end latency (5,000 records, acks=all, one at a time): $e2e"
 java -cp "$LEDGER_KAFKA_LIB/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" \
-    --delete --topic "$topic" >/dev/null 2>&1 || true
+    --command-config "$LEDGER_KAFKA_ADMIN_PROPERTIES" --delete --topic "$topic" >/dev/null 2>&1 || true
 p99="$(sed -n 's/.*freshness_p99_ms=\([0-9.]*\).*/\1/p' <<<"$ours")"
 kafka_p99="$(sed -n 's/.*99th = \([0-9.]*\).*/\1/p' <<<"$e2e")"
 if [ -n "$kafka_p99" ]; then

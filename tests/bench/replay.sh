@@ -20,6 +20,8 @@ ns="bench$(date +%s)"
 funders=$(( (events + 1749) / 1750 ))
 
 "$LEDGER_ROOT/deploy/local/stack.sh" up >/dev/null
+# Benchmarks log in as the broker's admin: their namespaces are their own.
+kafka_login admin
 cargo build --release --locked -p ledger-seed -p ledger-ctl >/dev/null
 log "generating about $events events in namespace $ns"
 target/release/ledger-seed synthetic --quiet --seed 7 --funders "$funders" --beneficiaries 100 --professionals 40 \
@@ -38,7 +40,7 @@ rate="$(python3 -c "print(round($count / $secs))")"
 echo "ledgerctl rebuild: $count events in ${secs}s (of which ${index_secs}s building indexes): $rate events/s"
 
 log "kafka-consumer-perf-test on the same topics"
-perf="$(java -cp "$LEDGER_KAFKA_LIB/*" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$LEDGER_KAFKA_BROKERS" \
+perf="$(java -cp "$LEDGER_KAFKA_LIB/*" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$LEDGER_KAFKA_BROKERS" --consumer.config "$LEDGER_KAFKA_ADMIN_PROPERTIES" \
     --include "$ns\\.ledger\\.(grants|workforce|centres|obligations)\\.v1" --num-records "$count" --timeout 60000 2>/dev/null | tail -n 1)"
 # start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ...
 kafka_rate="$(awk -F', *' '{printf "%.0f", $6}' <<<"$perf")"

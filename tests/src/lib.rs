@@ -25,9 +25,44 @@ use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
-/// Kafka of the local stack unless `LEDGER_KAFKA_BROKERS` says otherwise.
-pub fn brokers() -> String {
-    std::env::var("LEDGER_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:29092".into())
+/// Kafka of the local stack, as the principal tests log in as: the
+/// `LEDGER_KAFKA_*` variables that `deploy/local/env.sh` exports.
+pub fn kafka() -> KafkaConfig {
+    #[derive(clap::Parser)]
+    struct FromEnv {
+        #[command(flatten)]
+        kafka: KafkaConfig,
+    }
+    <FromEnv as clap::Parser>::parse_from(["tests"]).kafka
+}
+
+/// Hands a child process the login of `kafka`.
+pub fn kafka_env(command: &mut Command, kafka: &KafkaConfig) {
+    command
+        .env("LEDGER_KAFKA_BROKERS", &kafka.brokers)
+        .env(
+            "LEDGER_KAFKA_SECURITY_PROTOCOL",
+            match kafka.security_protocol {
+                ledger_kafka::SecurityProtocol::SaslSsl => "SASL_SSL",
+                ledger_kafka::SecurityProtocol::Plaintext => "PLAINTEXT",
+            },
+        );
+    for (name, value) in [
+        ("LEDGER_KAFKA_SASL_USERNAME", kafka.sasl_username.clone()),
+        (
+            "LEDGER_KAFKA_SASL_PASSWORD",
+            kafka.sasl_password.as_ref().map(|p| p.expose().to_owned()),
+        ),
+        (
+            "LEDGER_KAFKA_CA_FILE",
+            kafka.ca_file.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        ),
+    ] {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
 }
 
 /// PostgreSQL of the local stack unless `LEDGER_DATABASE_URL` says otherwise.
@@ -104,7 +139,7 @@ impl TestLedger {
     pub async fn empty() -> Result<TestLedger> {
         let namespace = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
         let topics = Topics::new(&namespace);
-        ensure_topics(&KafkaConfig::new(brokers()), &topics.specs(3), 1)
+        ensure_topics(&kafka(), &topics.specs(3), 1)
             .await
             .context("cannot create topics: is the stack up? (deploy/local/stack.sh up)")?;
 
@@ -181,7 +216,7 @@ impl TestLedger {
     }
 
     fn emitter_args(&self) -> EmitterArgs {
-        let mut args = EmitterArgs::new(brokers(), self.namespace.clone());
+        let mut args = EmitterArgs::new(kafka(), self.namespace.clone());
         args.tokens_file = self.tokens_file.clone();
         if let Some((dir, every)) = &self.snapshots {
             args.snapshot_dir = Some(dir.clone());
@@ -269,7 +304,7 @@ impl TestLedger {
     pub fn projector_config(&self) -> ledger_projector::Config {
         ledger_projector::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            kafka_brokers: brokers(),
+            kafka: kafka(),
             topic_namespace: self.namespace.clone(),
             database_url: self.database_url.clone(),
             projection: "ledger".into(),
@@ -300,7 +335,7 @@ impl TestLedger {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: self.database_url.clone(),
             projection: "ledger".into(),
-            kafka_brokers: brokers(),
+            kafka: kafka(),
             tokens_file: self.tokens_file.clone(),
             insecure_no_auth: false,
             max_connections: 4,
@@ -331,7 +366,7 @@ impl TestLedger {
         };
         let inbound = ledger_inbound::Inbound::build(ledger_inbound::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            kafka_brokers: brokers(),
+            kafka: kafka(),
             topic_namespace: self.namespace.clone(),
             transactional_id: self.transactional_id("inbound"),
             allow: allow.to_owned(),
@@ -471,7 +506,7 @@ impl TestLedger {
     /// Every event on a topic, read back committed-only.
     pub async fn events(&self, topic: &str) -> Result<Vec<EventEnvelope>> {
         let events = read_to_end(
-            &KafkaConfig::new(brokers()),
+            &kafka(),
             topic,
             Vec::new(),
             |all, record| {
@@ -597,7 +632,6 @@ pub fn spawn_projector_process(
         Command::new(bin)
             .arg("projector")
             .env("LEDGER_PROJECTOR_LISTEN", "127.0.0.1:0")
-            .env("LEDGER_KAFKA_BROKERS", brokers())
             .env("LEDGER_TOPIC_NAMESPACE", &ledger.namespace)
             .env("LEDGER_DATABASE_URL", &ledger.database_url)
             .env("LEDGER_PROJECTOR_MAX_BATCH", max_batch.to_string())
@@ -631,7 +665,6 @@ impl TestLedger {
                     format!("LEDGER_{upper}_TRANSACTIONAL_ID"),
                     self.transactional_id(name),
                 )
-                .env("LEDGER_KAFKA_BROKERS", brokers())
                 .env("LEDGER_TOPIC_NAMESPACE", &self.namespace)
                 .env("LEDGER_PERSONS_DATABASE_URL", &self.persons_database_url)
                 .env("RUST_LOG", "warn")

@@ -222,7 +222,7 @@ async fn access_fails_closed_and_a_revoked_token_stops_working_without_a_restart
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: ledger.database_url.clone(),
         projection: "ledger".into(),
-        kafka_brokers: ledger_tests::brokers(),
+        kafka: ledger_tests::kafka(),
         tokens_file: None,
         insecure_no_auth: false,
         max_connections: 2,

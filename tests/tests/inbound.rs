@@ -6,18 +6,15 @@
 use std::time::Duration;
 
 use ledger_kafka::{
-    rdkafka::{
-        producer::{FutureProducer, FutureRecord},
-        ClientConfig,
-    },
-    read_to_end, KafkaConfig,
+    rdkafka::producer::{FutureProducer, FutureRecord},
+    read_to_end,
 };
 use ledger_proto::v1::{
     beneficiary::Party, inbound_command::Command, AuthorisationKind, AwardGrant, Beneficiary,
     CommandResult, DeclareProgramme, Funder, FunderKind, GrantKind, InboundCommand, OpenEnvelope,
     Outcome,
 };
-use ledger_tests::{brokers, TestLedger};
+use ledger_tests::{kafka, TestLedger};
 use prost::Message;
 
 fn inbound(id: &str, source: &str, command: Command) -> Vec<u8> {
@@ -48,7 +45,7 @@ fn award(grant_id: &str, amount_cents: i64) -> Command {
 
 async fn results(ledger: &TestLedger) -> Vec<CommandResult> {
     read_to_end(
-        &KafkaConfig::new(brokers()),
+        &kafka(),
         &ledger.topics.results,
         Vec::new(),
         |all, record| {
@@ -121,8 +118,8 @@ async fn every_inbound_command_gets_exactly_one_result() {
             inbound("c6", "portail-idf", award("installation", 250_000)),
         ),
     ];
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+    let producer: FutureProducer = kafka()
+        .admin()
         .create()
         .unwrap();
     for (key, payload) in &messages {
@@ -183,7 +180,7 @@ async fn every_inbound_command_gets_exactly_one_result() {
     assert_eq!(events[2].actor, "agent-42");
 
     let dead = read_to_end(
-        &KafkaConfig::new(brokers()),
+        &kafka(),
         &ledger.topics.deadletter,
         0usize,
         |n, _| {

@@ -11,15 +11,9 @@ use ledger_ctl::{
     audit::audit_topic,
     rebuild::{pool_in, rebuild, verify, Plan},
 };
-use ledger_kafka::{
-    rdkafka::{
-        producer::{FutureProducer, FutureRecord},
-        ClientConfig,
-    },
-    KafkaConfig,
-};
+use ledger_kafka::rdkafka::producer::{FutureProducer, FutureRecord};
 use ledger_proto::v1::event_envelope::Payload;
-use ledger_tests::{award, brokers, TestLedger};
+use ledger_tests::{award, kafka, TestLedger};
 use prost::Message;
 
 #[tokio::test]
@@ -32,7 +26,7 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
             .unwrap();
         assert_eq!(status, 201, "{body}");
     }
-    let kafka = KafkaConfig::new(brokers());
+    let kafka = kafka();
     let honest = audit_topic(&kafka, &ledger.topics.grants, |_| {})
         .await
         .unwrap();
@@ -53,8 +47,8 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
     if let Some(Payload::GrantAwarded(g)) = forged.payload.as_mut() {
         g.amount_cents = 900_000;
     }
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+    let producer: FutureProducer = kafka
+        .admin()
         .create()
         .unwrap();
     let bytes = forged.encode_to_vec();
@@ -116,7 +110,7 @@ async fn history(ledger: &TestLedger, awards: usize) -> String {
 async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
     let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
     history(&ledger, 20).await;
-    let kafka = KafkaConfig::new(brokers());
+    let kafka = kafka();
     let done = rebuild(
         Plan {
             database_url: &ledger.database_url,
@@ -171,7 +165,7 @@ async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
 async fn a_rebuild_until_a_date_gives_the_books_the_api_shows_as_of_that_date() {
     let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
     history(&ledger, 3).await;
-    let kafka = KafkaConfig::new(brokers());
+    let kafka = kafka();
     let until = time::macros::date!(2022 - 12 - 31);
     let done = rebuild(
         Plan {
@@ -244,7 +238,7 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     child.kill();
-    let kafka = KafkaConfig::new(brokers());
+    let kafka = kafka();
     rebuild(
         Plan {
             database_url: &ledger.database_url,
@@ -270,8 +264,8 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
 async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
     let mut ledger = TestLedger::start().await.unwrap();
     ledger.start_inbound("*=*").await.unwrap();
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+    let producer: FutureProducer = kafka()
+        .admin()
         .create()
         .unwrap();
     producer
@@ -283,7 +277,7 @@ async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
         )
         .await
         .unwrap();
-    let kafka = KafkaConfig::new(brokers());
+    let kafka = kafka();
     let letters = |n: usize| {
         let (kafka, topics) = (kafka.clone(), ledger.topics.clone());
         async move {
@@ -319,7 +313,7 @@ async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
 async fn after_a_swap_the_running_projector_and_api_serve_the_new_tables_without_a_restart() {
     let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
     history(&ledger, 10).await;
-    let kafka = KafkaConfig::new(brokers());
+    let kafka = kafka();
     rebuild(
         Plan {
             database_url: &ledger.database_url,

@@ -6,13 +6,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use ledger_kafka::rdkafka::{
-    producer::{FutureProducer, FutureRecord},
-    ClientConfig,
-};
+use ledger_kafka::rdkafka::producer::{FutureProducer, FutureRecord};
 use ledger_proto::v1::{event_envelope::Payload, EventEnvelope, PaymentMade, StreamRef};
 use ledger_readmodel::{Claims, ErrorClass, PartitionKey, Projection, Record};
-use ledger_tests::{award, brokers, open_envelope, position, TestLedger};
+use ledger_tests::{award, kafka, open_envelope, position, TestLedger};
 use prost::Message;
 use serde_json::Value;
 
@@ -76,8 +73,8 @@ async fn a_poison_event_stops_exactly_its_partition_at_its_offset() {
         .unwrap();
     assert_eq!(before["committed_cents"], 1_000);
 
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+    let producer: FutureProducer = kafka()
+        .admin()
         .create()
         .unwrap();
     let bytes = poison("cvl-msp").encode_to_vec();

@@ -6,12 +6,11 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use ledger_kafka::KafkaConfig;
 use ledger_seed::{
     load::{load, Target},
     scenario::{seed_scenario, CVL, LOIR_ET_CHER, OCCITANIE},
 };
-use ledger_tests::{brokers, TestLedger};
+use ledger_tests::{kafka, TestLedger};
 use serde_json::Value;
 
 async fn get(ledger: &TestLedger, path: &str) -> Value {
@@ -31,7 +30,7 @@ async fn the_read_api_reproduces_the_seed_figures() {
             .collect::<HashMap<_, _>>(),
         token: Some(ledger.token("all")),
         source_system: "demo".into(),
-        kafka: KafkaConfig::new(brokers()),
+        kafka: kafka(),
         topics: ledger.topics.clone(),
         progress: false,
     };
@@ -227,7 +226,7 @@ async fn a_synthetic_history_straight_to_the_topics_is_what_the_read_side_shows(
     let mut ledger = TestLedger::empty().await.unwrap();
     ledger.start_projector().await.unwrap();
     ledger.start_api().await.unwrap();
-    let kafka = KafkaConfig::new(brokers());
+    let kafka = kafka();
     let direct = Direct::start(&kafka, &ledger.topics, &ledger.namespace, "synthetic")
         .await
         .unwrap();

@@ -25,9 +25,9 @@ pub struct Config {
     #[arg(long, env = "LEDGER_PROJECTION", default_value = "ledger")]
     pub projection: String,
 
-    /// Kafka bootstrap servers, to measure how far the projection lags.
-    #[arg(long, env = "LEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:29092")]
-    pub kafka_brokers: String,
+    /// The Kafka cluster and this program's login to it.
+    #[command(flatten)]
+    pub kafka: ledger_kafka::KafkaConfig,
 
     /// Bearer tokens and their roles (see docs/api.md), re-read when it
     /// changes. Required, unless --insecure-no-auth.

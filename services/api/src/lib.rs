@@ -59,7 +59,7 @@ impl Api {
             routes::AppState {
                 pool,
                 projection: config.projection.clone(),
-                kafka: ledger_kafka::KafkaConfig::new(&config.kafka_brokers),
+                kafka: config.kafka.clone(),
                 metrics: ledger_telemetry::metrics_handle(),
             },
             &access,

@@ -43,9 +43,10 @@ pub async fn redrive(
         })
         .collect();
     if !records.is_empty() {
-        let producer =
-            TxProducer::connect(kafka, &format!("ledgerctl-redrive-{}", std::process::id()))
-                .await?;
+        // Under the login of the source system whose commands these are: a
+        // re-drive has no more right to the inbound topic than its sender.
+        let id = kafka.own_transactional_id(topics, &format!("redrive-{}", std::process::id()));
+        let producer = TxProducer::connect(kafka, &id).await?;
         producer.append(&records).await?;
     }
     let next = letters.last().map_or(from, |(offset, _)| offset + 1);

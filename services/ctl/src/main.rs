@@ -21,13 +21,9 @@ use prost::Message;
     version
 )]
 struct Args {
-    #[arg(
-        long,
-        env = "LEDGER_KAFKA_BROKERS",
-        default_value = "127.0.0.1:29092",
-        global = true
-    )]
-    kafka_brokers: String,
+    /// The Kafka cluster and this program's login to it.
+    #[command(flatten)]
+    kafka: ledger_kafka::KafkaConfig,
     #[arg(
         long,
         env = "LEDGER_TOPIC_NAMESPACE",
@@ -215,7 +211,7 @@ async fn main() -> ExitCode {
 
 /// `Ok(false)`: the command ran and found a discrepancy.
 async fn run(args: Args) -> anyhow::Result<bool> {
-    let kafka = KafkaConfig::new(&args.kafka_brokers);
+    let kafka = args.kafka.clone();
     let topics = Topics::new(&args.topic_namespace);
     match args.command {
         Command::VerifyChain { topic } => {

@@ -13,9 +13,9 @@ pub struct Config {
     #[arg(long, env = "LEDGER_INBOUND_LISTEN", default_value = "127.0.0.1:18086")]
     pub listen: SocketAddr,
 
-    /// Kafka bootstrap servers.
-    #[arg(long, env = "LEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:29092")]
-    pub kafka_brokers: String,
+    /// The Kafka cluster and this program's login to it.
+    #[command(flatten)]
+    pub kafka: ledger_kafka::KafkaConfig,
 
     /// Prefix of every topic name ("" for `ledger.inbound.v1` and the like).
     #[arg(long, env = "LEDGER_TOPIC_NAMESPACE", default_value = "")]

@@ -21,7 +21,7 @@ use ledger_kafka::{
         consumer::{Consumer, StreamConsumer},
         Message, Offset, TopicPartitionList,
     },
-    KafkaConfig, KafkaError, LedgerContext, OutboundRecord, Topics, TxProducer,
+    KafkaError, LedgerContext, OutboundRecord, Topics, TxProducer,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -70,7 +70,7 @@ impl Inbound {
                     source,
                 })?;
         let allow = Allow::parse(&config.allow).map_err(InboundError::Allow)?;
-        let kafka = KafkaConfig::new(&config.kafka_brokers);
+        let kafka = config.kafka.clone();
         let topics = Topics::new(&config.topic_namespace);
         let producer = TxProducer::connect(&kafka, &config.transactional_id).await?;
         let mut client = kafka.committed_reader(&format!("{}.inbound", config.transactional_id));

@@ -15,7 +15,7 @@ mod tail;
 mod topics;
 
 pub use admin::ensure_topics;
-pub use config::KafkaConfig;
+pub use config::{KafkaConfig, Secret, SecurityProtocol};
 pub use context::LedgerContext;
 pub use error::KafkaError;
 pub use producer::{OutboundRecord, TxProducer};

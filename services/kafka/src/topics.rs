@@ -10,6 +10,8 @@ pub const EVENT_TYPE_HEADER: &str = "ledger-event-type";
 /// several ledgers on one cluster) never share topics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topics {
+    /// The prefix itself ("" for the production names).
+    pub namespace: String,
     pub grants: String,
     pub workforce: String,
     pub centres: String,
@@ -31,6 +33,7 @@ impl Topics {
             }
         };
         Self {
+            namespace: namespace.to_owned(),
             grants: name("grants"),
             workforce: name("workforce"),
             centres: name("centres"),

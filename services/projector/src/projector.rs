@@ -20,7 +20,7 @@ use ledger_kafka::{
         consumer::{BaseConsumer, Consumer, StreamConsumer},
         Message, Offset, TopicPartitionList,
     },
-    KafkaConfig, KafkaError, LedgerContext, Topics,
+    KafkaError, LedgerContext, Topics,
 };
 use ledger_readmodel::{Claims, ErrorClass, PartitionKey, Projection, ReadModelError, Record};
 use tokio::{net::TcpListener, time::Instant};
@@ -108,7 +108,7 @@ impl Projector {
         let projection = Projection::new(config.projection.clone(), pool.clone(), instance_name())
             .with_lease(config.lease);
 
-        let kafka = KafkaConfig::new(&config.kafka_brokers);
+        let kafka = config.kafka.clone();
         let mut client = kafka.committed_reader(&format!("ledger-projector.{}", config.projection));
         client.set("enable.partition.eof", "false");
         let consumer: StreamConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;

@@ -6,7 +6,7 @@ use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Instant};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use futures::{stream, StreamExt, TryStreamExt};
-use ledger_kafka::{KafkaConfig, Topics};
+use ledger_kafka::Topics;
 use ledger_seed::{
     direct::Direct,
     load::{self, Loader, Report, Target},
@@ -63,13 +63,9 @@ struct Ledger {
     /// Source system of the commands.
     #[arg(long, default_value = "demo", global = true)]
     source_system: String,
-    #[arg(
-        long,
-        env = "LEDGER_KAFKA_BROKERS",
-        default_value = "127.0.0.1:29092",
-        global = true
-    )]
-    kafka_brokers: String,
+    /// The Kafka cluster and this program's login to it.
+    #[command(flatten)]
+    kafka: ledger_kafka::KafkaConfig,
     #[arg(
         long,
         env = "LEDGER_TOPIC_NAMESPACE",
@@ -134,7 +130,7 @@ fn target(l: &Ledger) -> anyhow::Result<Target> {
         ]),
         token,
         source_system: l.source_system.clone(),
-        kafka: KafkaConfig::new(&l.kafka_brokers),
+        kafka: l.kafka.clone(),
         topics: Topics::new(&l.topic_namespace),
         progress: !l.quiet,
     })

@@ -9,9 +9,9 @@ use crate::{SnapshotConfig, WriterConfig};
 /// Kafka settings of an emitting service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EmitterArgs {
-    /// Kafka bootstrap servers.
-    #[arg(long, env = "LEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:29092")]
-    pub kafka_brokers: String,
+    /// The Kafka cluster and this program's login to it.
+    #[command(flatten)]
+    pub kafka: KafkaConfig,
 
     /// Prefix of every topic name ("" for the production names such as
     /// `ledger.grants.v1`); tests use one namespace each.
@@ -44,10 +44,10 @@ pub struct EmitterArgs {
 }
 
 impl EmitterArgs {
-    /// Settings for tests: the given broker and namespace, default batch.
-    pub fn new(kafka_brokers: impl Into<String>, topic_namespace: impl Into<String>) -> Self {
+    /// Settings for tests: the given cluster and namespace, default batch.
+    pub fn new(kafka: KafkaConfig, topic_namespace: impl Into<String>) -> Self {
         Self {
-            kafka_brokers: kafka_brokers.into(),
+            kafka,
             topic_namespace: topic_namespace.into(),
             max_batch: 512,
             snapshot_dir: None,
@@ -61,7 +61,7 @@ impl EmitterArgs {
     /// `follow` topics.
     pub fn writer(&self, topic: &str, transactional_id: &str, follow: Vec<String>) -> WriterConfig {
         WriterConfig {
-            kafka: KafkaConfig::new(&self.kafka_brokers),
+            kafka: self.kafka.clone(),
             topic: topic.to_owned(),
             transactional_id: transactional_id.to_owned(),
             max_batch: self.max_batch,

@@ -17,9 +17,9 @@ use ledger_domain::{
     command_digest,
     grants::{GrantsBook, GrantsCommand},
 };
-use ledger_kafka::{KafkaConfig, Topics};
+use ledger_kafka::Topics;
 use ledger_proto::v1::{AwardGrant, DeclareProgramme, OpenEnvelope};
-use ledger_tests::{brokers, TestLedger};
+use ledger_tests::{kafka, TestLedger};
 use ledger_writer::{CommandMeta, SnapshotConfig, Writer, WriterConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -40,7 +40,7 @@ fn json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
 
 fn config(namespace: &str, snapshots: Option<SnapshotConfig>) -> WriterConfig {
     WriterConfig {
-        kafka: KafkaConfig::new(brokers()),
+        kafka: kafka(),
         topic: Topics::new(namespace).grants,
         transactional_id: format!("{namespace}-bench"),
         max_batch: 5_000,

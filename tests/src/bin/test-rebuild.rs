@@ -7,7 +7,7 @@
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let kafka = ledger_kafka::KafkaConfig::new(ledger_tests::brokers());
+    let kafka = ledger_tests::kafka();
     let topics = ledger_kafka::Topics::new(&args[3]);
     // Small batches: many transactions, so that a kill lands between two.
     let plan = ledger_ctl::rebuild::Plan {
