@@ -36,17 +36,52 @@ pub fn kafka() -> KafkaConfig {
     <FromEnv as clap::Parser>::parse_from(["tests"]).kafka
 }
 
+/// The local stack's login of one Kafka user of `deploy/local/kafka/acls.txt`
+/// (its password file is in `$LEDGER_SECRETS_DIR/kafka/`).
+pub fn kafka_as(user: &str) -> KafkaConfig {
+    let dir = std::env::var("LEDGER_SECRETS_DIR").unwrap_or_else(|_| ".stack/secrets".into());
+    let file = std::path::Path::new(&dir).join("kafka").join(user);
+    let password = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!(
+            "no password for Kafka user {user} in {}: {e}",
+            file.display()
+        )
+    });
+    kafka().as_user(user, ledger_kafka::Secret::new(password.trim()))
+}
+
+/// Applies the production ACLs to `namespace` (the names a ledger under it
+/// uses), through `deploy/local/kafka/Principals.java` as the broker's admin.
+pub fn apply_acls(namespace: &str) -> Result<()> {
+    let var = |name: &str| {
+        std::env::var(name).with_context(|| format!("{name} is unset: source deploy/local/env.sh"))
+    };
+    let root = var("LEDGER_ROOT")?;
+    let status = Command::new("java")
+        .arg("-cp")
+        .arg(format!("{}/*", var("LEDGER_KAFKA_LIB")?))
+        .arg(format!("{root}/deploy/local/kafka/Principals.java"))
+        .arg(var("LEDGER_KAFKA_ADMIN_PROPERTIES")?)
+        .arg(format!("{root}/deploy/local/kafka/acls.txt"))
+        .arg(format!("{}/kafka", var("LEDGER_SECRETS_DIR")?))
+        .args(["--namespace", namespace])
+        .stdout(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("applying the ACLs to {namespace} failed: {status}");
+    }
+    Ok(())
+}
+
 /// Hands a child process the login of `kafka`.
 pub fn kafka_env(command: &mut Command, kafka: &KafkaConfig) {
-    command
-        .env("LEDGER_KAFKA_BROKERS", &kafka.brokers)
-        .env(
-            "LEDGER_KAFKA_SECURITY_PROTOCOL",
-            match kafka.security_protocol {
-                ledger_kafka::SecurityProtocol::SaslSsl => "SASL_SSL",
-                ledger_kafka::SecurityProtocol::Plaintext => "PLAINTEXT",
-            },
-        );
+    command.env("LEDGER_KAFKA_BROKERS", &kafka.brokers).env(
+        "LEDGER_KAFKA_SECURITY_PROTOCOL",
+        match kafka.security_protocol {
+            ledger_kafka::SecurityProtocol::SaslSsl => "SASL_SSL",
+            ledger_kafka::SecurityProtocol::Plaintext => "PLAINTEXT",
+        },
+    );
     for (name, value) in [
         ("LEDGER_KAFKA_SASL_USERNAME", kafka.sasl_username.clone()),
         (
@@ -55,7 +90,10 @@ pub fn kafka_env(command: &mut Command, kafka: &KafkaConfig) {
         ),
         (
             "LEDGER_KAFKA_CA_FILE",
-            kafka.ca_file.as_ref().map(|p| p.to_string_lossy().into_owned()),
+            kafka
+                .ca_file
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
         ),
     ] {
         match value {
@@ -126,6 +164,10 @@ pub struct TestLedger {
     /// Snapshot settings of the emitting services started from now on:
     /// (directory, events between two snapshots); `None`: no snapshots.
     pub snapshots: Option<(std::path::PathBuf, u64)>,
+    /// Each service logs into Kafka as its own user, under ACLs applied to
+    /// this namespace ([`TestLedger::start_with_own_logins`]); otherwise
+    /// every service uses the suite's login.
+    pub own_logins: bool,
     emitters: HashMap<&'static str, (SocketAddr, Running)>,
     /// Emitting services running as child processes.
     external: HashMap<&'static str, SocketAddr>,
@@ -166,6 +208,7 @@ impl TestLedger {
             http,
             tokens_file,
             snapshots: None,
+            own_logins: false,
             emitters: HashMap::new(),
             external: HashMap::new(),
             projector: None,
@@ -196,7 +239,22 @@ impl TestLedger {
 
     /// Topics, database, and every service running.
     pub async fn start() -> Result<TestLedger> {
+        let ledger = Self::empty().await?;
+        ledger.start_all().await
+    }
+
+    /// Like [`TestLedger::start`], but with the production ACLs of
+    /// `deploy/local/kafka/acls.txt` applied to this namespace and each
+    /// service logged in as its own Kafka user.
+    pub async fn start_with_own_logins() -> Result<TestLedger> {
         let mut ledger = Self::empty().await?;
+        apply_acls(&ledger.namespace)?;
+        ledger.own_logins = true;
+        ledger.start_all().await
+    }
+
+    async fn start_all(self) -> Result<TestLedger> {
+        let mut ledger = self;
         // Built concurrently: each one fences and rebuilds on its own.
         let built =
             futures::future::join_all(EMITTERS.map(|name| ledger.build_emitter(name))).await;
@@ -215,8 +273,18 @@ impl TestLedger {
         token(&self.namespace, name)
     }
 
-    fn emitter_args(&self) -> EmitterArgs {
-        let mut args = EmitterArgs::new(kafka(), self.namespace.clone());
+    /// The Kafka login of one of this ledger's programs (`grants`,
+    /// `projector`, …).
+    pub fn kafka_for(&self, program: &str) -> KafkaConfig {
+        if self.own_logins {
+            kafka_as(&format!("ledger-{program}"))
+        } else {
+            kafka()
+        }
+    }
+
+    fn emitter_args(&self, name: &str) -> EmitterArgs {
+        let mut args = EmitterArgs::new(self.kafka_for(name), self.namespace.clone());
         args.tokens_file = self.tokens_file.clone();
         if let Some((dir, every)) = &self.snapshots {
             args.snapshot_dir = Some(dir.clone());
@@ -234,7 +302,7 @@ impl TestLedger {
         ledger_grants::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             transactional_id: self.transactional_id("grants"),
-            emitter: self.emitter_args(),
+            emitter: self.emitter_args("grants"),
         }
     }
 
@@ -242,7 +310,7 @@ impl TestLedger {
     pub async fn build_emitter(&self, name: &str) -> Result<EmittingService> {
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let transactional_id = self.transactional_id(name);
-        let emitter = self.emitter_args();
+        let emitter = self.emitter_args(name);
         Ok(match name {
             "grants" => ledger_grants::build(self.grants_config()).await?,
             "workforce" => {
@@ -304,7 +372,7 @@ impl TestLedger {
     pub fn projector_config(&self) -> ledger_projector::Config {
         ledger_projector::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            kafka: kafka(),
+            kafka: self.kafka_for("projector"),
             topic_namespace: self.namespace.clone(),
             database_url: self.database_url.clone(),
             projection: "ledger".into(),
@@ -335,7 +403,7 @@ impl TestLedger {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: self.database_url.clone(),
             projection: "ledger".into(),
-            kafka: kafka(),
+            kafka: self.kafka_for("api"),
             tokens_file: self.tokens_file.clone(),
             insecure_no_auth: false,
             max_connections: 4,
@@ -366,7 +434,7 @@ impl TestLedger {
         };
         let inbound = ledger_inbound::Inbound::build(ledger_inbound::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            kafka: kafka(),
+            kafka: self.kafka_for("inbound"),
             topic_namespace: self.namespace.clone(),
             transactional_id: self.transactional_id("inbound"),
             allow: allow.to_owned(),
@@ -505,15 +573,10 @@ impl TestLedger {
 
     /// Every event on a topic, read back committed-only.
     pub async fn events(&self, topic: &str) -> Result<Vec<EventEnvelope>> {
-        let events = read_to_end(
-            &kafka(),
-            topic,
-            Vec::new(),
-            |all, record| {
-                all.push(EventEnvelope::decode(record.payload.as_slice())?);
-                Ok(())
-            },
-        )
+        let events = read_to_end(&kafka(), topic, Vec::new(), |all, record| {
+            all.push(EventEnvelope::decode(record.payload.as_slice())?);
+            Ok(())
+        })
         .await?;
         Ok(events)
     }

@@ -118,10 +118,7 @@ async fn every_inbound_command_gets_exactly_one_result() {
             inbound("c6", "portail-idf", award("installation", 250_000)),
         ),
     ];
-    let producer: FutureProducer = kafka()
-        .admin()
-        .create()
-        .unwrap();
+    let producer: FutureProducer = kafka().admin().create().unwrap();
     for (key, payload) in &messages {
         // One partition keeps them in order: the envelope before the awards.
         let record = FutureRecord::to(&ledger.topics.inbound)
@@ -179,15 +176,10 @@ async fn every_inbound_command_gets_exactly_one_result() {
     assert!(events.iter().all(|e| e.source_system == "portail-idf"));
     assert_eq!(events[2].actor, "agent-42");
 
-    let dead = read_to_end(
-        &kafka(),
-        &ledger.topics.deadletter,
-        0usize,
-        |n, _| {
-            *n += 1;
-            Ok(())
-        },
-    )
+    let dead = read_to_end(&kafka(), &ledger.topics.deadletter, 0usize, |n, _| {
+        *n += 1;
+        Ok(())
+    })
     .await
     .unwrap();
     assert_eq!(

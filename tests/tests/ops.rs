@@ -47,10 +47,7 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
     if let Some(Payload::GrantAwarded(g)) = forged.payload.as_mut() {
         g.amount_cents = 900_000;
     }
-    let producer: FutureProducer = kafka
-        .admin()
-        .create()
-        .unwrap();
+    let producer: FutureProducer = kafka.admin().create().unwrap();
     let bytes = forged.encode_to_vec();
     let delivered = producer
         .send(
@@ -264,10 +261,7 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
 async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
     let mut ledger = TestLedger::start().await.unwrap();
     ledger.start_inbound("*=*").await.unwrap();
-    let producer: FutureProducer = kafka()
-        .admin()
-        .create()
-        .unwrap();
+    let producer: FutureProducer = kafka().admin().create().unwrap();
     producer
         .send(
             FutureRecord::to(&ledger.topics.inbound)

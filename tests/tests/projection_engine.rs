@@ -73,10 +73,7 @@ async fn a_poison_event_stops_exactly_its_partition_at_its_offset() {
         .unwrap();
     assert_eq!(before["committed_cents"], 1_000);
 
-    let producer: FutureProducer = kafka()
-        .admin()
-        .create()
-        .unwrap();
+    let producer: FutureProducer = kafka().admin().create().unwrap();
     let bytes = poison("cvl-msp").encode_to_vec();
     let delivered = producer
         .send(

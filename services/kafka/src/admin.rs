@@ -18,6 +18,7 @@ pub async fn ensure_topics(
     specs: &[TopicSpec],
     replication: i32,
 ) -> Result<(), KafkaError> {
+    crate::check_access(config, Duration::from_secs(30)).await?;
     let admin: AdminClient<DefaultClientContext> = config.admin().create()?;
     let min_isr = if replication >= 3 { "2" } else { "1" };
     let topics: Vec<NewTopic<'_>> = specs

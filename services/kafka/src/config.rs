@@ -69,7 +69,11 @@ pub struct KafkaConfig {
     pub security_protocol: SecurityProtocol,
 
     /// The SCRAM user this program logs in as (its Kafka principal).
-    #[arg(long = "kafka-sasl-username", env = "LEDGER_KAFKA_SASL_USERNAME", global = true)]
+    #[arg(
+        long = "kafka-sasl-username",
+        env = "LEDGER_KAFKA_SASL_USERNAME",
+        global = true
+    )]
     pub sasl_username: Option<String>,
 
     /// Its password. Prefer the environment variable to the flag, which

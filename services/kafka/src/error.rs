@@ -16,10 +16,14 @@ pub enum KafkaError {
     Fatal(#[source] RdError),
     /// Any other client error.
     #[error("kafka error: {0}")]
-    Client(#[from] RdError),
+    Client(#[source] RdError),
     /// A blocking call's worker thread died.
     #[error("kafka worker thread failed: {0}")]
     Worker(String),
+    /// The cluster refused this login or this operation (wrong password,
+    /// no ACL for it): a configuration error, never retried.
+    #[error("kafka refused access: {0}")]
+    Unauthorised(#[source] RdError),
     /// A topic is missing or has no partitions.
     #[error("topic {0} does not exist or has no partitions")]
     MissingTopic(String),
@@ -30,8 +34,20 @@ impl KafkaError {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            KafkaError::Fenced | KafkaError::Fatal(_) | KafkaError::Worker(_)
+            KafkaError::Fenced
+                | KafkaError::Fatal(_)
+                | KafkaError::Worker(_)
+                | KafkaError::Unauthorised(_)
         )
+    }
+
+    /// Sets authentication and authorisation failures apart from the rest.
+    pub fn classify(err: RdError) -> Self {
+        if is_refusal(err.rdkafka_error_code()) {
+            KafkaError::Unauthorised(err)
+        } else {
+            KafkaError::Client(err)
+        }
     }
 
     /// Classifies an error from a transactional call.
@@ -47,9 +63,35 @@ impl KafkaError {
         if fenced {
             return KafkaError::Fenced;
         }
+        if is_refusal(err.rdkafka_error_code()) {
+            return KafkaError::Unauthorised(err);
+        }
         match &err {
             RdError::Transaction(inner) if inner.is_fatal() => KafkaError::Fatal(err),
             _ => KafkaError::Client(err),
         }
+    }
+}
+
+/// Whether the broker said "not you" or "not this": a bad login or a
+/// missing ACL.
+fn is_refusal(code: Option<RDKafkaErrorCode>) -> bool {
+    matches!(
+        code,
+        Some(
+            RDKafkaErrorCode::Authentication
+                | RDKafkaErrorCode::SaslAuthenticationFailed
+                | RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::GroupAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed
+                | RDKafkaErrorCode::TransactionalIdAuthorizationFailed
+                | RDKafkaErrorCode::DelegationTokenAuthorizationFailed
+        )
+    )
+}
+
+impl From<RdError> for KafkaError {
+    fn from(err: RdError) -> Self {
+        KafkaError::classify(err)
     }
 }

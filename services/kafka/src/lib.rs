@@ -5,6 +5,7 @@
 //! caller (the projector keeps them in PostgreSQL, the emitting services
 //! re-read their own topic from the start).
 
+mod access;
 mod admin;
 mod config;
 mod context;
@@ -14,6 +15,7 @@ mod reader;
 mod tail;
 mod topics;
 
+pub use access::check_access;
 pub use admin::ensure_topics;
 pub use config::{KafkaConfig, Secret, SecurityProtocol};
 pub use context::LedgerContext;

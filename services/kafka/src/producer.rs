@@ -49,6 +49,7 @@ impl TxProducer {
     /// cluster, which fences any older instance using the same id and aborts
     /// whatever transaction that instance left open.
     pub async fn connect(config: &KafkaConfig, transactional_id: &str) -> Result<Self, KafkaError> {
+        crate::check_access(config, TXN_TIMEOUT).await?;
         let producer: FutureProducer = config.transactional_producer(transactional_id).create()?;
         let init = producer.clone();
         blocking(move || init.init_transactions(Timeout::After(TXN_TIMEOUT))).await?;

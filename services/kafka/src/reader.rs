@@ -7,7 +7,7 @@ use std::{
 
 use rdkafka::{
     consumer::{BaseConsumer, Consumer},
-    error::KafkaError as RdError,
+    error::{KafkaError as RdError, RDKafkaErrorCode},
     Message, Offset, TopicPartitionList,
 };
 
@@ -100,6 +100,17 @@ fn partitions_of(
     topic: &str,
 ) -> Result<Vec<i32>, KafkaError> {
     let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    if let Some(code) = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .and_then(|t| t.error())
+    {
+        let code = RDKafkaErrorCode::from(code);
+        if code == RDKafkaErrorCode::TopicAuthorizationFailed {
+            return Err(KafkaError::Unauthorised(RdError::MetadataFetch(code)));
+        }
+    }
     let partitions: Vec<i32> = metadata
         .topics()
         .iter()
@@ -169,7 +180,12 @@ pub async fn end_offsets(
                 consumer
                     .fetch_watermarks(topic, *partition, Duration::from_secs(5))
                     .map(|(_, high)| high)
-                    .map_err(KafkaError::from)
+                    // A topic we may not describe looks like an unknown
+                    // partition here: the metadata says which it is.
+                    .map_err(|err| match partitions_of(&consumer, topic) {
+                        Err(refused @ KafkaError::Unauthorised(_)) => refused,
+                        _ => KafkaError::from(err),
+                    })
             })
             .collect()
     })

@@ -44,6 +44,18 @@ impl Topics {
         }
     }
 
+    /// The name of a program's Kafka group or id under this namespace:
+    /// `ledger-projector.ledger`, or `t42-projector.ledger` under `t42` (the
+    /// names the ACLs grant, deploy/local/kafka/acls.txt).
+    pub fn client_name(&self, program: &str, suffix: &str) -> String {
+        let owner = if self.namespace.is_empty() {
+            "ledger"
+        } else {
+            &self.namespace
+        };
+        format!("{owner}-{program}.{suffix}")
+    }
+
     /// The topics holding events (the source of truth), in a stable order.
     pub fn event_topics(&self) -> [&str; 4] {
         [

@@ -109,11 +109,13 @@ impl Projector {
             .with_lease(config.lease);
 
         let kafka = config.kafka.clone();
-        let mut client = kafka.committed_reader(&format!("ledger-projector.{}", config.projection));
+        ledger_kafka::check_access(&kafka, Duration::from_secs(30)).await?;
+        let topics = Topics::new(&config.topic_namespace);
+        let mut client =
+            kafka.committed_reader(&topics.client_name("projector", &config.projection));
         client.set("enable.partition.eof", "false");
         let consumer: StreamConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
 
-        let topics = Topics::new(&config.topic_namespace);
         let mut all = Vec::new();
         for topic in topics.event_topics() {
             let name: Arc<str> = Arc::from(topic);

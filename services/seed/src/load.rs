@@ -265,10 +265,9 @@ struct Inbound {
 
 impl Inbound {
     async fn start(target: &Target) -> Result<Self, LoadError> {
-        let id = target.kafka.own_transactional_id(
-            &target.topics,
-            &format!("seed-{}", uuid::Uuid::new_v4()),
-        );
+        let id = target
+            .kafka
+            .own_transactional_id(&target.topics, &format!("seed-{}", uuid::Uuid::new_v4()));
         let producer = TxProducer::connect(&target.kafka, &id).await?;
         let results = Arc::new(Mutex::new(HashMap::new()));
         let arrived = Arc::new(Notify::new());
