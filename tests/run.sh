@@ -34,6 +34,10 @@ log "unit and end-to-end tests"
 # The suite's own Kafka login: everything under test namespaces, nothing of
 # the production topics (deploy/local/kafka/acls.txt).
 kafka_login ledger-tests
+# PostgreSQL's superuser: tests make a database each, owned by the projector's
+# role; each service then logs in with its own role (tests/src/lib.rs).
+LEDGER_DATABASE_URL="$(pg_url ledger)"
+export LEDGER_DATABASE_URL
 results="$(mktemp)"
 cargo test --workspace --locked 2>&1 | tee "$results"
 # One closing line for the whole run (cargo prints one per test binary,

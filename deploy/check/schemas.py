@@ -177,13 +177,6 @@ def report() -> None:
 # policy: the ledger's own rules, which no schema knows
 # --------------------------------------------------------------------------
 
-# Names the Kafka security work will wire (docs/deployment.md); not read yet.
-FUTURE_ENV = {
-    "LEDGER_KAFKA_SECURITY_PROTOCOL",
-    "LEDGER_KAFKA_SASL_USERNAME",
-    "LEDGER_KAFKA_SASL_PASSWORD",
-    "LEDGER_KAFKA_CA_FILE",
-}
 # Names read by something other than the Rust services.
 OTHER_ENV = re.compile(
     r"^(RUST_LOG|PG(USER|PASSWORD|SSLMODE|SSLROOTCERT|APPNAME)|POSTGRES_\w+|KAFKA_\w+|CLUSTER_ID)$"
@@ -224,7 +217,7 @@ def check_env(where: str, name: str, value, known: set[str], problems: list[str]
     elif SECRET_NAME.search(name) and not name.endswith("_FILE") and value is not None:
         problems.append(f"{where}: {name} has an inline value; use a secret")
     if base.startswith("LEDGER_"):
-        if base not in known and base not in FUTURE_ENV:
+        if base not in known:
             problems.append(f"{where}: {name} is read by no service (not in services/*/src)")
     elif not OTHER_ENV.match(base):
         problems.append(f"{where}: {name} is not a variable this deployment knows")

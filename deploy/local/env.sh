@@ -26,6 +26,9 @@ export LEDGER_INBOUND_PORT="${LEDGER_INBOUND_PORT:-18086}"
 export LEDGER_KAFKA_VERSION="4.3.1"
 export LEDGER_KAFKA_LIB="$LEDGER_CACHE_DIR/kafka-$LEDGER_KAFKA_VERSION/lib"
 export LEDGER_TOPIC_PARTITIONS="${LEDGER_TOPIC_PARTITIONS:-6}"
+# The external systems that send commands over Kafka on this stack, each
+# with its Kafka user (acls.txt) and its own inbound and results topics.
+export LEDGER_SOURCE_SYSTEMS="rh-occitanie"
 
 # Certificates (made by stack.sh: a local CA, one certificate per server) and
 # passwords (one file per Kafka user or PostgreSQL role, made on first use).
@@ -39,7 +42,17 @@ export LEDGER_KAFKA_ADMIN_PROPERTIES="$LEDGER_SECRETS_DIR/kafka-admin.properties
 export LEDGER_KAFKA_BROKERS="${LEDGER_KAFKA_BROKERS:-127.0.0.1:$LEDGER_KAFKA_PORT}"
 export LEDGER_KAFKA_SECURITY_PROTOCOL=SASL_SSL
 export LEDGER_KAFKA_CA_FILE="$LEDGER_TLS_DIR/ca.pem"
-export LEDGER_DATABASE_URL="${LEDGER_DATABASE_URL:-postgres://ledger:ledger@127.0.0.1:$LEDGER_PG_PORT/ledger}"
+
+# PostgreSQL: TLS checked against the local CA, a password per role
+# (ledger: the cluster's superuser; ledger_projector, ledger_api,
+# ledger_persons: see pg_roles_up in stack.sh). The URL of one role:
+#   pg_url ROLE [DATABASE]
+pg_url() {
+    local password
+    password="$(cat "$LEDGER_SECRETS_DIR/pg/$1" 2>/dev/null || true)"
+    printf 'postgres://%s:%s@127.0.0.1:%s/%s?sslmode=verify-full&sslrootcert=%s' \
+        "$1" "$password" "$LEDGER_PG_PORT" "${2:-ledger}" "$LEDGER_TLS_DIR/ca.pem"
+}
 
 # PostgreSQL refuses to run as root: as root the cluster belongs to the
 # `postgres` system user and lives outside the checkout, whose parent folders

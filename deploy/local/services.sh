@@ -37,6 +37,15 @@ start() {
     export LEDGER_INBOUND_LISTEN="127.0.0.1:$LEDGER_INBOUND_PORT"
     export LEDGER_PROJECTOR_LISTEN="127.0.0.1:$LEDGER_PROJECTOR_PORT"
     export LEDGER_API_LISTEN="127.0.0.1:$LEDGER_API_PORT"
+    # Each service on its own PostgreSQL role (docs/security.md).
+    LEDGER_PROJECTOR_DATABASE_URL="$(pg_url ledger_projector)"
+    LEDGER_API_DATABASE_URL="$(pg_url ledger_api)"
+    LEDGER_PERSONS_DATABASE_URL="$(pg_url ledger_persons ledger_persons)"
+    export LEDGER_PERSONS_DATABASE_URL
+    # Who may send what over Kafka (ledger_seed::DEMO_INBOUND_ALLOW; a unit
+    # test keeps the two equal). Each system named reads and writes its own
+    # topics, ledger.inbound.v1.<system> and ledger.results.v1.<system>.
+    export LEDGER_INBOUND_ALLOW="rh-occitanie=open-post,hire-professional,record-departure"
     LEDGER_TOKENS_FILE="$("$LEDGER_ROOT/deploy/local/tokens.sh")"
     export LEDGER_TOKENS_FILE
     LEDGER_INBOUND_TOKEN="$(cat "$LEDGER_STATE_DIR/tokens/gateway")"
@@ -52,6 +61,11 @@ start() {
         log "starting $name (kafka user $user)"
         (
             kafka_login "$user"
+            case "$name" in
+                projector) export LEDGER_DATABASE_URL="$LEDGER_PROJECTOR_DATABASE_URL" ;;
+                api) export LEDGER_DATABASE_URL="$LEDGER_API_DATABASE_URL" ;;
+                *) unset LEDGER_DATABASE_URL ;;
+            esac
             exec nohup "$BIN_DIR/$bin" >>"$LOG_DIR/$name.log" 2>&1
         ) &
         echo $! > "$RUN_DIR/$name.pid"

@@ -174,8 +174,13 @@ topics_up() {
     existing="$(kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$LEDGER_KAFKA_BROKERS" \
         --command-config "$LEDGER_KAFKA_ADMIN_PROPERTIES" --list 2>/dev/null)" \
         || die "kafka does not answer on $LEDGER_KAFKA_BROKERS"
-    for wanted in grants workforce centres obligations inbound results deadletter; do
+    for wanted in grants workforce centres obligations deadletter; do
         grep -qx "ledger.$wanted.v1" <<<"$existing" || missing+=("ledger.$wanted.v1")
+    done
+    # Each source system has an inbound and a results topic of its own.
+    for wanted in $LEDGER_SOURCE_SYSTEMS; do
+        grep -qx "ledger.inbound.v1.$wanted" <<<"$existing" || missing+=("ledger.inbound.v1.$wanted")
+        grep -qx "ledger.results.v1.$wanted" <<<"$existing" || missing+=("ledger.results.v1.$wanted")
     done
     for topic in "${missing[@]}"; do
         log "creating topic $topic ($LEDGER_TOPIC_PARTITIONS partitions, infinite retention)"
@@ -186,32 +191,84 @@ topics_up() {
     done
 }
 
+# Password logins only (scram-sha-256), and over TCP only with TLS.
+write_pg_access() {
+    cat > "$LEDGER_PG_DIR/pg_hba.conf" <<HBA
+# Written by deploy/local/stack.sh: no trust, no plaintext TCP.
+local    all  all                 scram-sha-256
+hostssl  all  all  127.0.0.1/32   scram-sha-256
+hostssl  all  all  ::1/128        scram-sha-256
+HBA
+    cp "$LEDGER_TLS_DIR/postgres.pem" "$LEDGER_PG_DIR/server.pem"
+    cp "$LEDGER_TLS_DIR/postgres.key" "$LEDGER_PG_DIR/server.key"
+    chmod 600 "$LEDGER_PG_DIR/server.key"
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres:postgres "$LEDGER_PG_DIR/pg_hba.conf" "$LEDGER_PG_DIR/server.pem" "$LEDGER_PG_DIR/server.key"
+    fi
+}
+
+# Runs SQL as the cluster's superuser `ledger`.
+pg_admin_sql() {
+    "$(pg_bindir)/psql" "$(pg_url ledger postgres)" -v ON_ERROR_STOP=1 -Atq "$@"
+}
+
+# The roles of docs/security.md: the projector owns the read model (and
+# migrates it), the read API may only read it, the personal-data store owns
+# its own database, which no other role may even connect to.
+pg_roles_up() {
+    local role
+    for role in ledger_projector ledger_api ledger_persons; do
+        pg_admin_sql -c "DO \$\$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN CREATE ROLE $role LOGIN; END IF;
+            END \$\$" -c "ALTER ROLE $role PASSWORD '$(secret "pg/$role")'"
+    done
+    pg_admin_sql -c "GRANT pg_read_all_data TO ledger_api"
+    local db owner
+    for db in "ledger ledger_projector" "ledger_persons ledger_persons"; do
+        read -r db owner <<<"$db"
+        if ! pg_admin_sql -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+            pg_admin_sql -c "CREATE DATABASE $db OWNER $owner"
+        fi
+        pg_admin_sql -c "ALTER DATABASE $db OWNER TO $owner" -c "REVOKE ALL ON DATABASE $db FROM PUBLIC" \
+            -c "GRANT CONNECT ON DATABASE $db TO $owner"
+    done
+    pg_admin_sql -c "GRANT CONNECT ON DATABASE ledger TO ledger_api"
+}
+
 pg_up() {
     local bin
     bin="$(pg_bindir)"
     mkdir -p "$LOG_DIR"
+    if [ -f "$LEDGER_PG_DIR/data/PG_VERSION" ] && [ ! -f "$LEDGER_PG_DIR/secured" ]; then
+        die "$LEDGER_PG_DIR holds a cluster from before password logins; run deploy/local/stack.sh reset (deletes the local data)"
+    fi
     if [ ! -f "$LEDGER_PG_DIR/data/PG_VERSION" ]; then
         log "initialising postgresql in $LEDGER_PG_DIR"
         mkdir -p "$LEDGER_PG_DIR"
         [ "$(id -u)" = 0 ] && chown postgres:postgres "$LEDGER_PG_DIR"
-        # Trust on loopback only: this is a developer's stack, not production.
-        pg_as_owner "$bin/initdb" -D "$LEDGER_PG_DIR/data" -U ledger --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+        local pwfile="$LEDGER_PG_DIR/initdb.pw"
+        (umask 077; secret pg/ledger > "$pwfile")
+        [ "$(id -u)" = 0 ] && chown postgres:postgres "$pwfile"
+        pg_as_owner "$bin/initdb" -D "$LEDGER_PG_DIR/data" -U ledger --auth=scram-sha-256 --pwfile="$pwfile" \
+            -E UTF8 --locale=C.UTF-8 >/dev/null
+        rm -f "$pwfile"
+        touch "$LEDGER_PG_DIR/secured"
     fi
+    write_pg_access
     if pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" status >/dev/null 2>&1; then
         log "postgresql already running"
     else
         if port_open "$LEDGER_PG_PORT"; then
             die "port $LEDGER_PG_PORT is taken by another process; set LEDGER_PG_PORT"
         fi
-        log "starting postgresql on 127.0.0.1:$LEDGER_PG_PORT"
+        log "starting postgresql on 127.0.0.1:$LEDGER_PG_PORT (TLS, scram-sha-256)"
         pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" -l "$LEDGER_PG_DIR/postgresql.log" -w -t 60 \
-            -o "-p $LEDGER_PG_PORT -k $LEDGER_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300" \
+            -o "-p $LEDGER_PG_PORT -k $LEDGER_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 \
+                -c hba_file=$LEDGER_PG_DIR/pg_hba.conf -c ssl=on -c ssl_cert_file=$LEDGER_PG_DIR/server.pem \
+                -c ssl_key_file=$LEDGER_PG_DIR/server.key -c password_encryption=scram-sha-256" \
             start >/dev/null
     fi
-    if ! "$bin/psql" -h 127.0.0.1 -p "$LEDGER_PG_PORT" -U ledger -d postgres -Atqc \
-        "SELECT 1 FROM pg_database WHERE datname = 'ledger'" | grep -q 1; then
-        "$bin/createdb" -h 127.0.0.1 -p "$LEDGER_PG_PORT" -U ledger ledger
-    fi
+    pg_roles_up
 }
 
 up() {
@@ -223,7 +280,7 @@ up() {
     topics_up
     principals_up
     log "kafka:      $LEDGER_KAFKA_BROKERS"
-    log "postgresql: $LEDGER_DATABASE_URL"
+    log "postgresql: $(pg_url ledger ledger) (TLS; passwords in $LEDGER_SECRETS_DIR/pg/)"
 }
 
 down() {

@@ -29,7 +29,7 @@ The programme ledger is up.
   workforce      http://127.0.0.1:$LEDGER_WORKFORCE_PORT   centres http://127.0.0.1:$LEDGER_CENTRES_PORT   obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT
   projector      http://127.0.0.1:$LEDGER_PROJECTOR_PORT/status   (positions, faults)
   kafka          $LEDGER_KAFKA_BROKERS       (topics ledger.*.v1)
-  postgresql     $LEDGER_DATABASE_URL
+  postgresql     127.0.0.1:$LEDGER_PG_PORT, TLS only   (roles and passwords: $LEDGER_SECRETS_DIR/pg/, URL of one: source deploy/local/env.sh; pg_url ledger_api)
   logs           $LEDGER_STATE_DIR/logs/
 
 Every /v1 route needs a bearer token (docs/api.md); the local ones, one per

@@ -22,6 +22,7 @@ funders=$(( (events + 1749) / 1750 ))
 "$LEDGER_ROOT/deploy/local/stack.sh" up >/dev/null
 # Benchmarks log in as the broker's admin: their namespaces are their own.
 kafka_login admin
+LEDGER_DATABASE_URL="$(pg_url ledger)"
 cargo build --release --locked -p ledger-seed -p ledger-ctl >/dev/null
 log "generating about $events events in namespace $ns"
 target/release/ledger-seed synthetic --quiet --seed 7 --funders "$funders" --beneficiaries 100 --professionals 40 \
@@ -31,7 +32,7 @@ target/release/ledger-seed synthetic --quiet --seed 7 --funders "$funders" --ben
 psql_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql"
 database="ledger_$ns"
 "$psql_bin" "$LEDGER_DATABASE_URL" -qc "CREATE DATABASE $database" >/dev/null
-bench_url="${LEDGER_DATABASE_URL%/*}/$database"
+bench_url="$(pg_url ledger "$database")"
 
 log "rebuilding the read model from the log"
 ours="$(target/release/ledgerctl --json --topic-namespace "$ns" --database-url "$bench_url" rebuild --schema rebuilt)"

@@ -103,16 +103,38 @@ pub fn kafka_env(command: &mut Command, kafka: &KafkaConfig) {
     }
 }
 
-/// PostgreSQL of the local stack unless `LEDGER_DATABASE_URL` says otherwise.
+/// PostgreSQL of the local stack, as its superuser (`tests/run.sh` sets
+/// `LEDGER_DATABASE_URL`): only to create each test's database.
 pub fn database_url() -> String {
     std::env::var("LEDGER_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://ledger:ledger@127.0.0.1:25432/ledger".into())
 }
 
-fn with_database(url: &str, name: &str) -> String {
-    match url.rfind('/') {
-        Some(cut) => format!("{}/{name}", &url[..cut]),
-        None => format!("{url}/{name}"),
+/// `url` with another login: a role of the local stack, whose password is in
+/// `$LEDGER_SECRETS_DIR/pg/` (`deploy/local/stack.sh` makes them).
+pub fn with_role(url: &str, role: &str) -> String {
+    let dir = std::env::var("LEDGER_SECRETS_DIR").unwrap_or_else(|_| ".stack/secrets".into());
+    let file = std::path::Path::new(&dir).join("pg").join(role);
+    let password = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("no password for role {role} in {}: {e}", file.display()));
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}:{}@{host}", password.trim())
+}
+
+/// `url` pointing at another database of the same server.
+pub fn with_database(url: &str, name: &str) -> String {
+    // The query (`?sslmode=…&sslrootcert=/path/…`) may hold slashes too.
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = match base.rfind('/') {
+        Some(cut) if cut > base.find("://").map_or(0, |p| p + 2) => &base[..cut],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
     }
 }
 
@@ -154,7 +176,11 @@ pub fn owner_of(command: &str) -> &'static str {
 pub struct TestLedger {
     pub namespace: String,
     pub topics: Topics,
+    /// The read model, as the projector's role (which owns it): the
+    /// projector, `ledgerctl` and the tests themselves use this.
     pub database_url: String,
+    /// The same database as the read API's role, which may only read.
+    pub reader_database_url: String,
     /// The personal-data store's own database (created by the store).
     pub persons_database_url: String,
     pub pool: PgPool,
@@ -190,10 +216,14 @@ impl TestLedger {
             .await
             .context("cannot reach PostgreSQL: is the stack up? (deploy/local/stack.sh up)")?;
         let database = format!("ledger_{namespace}");
-        sqlx::query(&format!("CREATE DATABASE \"{database}\""))
-            .execute(&mut admin)
-            .await?;
-        let database_url = with_database(&admin_url, &database);
+        // Owned by the projector's role, as the read model is in production.
+        sqlx::query(&format!(
+            "CREATE DATABASE \"{database}\" OWNER ledger_projector"
+        ))
+        .execute(&mut admin)
+        .await?;
+        let database_url = with_role(&with_database(&admin_url, &database), "ledger_projector");
+        let reader_database_url = with_role(&database_url, "ledger_api");
         let persons_database_url = with_database(&admin_url, &format!("{database}_persons"));
         let pool = ledger_readmodel_pool(&database_url).await?;
 
@@ -203,6 +233,7 @@ impl TestLedger {
             namespace,
             topics,
             database_url,
+            reader_database_url,
             persons_database_url,
             pool,
             http,
@@ -401,7 +432,7 @@ impl TestLedger {
     pub async fn start_api(&mut self) -> Result<()> {
         let api = ledger_api::Api::build(ledger_api::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: self.database_url.clone(),
+            database_url: self.reader_database_url.clone(),
             projection: "ledger".into(),
             kafka: self.kafka_for("api"),
             tokens_file: self.tokens_file.clone(),
@@ -421,9 +452,30 @@ impl TestLedger {
         Ok(())
     }
 
+    /// Creates the inbound and results topics of these source systems, as
+    /// an operator does when a system joins.
+    pub async fn add_source_systems(&self, systems: &[&str]) -> Result<()> {
+        let specs: Vec<ledger_kafka::TopicSpec> = systems
+            .iter()
+            .flat_map(|s| [self.topics.inbound_of(s), self.topics.results_of(s)])
+            .map(|name| ledger_kafka::TopicSpec {
+                name,
+                partitions: 3,
+            })
+            .collect();
+        ensure_topics(&kafka(), &specs, 1).await?;
+        Ok(())
+    }
+
     /// Starts the inbound gateway in-process, forwarding to this ledger's
-    /// emitting services, with the given `--allow` rules.
+    /// emitting services, with the given `--allow` rules (whose systems get
+    /// their topics first).
     pub async fn start_inbound(&mut self, allow: &str) -> Result<()> {
+        let systems: Vec<&str> = allow
+            .split(';')
+            .filter_map(|rule| rule.split_once('=').map(|(system, _)| system.trim()))
+            .collect();
+        self.add_source_systems(&systems).await?;
         let url = |name: &str| {
             let addr = self
                 .external
@@ -600,11 +652,14 @@ impl TestLedger {
 }
 
 async fn ledger_readmodel_pool(url: &str) -> Result<PgPool> {
-    // Migrate here too, so tests that query before the projector starts see tables.
+    // Migrated here, as the projector does, so that the read API (which
+    // never migrates) and tests that query before the projector starts see
+    // the tables.
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(4)
         .connect(url)
         .await?;
+    ledger_readmodel::MIGRATOR.run(&pool).await?;
     Ok(pool)
 }
 

@@ -220,7 +220,7 @@ async fn access_fails_closed_and_a_revoked_token_stops_working_without_a_restart
     // No tokens file: the read API refuses to start.
     let open = ledger_api::Api::build(ledger_api::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: ledger.database_url.clone(),
+        database_url: ledger.reader_database_url.clone(),
         projection: "ledger".into(),
         kafka: ledger_tests::kafka(),
         tokens_file: None,

@@ -43,18 +43,23 @@ fn award(grant_id: &str, amount_cents: i64) -> Command {
     })
 }
 
-async fn results(ledger: &TestLedger) -> Vec<CommandResult> {
-    read_to_end(
-        &kafka(),
-        &ledger.topics.results,
-        Vec::new(),
-        |all, record| {
-            all.push(CommandResult::decode(record.payload.as_slice())?);
-            Ok(())
-        },
-    )
-    .await
-    .unwrap()
+/// The results of every given source system, from each one's own topic.
+async fn results(ledger: &TestLedger, systems: &[&str]) -> Vec<CommandResult> {
+    let mut all = Vec::new();
+    for system in systems {
+        all = read_to_end(
+            &kafka(),
+            &ledger.topics.results_of(system),
+            all,
+            |all, record| {
+                all.push(CommandResult::decode(record.payload.as_slice())?);
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+    }
+    all
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,8 +70,11 @@ async fn every_inbound_command_gets_exactly_one_result() {
         .await
         .unwrap();
 
-    let messages: Vec<(&str, Vec<u8>)> = vec![
+    // (sent on the inbound topic of, key, record)
+    let portail = "portail-idf";
+    let messages: Vec<(&str, &str, Vec<u8>)> = vec![
         (
+            portail,
             "c1",
             inbound(
                 "c1",
@@ -86,6 +94,7 @@ async fn every_inbound_command_gets_exactly_one_result() {
             ),
         ),
         (
+            portail,
             "c2",
             inbound(
                 "c2",
@@ -103,25 +112,46 @@ async fn every_inbound_command_gets_exactly_one_result() {
                 }),
             ),
         ),
-        ("c3", inbound("c3", "portail-idf", award("trop", 1_000_001))),
         (
+            portail,
+            "c3",
+            inbound("c3", "portail-idf", award("trop", 1_000_001)),
+        ),
+        (
+            portail,
             "junk-1",
             b"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff".to_vec(),
         ),
-        ("c5", inbound("c5", "sirh", award("pas-le-droit", 10))),
+        // sirh's own topic, a command its rules do not allow.
         (
+            "sirh",
+            "c5",
+            inbound("c5", "sirh", award("pas-le-droit", 10)),
+        ),
+        // The source system may be left out: the topic says who sent.
+        (
+            portail,
+            "c6",
+            inbound("c6", "", award("installation", 250_000)),
+        ),
+        (
+            portail,
             "c6",
             inbound("c6", "portail-idf", award("installation", 250_000)),
         ),
+        // A command on sirh's topic that claims to come from portail-idf
+        // (allowed everything) is refused: a field cannot choose the sender.
         (
-            "c6",
-            inbound("c6", "portail-idf", award("installation", 250_000)),
+            "sirh",
+            "c7",
+            inbound("c7", "portail-idf", award("usurpe", 10)),
         ),
     ];
     let producer: FutureProducer = kafka().admin().create().unwrap();
-    for (key, payload) in &messages {
+    for (system, key, payload) in &messages {
         // One partition keeps them in order: the envelope before the awards.
-        let record = FutureRecord::to(&ledger.topics.inbound)
+        let topic = ledger.topics.inbound_of(system);
+        let record = FutureRecord::to(&topic)
             .key(*key)
             .payload(payload)
             .partition(0);
@@ -132,13 +162,13 @@ async fn every_inbound_command_gets_exactly_one_result() {
     }
 
     for _ in 0..300 {
-        if results(&ledger).await.len() >= messages.len() {
+        if results(&ledger, &[portail, "sirh"]).await.len() >= messages.len() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut answers = results(&ledger).await;
+    let mut answers = results(&ledger, &[portail, "sirh"]).await;
     assert_eq!(
         answers.len(),
         messages.len(),
@@ -164,9 +194,17 @@ async fn every_inbound_command_gets_exactly_one_result() {
             ("c5", Outcome::Rejected, "unauthorised"),
             ("c6", Outcome::Accepted, ""),
             ("c6", Outcome::Accepted, ""),
+            ("c7", Outcome::Rejected, "unauthorised"),
             ("junk-1", Outcome::Rejected, "decode_error"),
         ]
     );
+    // Each result names the system that really sent it.
+    let sender: Vec<_> = answers
+        .iter()
+        .map(|r| (r.command_id.as_str(), r.source_system.as_str()))
+        .collect();
+    assert!(sender.contains(&("c7", "sirh")), "{sender:?}");
+    assert!(sender.contains(&("c6", "portail-idf")), "{sender:?}");
     // The repeated command is the same single event.
     assert_eq!(answers[4].events, answers[5].events);
     assert_eq!(answers[4].events.len(), 1);

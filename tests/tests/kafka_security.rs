@@ -56,11 +56,16 @@ async fn a_wrong_password_is_refused() {
 
 #[tokio::test]
 async fn a_principal_without_an_acl_is_refused() {
-    // A source system reads only its results: not the event topics.
-    let demo = kafka_as("demo");
+    // A source system reads only its results: not the event topics…
+    let hr = kafka_as("rh-occitanie");
     assert_refused(
-        end_offsets(&demo, vec![(production().grants, 0)]).await,
-        "demo asking for ledger.grants.v1",
+        end_offsets(&hr, vec![(production().grants, 0)]).await,
+        "rh-occitanie asking for ledger.grants.v1",
+    );
+    // …nor another system's results.
+    assert_refused(
+        end_offsets(&hr, vec![(production().results_of("another-system"), 0)]).await,
+        "rh-occitanie asking for another system's results",
     );
     // The read API describes the event topics but may not read them…
     let api = kafka_as("ledger-api");
@@ -113,6 +118,35 @@ async fn the_grants_login_cannot_append_elsewhere_nor_take_another_transactional
         "ledger-grants writing ledger.workforce.v1",
     );
     producer.flush(Timeout::After(Duration::from_secs(1))).ok();
+}
+
+/// A source system writes its own inbound topic only: it cannot pass for
+/// another system, nor write anywhere else.
+#[tokio::test]
+async fn a_source_system_cannot_write_another_systems_inbound_topic() {
+    let hr = kafka_as("rh-occitanie");
+    let mut config = hr.admin();
+    config.set("message.timeout.ms", "10000");
+    let producer: FutureProducer = config.create().unwrap();
+    for topic in [
+        production().inbound_of("another-system"),
+        production().deadletter,
+        production().results_of("rh-occitanie"),
+    ] {
+        let sent = producer
+            .send(
+                FutureRecord::to(&topic)
+                    .key("forged")
+                    .payload(&b"forged"[..]),
+                Timeout::After(Duration::from_secs(10)),
+            )
+            .await;
+        let (err, _) = sent.expect_err("rh-occitanie appended where it may not");
+        assert_refused(
+            Err::<(), _>(KafkaError::from(err)),
+            &format!("rh-occitanie writing {topic}"),
+        );
+    }
 }
 
 #[tokio::test]

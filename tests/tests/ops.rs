@@ -260,11 +260,11 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
 #[tokio::test]
 async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
     let mut ledger = TestLedger::start().await.unwrap();
-    ledger.start_inbound("*=*").await.unwrap();
+    ledger.start_inbound("demo=*").await.unwrap();
     let producer: FutureProducer = kafka().admin().create().unwrap();
     producer
         .send(
-            FutureRecord::to(&ledger.topics.inbound)
+            FutureRecord::to(&ledger.topics.inbound_of("demo"))
                 .key("k-1")
                 .payload(&b"not a command"[..]),
             Duration::from_secs(10),

@@ -54,7 +54,8 @@ impl Api {
             config.tokens_file.as_deref(),
             config.insecure_no_auth,
         )?;
-        let pool = ledger_readmodel::connect(&config.database_url, config.max_connections).await?;
+        let pool =
+            ledger_readmodel::connect_reader(&config.database_url, config.max_connections).await?;
         let router = routes::router(
             routes::AppState {
                 pool,

@@ -33,7 +33,7 @@ pub struct Config {
     /// `system=command,command;system=*`, commands by their HTTP names
     /// (`award-grant`); `*` allows every command. A system not listed is
     /// refused.
-    #[arg(long, env = "LEDGER_INBOUND_ALLOW", default_value = "*=*")]
+    #[arg(long, env = "LEDGER_INBOUND_ALLOW", default_value = "")]
     pub allow: String,
 
     /// Base URL of the grants service.

@@ -99,9 +99,10 @@ impl Forwarder {
         })
     }
 
-    fn result_record(&self, result: &CommandResult) -> OutboundRecord {
+    /// A result, on the results topic of the system that sent the command.
+    fn result_record(&self, system: &str, result: &CommandResult) -> OutboundRecord {
         OutboundRecord {
-            topic: self.topics.results.clone(),
+            topic: self.topics.results_of(system),
             key: result.command_id.clone(),
             payload: result.encode_to_vec(),
             event_type: "CommandResult".to_owned(),
@@ -115,6 +116,12 @@ impl Forwarder {
         message: &OwnedMessage,
         shutdown: &CancellationToken,
     ) -> Option<Vec<OutboundRecord>> {
+        // Subscribed to inbound topics only, each named after its system.
+        let system = self
+            .topics
+            .system_of_inbound(message.topic())
+            .unwrap_or_default()
+            .to_owned();
         let payload = message.payload().unwrap_or_default();
         let key = message
             .key()
@@ -150,9 +157,15 @@ impl Forwarder {
                     reason: Some(reason.clone()),
                     failed_at: Some(now()),
                 };
-                let result = rejected(&command_id, "", &reason.code, reason.message, String::new());
+                let result = rejected(
+                    &command_id,
+                    &system,
+                    &reason.code,
+                    reason.message,
+                    String::new(),
+                );
                 return Some(vec![
-                    self.result_record(&result),
+                    self.result_record(&system, &result),
                     OutboundRecord {
                         topic: self.topics.deadletter.clone(),
                         key: command_id,
@@ -162,18 +175,20 @@ impl Forwarder {
                 ]);
             }
         };
-        let result = self.decide(&inbound, shutdown).await?;
-        Some(vec![self.result_record(&result)])
+        let result = self.decide(&system, inbound, shutdown).await?;
+        Some(vec![self.result_record(&system, &result)])
     }
 
+    /// `system` is the sender, known from the topic the command came on.
     async fn decide(
         &self,
-        inbound: &InboundCommand,
+        system: &str,
+        mut inbound: InboundCommand,
         shutdown: &CancellationToken,
     ) -> Option<CommandResult> {
-        let (id, source) = (inbound.command_id.as_str(), inbound.source_system.as_str());
+        let id = inbound.command_id.clone();
         let reject = |code: &str, message: String, field: &str| {
-            Some(rejected(id, source, code, message, field.to_owned()))
+            Some(rejected(&id, system, code, message, field.to_owned()))
         };
         if id.is_empty() || id.len() > 128 {
             return reject(
@@ -182,13 +197,23 @@ impl Forwarder {
                 "command_id",
             );
         }
-        if source.is_empty() {
+        // The field may be left empty; filled in, it must name the sender.
+        if !inbound.source_system.is_empty() && inbound.source_system != system {
+            tracing::warn!(command_id = %id, source_system = system, claimed = %inbound.source_system,
+                "inbound command refused: it claims another source system");
             return reject(
-                "invalid_field",
-                "source_system is required".into(),
+                "unauthorised",
+                format!(
+                    "commands on {} come from {system}; this one says source_system {:?}",
+                    self.topics.inbound_of(system),
+                    inbound.source_system
+                ),
                 "source_system",
             );
         }
+        inbound.source_system = system.to_owned();
+        let inbound = &inbound;
+        let source = system;
         let Some(command) = &inbound.command else {
             return reject(
                 "invalid_field",
@@ -199,7 +224,7 @@ impl Forwarder {
         let routed = route(command);
         if !self.allow.permits(source, routed.name) {
             tracing::warn!(
-                command_id = id,
+                command_id = %id,
                 source_system = source,
                 command = routed.name,
                 "inbound command refused: not allowed"
@@ -217,7 +242,7 @@ impl Forwarder {
                 Answer::Unreachable(why) => {
                     // The owner is down: wait for it rather than answer
                     // wrongly; the partition waits with this command.
-                    tracing::warn!(command_id = id, error = %why, retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
+                    tracing::warn!(command_id = %id, error = %why, retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
                     tokio::select! {
                         _ = shutdown.cancelled() => return None,
                         _ = tokio::time::sleep(delay) => {}

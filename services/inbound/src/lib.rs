@@ -76,7 +76,30 @@ impl Inbound {
         let mut client = kafka.committed_reader(&format!("{}.inbound", config.transactional_id));
         client.set("enable.partition.eof", "false");
         let consumer: StreamConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
-        consumer.subscribe(&[&topics.inbound])?;
+        // One inbound topic per source system the rules name: only that
+        // system's Kafka user can write there, so the topic says who sent.
+        let inbound: Vec<String> = allow
+            .systems()
+            .into_iter()
+            .map(|s| topics.inbound_of(s))
+            .collect();
+        for topic in inbound.iter().chain(
+            allow
+                .systems()
+                .iter()
+                .map(|s| topics.results_of(s))
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
+            ledger_kafka::partitions(&kafka, topic).await?;
+        }
+        if inbound.is_empty() {
+            tracing::warn!(
+                "no source system is allowed (LEDGER_INBOUND_ALLOW is empty): nothing to read"
+            );
+        } else {
+            consumer.subscribe(&inbound.iter().map(String::as_str).collect::<Vec<_>>())?;
+        }
         let forwarder = forward::Forwarder::new(&config, allow, topics.clone())?;
         Ok(Inbound {
             listener,

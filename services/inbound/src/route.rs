@@ -21,10 +21,21 @@ pub fn route(command: &Command) -> Routed {
     Routed { owner, name, body }
 }
 
-/// Who may send what, from `system=cmd,cmd;system=*`.
+/// Who may send what, from `system=cmd,cmd;system=*`. Each system named
+/// is one the gateway reads (its own inbound topic); nothing else is
+/// allowed, and there is no rule for "any system".
 #[derive(Debug, Clone, Default)]
 pub struct Allow {
     rules: HashMap<String, Option<HashSet<String>>>,
+}
+
+/// A source system's name: also its Kafka user and the suffix of its topics.
+fn valid_system(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 impl Allow {
@@ -34,6 +45,13 @@ impl Allow {
             let (system, commands) = rule
                 .split_once('=')
                 .ok_or_else(|| format!("rule {rule:?} is not system=commands"))?;
+            let system = system.trim();
+            if !valid_system(system) {
+                return Err(format!(
+                    "rule {rule:?}: a source system is named by its Kafka user \
+                     (lower-case letters, digits, '-', '_'; at most 64), never '*'"
+                ));
+            }
             let commands = commands.trim();
             let allowed = if commands == "*" {
                 None
@@ -46,14 +64,20 @@ impl Allow {
                         .collect(),
                 )
             };
-            rules.insert(system.trim().to_owned(), allowed);
+            rules.insert(system.to_owned(), allowed);
         }
         Ok(Self { rules })
     }
 
+    /// The source systems named, in a stable order.
+    pub fn systems(&self) -> Vec<&str> {
+        let mut systems: Vec<&str> = self.rules.keys().map(String::as_str).collect();
+        systems.sort_unstable();
+        systems
+    }
+
     pub fn permits(&self, system: &str, command: &str) -> bool {
-        let rule = self.rules.get(system).or_else(|| self.rules.get("*"));
-        match rule {
+        match self.rules.get(system) {
             None => false,
             Some(None) => true,
             Some(Some(commands)) => commands.contains(command),
@@ -72,9 +96,12 @@ mod tests {
         assert!(!allow.permits("sirh", "award-grant"));
         assert!(allow.permits("portail", "award-grant"));
         assert!(!allow.permits("unknown", "award-grant"));
-        assert!(Allow::parse("*=*")
-            .unwrap()
-            .permits("anyone", "open-centre"));
+        assert_eq!(allow.systems(), ["portail", "sirh"]);
+        assert!(Allow::parse("*=*").is_err(), "no rule for any system");
+        assert!(Allow::parse("Sirh=*").is_err());
         assert!(Allow::parse("nonsense").is_err());
+        let nothing = Allow::parse("").unwrap();
+        assert!(nothing.systems().is_empty());
+        assert!(!nothing.permits("sirh", "hire-professional"));
     }
 }

@@ -44,6 +44,27 @@ impl Topics {
         }
     }
 
+    /// The inbound topic of one source system, `ledger.inbound.v1.<system>`:
+    /// only that system's Kafka user may write it, so whatever arrives there
+    /// comes from that system (docs/security.md).
+    pub fn inbound_of(&self, system: &str) -> String {
+        format!("{}.{system}", self.inbound)
+    }
+
+    /// The results topic of one source system, `ledger.results.v1.<system>`,
+    /// which only that system (and the gateway) may read.
+    pub fn results_of(&self, system: &str) -> String {
+        format!("{}.{system}", self.results)
+    }
+
+    /// The source system whose inbound topic `topic` is.
+    pub fn system_of_inbound<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic
+            .strip_prefix(self.inbound.as_str())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .filter(|system| !system.is_empty())
+    }
+
     /// The name of a program's Kafka group or id under this namespace:
     /// `ledger-projector.ledger`, or `t42-projector.ledger` under `t42` (the
     /// names the ACLs grant, deploy/local/kafka/acls.txt).
@@ -66,15 +87,15 @@ impl Topics {
         ]
     }
 
-    /// Every topic with its designed settings.
+    /// Every topic with its designed settings, except the inbound and
+    /// results topics of each source system ([`Topics::inbound_of`]), made
+    /// when a system joins.
     pub fn specs(&self, partitions: i32) -> Vec<TopicSpec> {
         let all = [
             &self.grants,
             &self.workforce,
             &self.centres,
             &self.obligations,
-            &self.inbound,
-            &self.results,
             &self.deadletter,
         ];
         all.into_iter()
@@ -111,6 +132,20 @@ mod tests {
         assert_eq!(Topics::new("").grants, "ledger.grants.v1");
         let t = Topics::new("t1");
         assert_eq!(t.results, "t1.ledger.results.v1");
-        assert_eq!(t.specs(3).len(), 7);
+        assert_eq!(t.specs(3).len(), 5);
+    }
+
+    #[test]
+    fn each_source_system_has_its_own_inbound_and_results_topics() {
+        let t = Topics::new("");
+        assert_eq!(
+            t.inbound_of("rh-occitanie"),
+            "ledger.inbound.v1.rh-occitanie"
+        );
+        assert_eq!(t.results_of("demo"), "ledger.results.v1.demo");
+        assert_eq!(t.system_of_inbound("ledger.inbound.v1.demo"), Some("demo"));
+        assert_eq!(t.system_of_inbound("ledger.inbound.v1"), None);
+        assert_eq!(t.system_of_inbound("ledger.inbound.v1x.demo"), None);
+        assert_eq!(t.system_of_inbound("ledger.results.v1.demo"), None);
     }
 }

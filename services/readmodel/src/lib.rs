@@ -13,7 +13,7 @@ mod swap;
 
 pub use engine::{Applied, Body, Claims, Fault, PartitionKey, Projection, Record, Written};
 pub use error::{classify, ErrorClass, ReadModelError};
-pub use swap::{connect, connect_in, SWAP_CHANNEL};
+pub use swap::{connect, connect_in, connect_reader, SWAP_CHANNEL};
 
 /// The schema migrations, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

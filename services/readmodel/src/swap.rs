@@ -23,9 +23,23 @@ pub const SWAP_CHANNEL: &str = "ledger_readmodel_swapped";
 /// unreachable.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Connects to PostgreSQL and brings the schema up to date.
+/// Connects to PostgreSQL and brings the schema up to date (the projector's
+/// role, which owns the read model).
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, ReadModelError> {
-    connect_with(url, max_connections, None).await
+    connect_with(url, max_connections, None, Migrate::Yes).await
+}
+
+/// Connects without migrating: the read API's role may only read, and the
+/// projector keeps the schema up to date.
+pub async fn connect_reader(url: &str, max_connections: u32) -> Result<PgPool, ReadModelError> {
+    connect_with(url, max_connections, None, Migrate::No).await
+}
+
+/// Whether a pool brings the schema up to date when it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Migrate {
+    Yes,
+    No,
 }
 
 /// Like [`connect`], with every connection's search path set to `schema`
@@ -35,13 +49,14 @@ pub async fn connect_in(
     schema: &str,
     max_connections: u32,
 ) -> Result<PgPool, ReadModelError> {
-    connect_with(url, max_connections, Some(schema.to_owned())).await
+    connect_with(url, max_connections, Some(schema.to_owned()), Migrate::Yes).await
 }
 
 async fn connect_with(
     url: &str,
     max_connections: u32,
     schema: Option<String>,
+    migrate: Migrate,
 ) -> Result<PgPool, ReadModelError> {
     let born = Instant::now();
     // Milliseconds after `born` of the last swap seen (0: none).
@@ -70,7 +85,10 @@ async fn connect_with(
         })
         .connect(url)
         .await?;
-    crate::MIGRATOR.run(&pool).await?;
+    match migrate {
+        Migrate::Yes => crate::MIGRATOR.run(&pool).await?,
+        Migrate::No => {}
+    }
     tokio::spawn(listen(url.to_owned(), pool.clone(), born, swapped));
     Ok(pool)
 }

@@ -15,13 +15,19 @@ pub mod synthetic;
 
 use serde_json::Value;
 
+/// The inbound gateway's rules on the local stack (`LEDGER_INBOUND_ALLOW` in
+/// deploy/local/services.sh): the Occitanie GIP's HR system sends its posts,
+/// hires and departures over Kafka; nothing else comes that way.
+pub const DEMO_INBOUND_ALLOW: &str = "rh-occitanie=open-post,hire-professional,record-departure";
+
 /// How a step reaches the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
     /// `POST /v1/commands/{command}` on the service that owns it.
     Http,
-    /// A protobuf `InboundCommand` on `ledger.inbound.v1`, from this source
-    /// system; its result comes back on `ledger.results.v1`.
+    /// A protobuf `InboundCommand` on `ledger.inbound.v1.<source system>`,
+    /// from that system's Kafka login; its result comes back on
+    /// `ledger.results.v1.<source system>`.
     Inbound { source_system: &'static str },
 }
 
@@ -69,4 +75,20 @@ pub fn owner_of(command: &str) -> &'static str {
     ledger_proto::registry::owner_of(command)
         .unwrap_or(ledger_proto::registry::Context::Grants)
         .name()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_local_stack_runs_the_demo_inbound_rules() {
+        let script = include_str!("../../../deploy/local/services.sh");
+        let line = format!(
+            "export LEDGER_INBOUND_ALLOW=\"{}\"",
+            super::DEMO_INBOUND_ALLOW
+        );
+        assert!(
+            script.contains(&line),
+            "deploy/local/services.sh should say {line}"
+        );
+    }
 }

@@ -155,8 +155,19 @@ impl Loader {
             Via::Inbound { source_system } => {
                 let gateway = self
                     .inbound
-                    .get_or_try_init(|| Inbound::start(&self.target))
+                    .get_or_try_init(|| Inbound::start(&self.target, source_system))
                     .await?;
+                // One Kafka login, so one source system per loader.
+                if gateway.system != *source_system {
+                    return Err(LoadError::Failed {
+                        command: step.command.to_owned(),
+                        key: step.key.clone(),
+                        why: format!(
+                            "this loader sends over Kafka as {}, not {source_system}",
+                            gateway.system
+                        ),
+                    });
+                }
                 gateway
                     .send(&self.target, step, source_system, report)
                     .await
@@ -255,8 +266,10 @@ async fn send_http(
     }
 }
 
-/// The inbound topic and the results coming back.
+/// A source system's inbound topic and the results coming back on its own
+/// results topic.
 struct Inbound {
+    system: String,
     producer: TxProducer,
     results: Arc<Mutex<HashMap<(String, String), CommandResult>>>,
     arrived: Arc<Notify>,
@@ -264,7 +277,7 @@ struct Inbound {
 }
 
 impl Inbound {
-    async fn start(target: &Target) -> Result<Self, LoadError> {
+    async fn start(target: &Target, system: &str) -> Result<Self, LoadError> {
         let id = target
             .kafka
             .own_transactional_id(&target.topics, &format!("seed-{}", uuid::Uuid::new_v4()));
@@ -276,7 +289,7 @@ impl Inbound {
         let (caught_up, _ready) = oneshot::channel();
         tokio::spawn(follow(
             target.kafka.clone(),
-            target.topics.results.clone(),
+            target.topics.results_of(system),
             records,
             caught_up,
             stop.clone(),
@@ -296,6 +309,7 @@ impl Inbound {
             }
         });
         Ok(Self {
+            system: system.to_owned(),
             producer,
             results,
             arrived,
@@ -340,7 +354,7 @@ impl Inbound {
                     .map_err(|e| failed(format!("not an inbound command: {e}")))?;
                     self.producer
                         .append(&[OutboundRecord {
-                            topic: target.topics.inbound.clone(),
+                            topic: target.topics.inbound_of(source_system),
                             key: command_id.clone(),
                             payload: command.encode_to_vec(),
                             event_type: "InboundCommand".into(),
