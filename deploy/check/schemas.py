@@ -325,6 +325,39 @@ def cross_references(docs: list[dict]) -> tuple[int, list[str]]:
             problems.append(f"ServiceMonitor/{name} selects no Service")
     users = set(by_kind.get("KafkaUser", {}))
     claims = set(by_kind.get("PersistentVolumeClaim", {}))
+    topics = {(d.get("spec") or {}).get("topicName") or name
+              for name, d in by_kind.get("KafkaTopic", {}).items()}
+    # The inbound gateway reads the inbound topic of each source system its
+    # rules name and answers on that system's results topic (it refuses to
+    # start without them); each system is also a Kafka user. The base names
+    # are no topics any more.
+    for base in ("ledger.inbound.v1", "ledger.results.v1"):
+        checked += 1
+        if base in topics:
+            problems.append(f"KafkaTopic {base}: inbound and results topics are per source system ({base}.<system>)")
+    for doc in docs:
+        if doc.get("kind") not in ("Deployment", "Job", "CronJob"):
+            continue
+        for c in containers_of(doc):
+            env = {e["name"]: e.get("value") for e in c.get("env") or []}
+            if "LEDGER_INBOUND_ALLOW" not in env:
+                continue
+            namespace = env.get("LEDGER_TOPIC_NAMESPACE") or ""
+            prefix = f"{namespace}." if namespace else ""
+            where = f"{doc['kind']}/{doc['metadata'].get('name')}"
+            for rule in (env["LEDGER_INBOUND_ALLOW"] or "").split(";"):
+                if not rule.strip():
+                    continue
+                checked += 1
+                system = rule.split("=", 1)[0].strip()
+                if not re.fullmatch(r"[a-z0-9_-]{1,64}", system):
+                    problems.append(f"{where}: LEDGER_INBOUND_ALLOW names {system!r}, not a source system")
+                    continue
+                for topic in (f"{prefix}ledger.inbound.v1.{system}", f"{prefix}ledger.results.v1.{system}"):
+                    if topic not in topics:
+                        problems.append(f"{where}: source system {system} has no KafkaTopic {topic}")
+                if system not in users:
+                    problems.append(f"{where}: source system {system} is no KafkaUser of these manifests")
     for doc in docs:
         where = f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name') or doc['metadata'].get('generateName')}"
         spec = doc.get("spec") or {}
@@ -388,7 +421,7 @@ def policy(root: Path, files: list[str]) -> None:
             for p in problems:
                 print(f"        {p}")
         else:
-            print(f"ok    references between the manifests ({checked}: selectors, claims, backends, Kafka users)")
+            print(f"ok    references between the manifests ({checked}: selectors, claims, backends, Kafka users, source systems and their topics)")
     sys.exit(1 if bad else 0)
 
 

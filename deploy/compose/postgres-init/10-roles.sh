@@ -4,11 +4,14 @@
 # and databases of deploy/k8s/20-postgres.yaml and 21-persons-postgres.yaml,
 # on one server:
 #   ledger          owns the read model `ledger`: the projector (which runs
-#                   the migrations), the read API for now, ledgerctl;
-#   ledger_reader   reads the read model, writes nothing;
+#                   the migrations) and ledgerctl (rebuild, verify, swap);
+#   ledger_reader   the read API's role: reads every table of the read model
+#                   (pg_read_all_data), changes none, creates nothing, and
+#                   the API never migrates;
 #   ledger_persons  owns the personal-data store `ledger_persons`, which no
 #                   other role may even connect to.
-# Passwords come from the compose secrets (deploy/compose/secrets.sh).
+# Passwords come from the compose secrets (deploy/compose/secrets.sh);
+# connections are TLS only (postgres/pg_hba.conf).
 set -euo pipefail
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     -v ledger="$(cat /run/secrets/pg_ledger_password)" \
@@ -19,6 +22,7 @@ CREATE DATABASE ledger OWNER ledger;
 CREATE ROLE ledger_reader LOGIN PASSWORD :'reader' IN ROLE pg_read_all_data;
 CREATE ROLE ledger_persons LOGIN PASSWORD :'persons';
 CREATE DATABASE ledger_persons OWNER ledger_persons;
-REVOKE CONNECT ON DATABASE ledger, ledger_persons FROM PUBLIC;
-GRANT CONNECT ON DATABASE ledger TO ledger_reader;
+REVOKE ALL ON DATABASE ledger, ledger_persons FROM PUBLIC;
+GRANT CONNECT ON DATABASE ledger TO ledger, ledger_reader;
+GRANT CONNECT ON DATABASE ledger_persons TO ledger_persons;
 SQL
