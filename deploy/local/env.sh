@@ -34,6 +34,10 @@ export LEDGER_SOURCE_SYSTEMS="rh-occitanie"
 # passwords (one file per Kafka user or PostgreSQL role, made on first use).
 export LEDGER_TLS_DIR="${LEDGER_TLS_DIR:-$LEDGER_STATE_DIR/tls}"
 export LEDGER_SECRETS_DIR="${LEDGER_SECRETS_DIR:-$LEDGER_STATE_DIR/secrets}"
+# The emitting services' signing keys (one PEM each) and the key ring every
+# reader checks events against (public: it holds public keys only).
+export LEDGER_KEYS_DIR="${LEDGER_KEYS_DIR:-$LEDGER_STATE_DIR/keys}"
+export LEDGER_TRUSTED_KEYS_FILE="$LEDGER_KEYS_DIR/trusted.txt"
 # Kafka's own tools log in as admin with this file (--command-config).
 export LEDGER_KAFKA_ADMIN_PROPERTIES="$LEDGER_SECRETS_DIR/kafka-admin.properties"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs and is not on a fresh machine, caching
 # everything: Kafka's jars (Maven Central, through Maven), PostgreSQL's server
-# (Debian's packages) and buf (npm), used to lint the proto contract.
+# (Debian's packages), OpenSSL's headers for librdkafka (Debian's packages)
+# and buf (npm), used to lint the proto contract.
 # Running it again does nothing once everything is there.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -42,6 +43,16 @@ install_postgres() {
     [ -x "$(pg_bindir)/initdb" ] || die "PostgreSQL installed but initdb not found"
 }
 
+# librdkafka is built with TLS and SCRAM against the system's OpenSSL.
+install_libssl() {
+    if command -v pkg-config >/dev/null && pkg-config --exists openssl; then
+        return
+    fi
+    log "installing OpenSSL's headers (libssl-dev, pkg-config) from Debian's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libssl-dev pkg-config >/dev/null
+}
+
 install_buf() {
     local version=1.75.0
     local dir="$LEDGER_CACHE_DIR/buf-$version"
@@ -60,6 +71,7 @@ case "${1:-all}" in
     kafka) install_kafka ;;
     postgres) install_postgres ;;
     buf) install_buf ;;
-    all) install_kafka; install_postgres; install_buf ;;
-    *) die "usage: install.sh [kafka|postgres|buf|all]" ;;
+    libssl) install_libssl ;;
+    all) install_kafka; install_postgres; install_buf; install_libssl ;;
+    *) die "usage: install.sh [kafka|postgres|buf|libssl|all]" ;;
 esac

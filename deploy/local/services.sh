@@ -66,6 +66,12 @@ start() {
                 api) export LEDGER_DATABASE_URL="$LEDGER_API_DATABASE_URL" ;;
                 *) unset LEDGER_DATABASE_URL ;;
             esac
+            # Each writer holds its own signing key, and no other.
+            case "$name" in
+                grants | workforce | centres | obligations)
+                    export LEDGER_SIGNING_KEY_FILE="$LEDGER_KEYS_DIR/$name.pem" ;;
+                *) unset LEDGER_SIGNING_KEY_FILE ;;
+            esac
             exec nohup "$BIN_DIR/$bin" >>"$LOG_DIR/$name.log" 2>&1
         ) &
         echo $! > "$RUN_DIR/$name.pid"

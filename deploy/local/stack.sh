@@ -62,6 +62,25 @@ tls_up() {
     fi
 }
 
+# One Ed25519 signing key per emitting service (PKCS#8 PEM, readable by its
+# owner only) and the key ring that says which public key signs for which
+# context (docs/security.md). Existing keys are kept: events they signed must
+# go on verifying.
+keys_up() {
+    mkdir -p "$LEDGER_KEYS_DIR"
+    chmod 700 "$LEDGER_KEYS_DIR"
+    local context ring="$LEDGER_KEYS_DIR/trusted.txt"
+    [ -f "$ring" ] || printf '# key id  context  Ed25519 public key (hex); made by deploy/local/stack.sh\n' > "$ring"
+    for context in grants workforce centres obligations; do
+        [ -f "$LEDGER_KEYS_DIR/$context.pem" ] && continue
+        log "making the signing key of $context"
+        (umask 077; openssl genpkey -algorithm ed25519 -out "$LEDGER_KEYS_DIR/$context.pem")
+        printf '%s-1  %s  %s\n' "$context" "$context" \
+            "$(openssl pkey -in "$LEDGER_KEYS_DIR/$context.pem" -pubout -outform DER | tail -c 32 | od -An -tx1 | tr -d ' \n')" \
+            >> "$ring"
+    done
+}
+
 # A password of the stack, made on first use, readable by its owner only.
 secret() {
     local file="$LEDGER_SECRETS_DIR/$1"
@@ -274,13 +293,15 @@ pg_up() {
 up() {
     "$LEDGER_ROOT/deploy/local/install.sh" kafka
     "$LEDGER_ROOT/deploy/local/install.sh" postgres
+    "$LEDGER_ROOT/deploy/local/install.sh" libssl
     tls_up
+    keys_up
     kafka_up
     pg_up
     topics_up
     principals_up
     log "kafka:      $LEDGER_KAFKA_BROKERS"
-    log "postgresql: $(pg_url ledger ledger) (TLS; passwords in $LEDGER_SECRETS_DIR/pg/)"
+    log "postgresql: 127.0.0.1:$LEDGER_PG_PORT, TLS only (roles and passwords: $LEDGER_SECRETS_DIR/pg/; URL of one: pg_url ROLE, from deploy/local/env.sh)"
 }
 
 down() {
@@ -312,6 +333,6 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) status ;;
-    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" "$LEDGER_SNAPSHOT_DIR" "$LEDGER_TLS_DIR" "$LEDGER_SECRETS_DIR" ;;
+    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" "$LEDGER_SNAPSHOT_DIR" "$LEDGER_TLS_DIR" "$LEDGER_SECRETS_DIR" "$LEDGER_KEYS_DIR" ;;
     *) echo "usage: $0 up|down|status|reset" >&2; exit 2 ;;
 esac

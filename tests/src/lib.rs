@@ -73,6 +73,31 @@ pub fn apply_acls(namespace: &str) -> Result<()> {
     Ok(())
 }
 
+/// The local stack's signing keys (`<context>.pem`) and key ring.
+pub fn keys_dir() -> std::path::PathBuf {
+    std::env::var("LEDGER_KEYS_DIR")
+        .unwrap_or_else(|_| ".stack/keys".into())
+        .into()
+}
+
+/// The key ring every reader checks events against.
+pub fn trusted_keys_file() -> std::path::PathBuf {
+    keys_dir().join("trusted.txt")
+}
+
+/// The key ring, parsed.
+pub fn key_ring() -> ledger_domain::signing::KeyRing {
+    let text = std::fs::read_to_string(trusted_keys_file())
+        .expect("the stack's key ring (deploy/local/stack.sh up)");
+    ledger_domain::signing::KeyRing::parse(&text).unwrap()
+}
+
+/// A signer with the stack's key of `context` (to forge, or not, in tests).
+pub fn signer(context: &str) -> ledger_domain::signing::Signer {
+    let pem = std::fs::read_to_string(keys_dir().join(format!("{context}.pem"))).unwrap();
+    ledger_domain::signing::Signer::from_pem(&pem, &key_ring(), context).unwrap()
+}
+
 /// Hands a child process the login of `kafka`.
 pub fn kafka_env(command: &mut Command, kafka: &KafkaConfig) {
     command.env("LEDGER_KAFKA_BROKERS", &kafka.brokers).env(
@@ -317,6 +342,8 @@ impl TestLedger {
     fn emitter_args(&self, name: &str) -> EmitterArgs {
         let mut args = EmitterArgs::new(self.kafka_for(name), self.namespace.clone());
         args.tokens_file = self.tokens_file.clone();
+        args.signing_key_file = Some(keys_dir().join(format!("{name}.pem")));
+        args.trusted_keys_file = Some(trusted_keys_file());
         if let Some((dir, every)) = &self.snapshots {
             args.snapshot_dir = Some(dir.clone());
             args.snapshot_every = *every;
@@ -407,6 +434,7 @@ impl TestLedger {
             topic_namespace: self.namespace.clone(),
             database_url: self.database_url.clone(),
             projection: "ledger".into(),
+            trusted_keys_file: trusted_keys_file(),
             max_batch: 1000,
             linger: Duration::from_millis(10),
             // Short, so that a killed projector's partitions are taken over
@@ -784,6 +812,11 @@ impl TestLedger {
                     self.transactional_id(name),
                 )
                 .env("LEDGER_TOPIC_NAMESPACE", &self.namespace)
+                .env(
+                    "LEDGER_SIGNING_KEY_FILE",
+                    keys_dir().join(format!("{name}.pem")),
+                )
+                .env("LEDGER_TRUSTED_KEYS_FILE", trusted_keys_file())
                 .env("LEDGER_PERSONS_DATABASE_URL", &self.persons_database_url)
                 .env("RUST_LOG", "warn")
                 .envs(self.tokens_file.iter().map(|f| ("LEDGER_TOKENS_FILE", f)))

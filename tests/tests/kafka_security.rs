@@ -3,6 +3,8 @@
 //! another service's topic or transactional id are all refused, and no
 //! listener takes a client without TLS and a login.
 
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
 use std::time::Duration;
 
 use ledger_kafka::{

@@ -13,7 +13,7 @@ use ledger_ctl::{
 };
 use ledger_kafka::rdkafka::producer::{FutureProducer, FutureRecord};
 use ledger_proto::v1::event_envelope::Payload;
-use ledger_tests::{award, kafka, TestLedger};
+use ledger_tests::{award, kafka, key_ring, TestLedger};
 use prost::Message;
 
 #[tokio::test]
@@ -27,14 +27,16 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
         assert_eq!(status, 201, "{body}");
     }
     let kafka = kafka();
-    let honest = audit_topic(&kafka, &ledger.topics.grants, |_| {})
+    let honest = audit_topic(&kafka, &key_ring(), &ledger.topics.grants, |_| {})
         .await
         .unwrap();
     assert_eq!(honest.events, 4, "programme, envelope, two awards");
     assert!(honest.broken.is_empty(), "{:?}", honest.broken);
 
     // Forge: a copy of g1's award that claims to follow it, with the amount
-    // raised after sealing; appended by a producer that is not the writer.
+    // raised, its hash computed correctly, appended by a producer that
+    // holds Kafka access but not the grants service's signing key. Another
+    // stream gets an event signed with the key of another writer.
     let events = ledger.grants_events().await.unwrap();
     let original = events
         .iter()
@@ -47,29 +49,58 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
     if let Some(Payload::GrantAwarded(g)) = forged.payload.as_mut() {
         g.amount_cents = 900_000;
     }
+    forged.hash = ledger_domain::chain::event_hash(&forged);
+    let g2 = events
+        .iter()
+        .find(|e| e.stream.as_ref().is_some_and(|s| s.id == "g2"))
+        .unwrap();
+    let mut other_writer = g2.clone();
+    other_writer.event_id = "01930000-0000-7000-8000-00000000f0f1".into();
+    other_writer.stream_version += 1;
+    ledger_domain::chain::seal(
+        &mut other_writer,
+        g2.hash.clone(),
+        &ledger_tests::signer("workforce"),
+    );
+
     let producer: FutureProducer = kafka.admin().create().unwrap();
-    let bytes = forged.encode_to_vec();
-    let delivered = producer
-        .send(
-            FutureRecord::to(&ledger.topics.grants)
-                .key("cvl-msp")
-                .payload(&bytes),
-            Duration::from_secs(10),
-        )
+    let mut at = Vec::new();
+    for event in [&forged, &other_writer] {
+        let bytes = event.encode_to_vec();
+        let delivered = producer
+            .send(
+                FutureRecord::to(&ledger.topics.grants)
+                    .key("cvl-msp")
+                    .payload(&bytes),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+        at.push((delivered.partition, delivered.offset));
+    }
+    let audit = audit_topic(&kafka, &key_ring(), &ledger.topics.grants, |_| {})
         .await
         .unwrap();
-    let (partition, offset) = (delivered.partition, delivered.offset);
-    let audit = audit_topic(&kafka, &ledger.topics.grants, |_| {})
-        .await
-        .unwrap();
-    assert_eq!(audit.broken.len(), 1, "{:?}", audit.broken);
+    // Both are reported, each with its place and why.
+    assert_eq!(audit.broken.len(), 2, "{:?}", audit.broken);
     let broken = &audit.broken[0];
-    assert_eq!((broken.partition, broken.offset), (partition, offset));
+    assert_eq!((broken.partition, broken.offset), at[0]);
     assert_eq!(
         broken.event_id.as_deref(),
         Some("01930000-0000-7000-8000-00000000f0f0")
     );
-    assert!(broken.why.starts_with("content altered"), "{}", broken.why);
+    assert!(
+        broken.why.contains("signature does not match"),
+        "{}",
+        broken.why
+    );
+    let broken = &audit.broken[1];
+    assert_eq!((broken.partition, broken.offset), at[1]);
+    assert!(
+        broken.why.contains("trusted for workforce, not for grants"),
+        "{}",
+        broken.why
+    );
     ledger.shutdown().await;
 }
 
@@ -115,6 +146,7 @@ async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
             projection: "ledger",
             kafka: &kafka,
             topics: &ledger.topics,
+            ring: &key_ring(),
             until: None,
             batch: 100,
         },
@@ -171,6 +203,7 @@ async fn a_rebuild_until_a_date_gives_the_books_the_api_shows_as_of_that_date() 
             projection: "ledger",
             kafka: &kafka,
             topics: &ledger.topics,
+            ring: &key_ring(),
             until: Some(until),
             batch: 100,
         },
@@ -243,6 +276,7 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
             projection: "ledger",
             kafka: &kafka,
             topics: &ledger.topics,
+            ring: &key_ring(),
             until: None,
             batch: 100,
         },
@@ -315,6 +349,7 @@ async fn after_a_swap_the_running_projector_and_api_serve_the_new_tables_without
             projection: "ledger",
             kafka: &kafka,
             topics: &ledger.topics,
+            ring: &key_ring(),
             until: None,
             batch: 100,
         },

@@ -36,7 +36,9 @@ fn poison(envelope_id: &str) -> EventEnvelope {
         })),
         ..Default::default()
     };
-    event.hash = vec![0; 32];
+    // Signed by the grants service's own key: a record that cannot apply
+    // because of what it says, not because of who wrote it.
+    ledger_domain::chain::seal(&mut event, vec![0; 32], &ledger_tests::signer("grants"));
     event
 }
 
@@ -182,7 +184,13 @@ fn declared(i: u32) -> Record {
         )),
         ..Default::default()
     };
-    Record::decode(Arc::from("t"), 0, i64::from(i), &event.encode_to_vec())
+    // Straight to the engine: these records are not read from a topic.
+    Record {
+        topic: Arc::from("t"),
+        partition: 0,
+        offset: i64::from(i),
+        body: ledger_readmodel::Body::Event(Box::new(event)),
+    }
 }
 
 #[tokio::test]

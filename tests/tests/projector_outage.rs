@@ -17,6 +17,8 @@ async fn a_database_crash_during_projection_is_waited_out_not_faulted() {
     let pg = PrivatePostgres::start().unwrap();
     let mut ledger = TestLedger::empty().await.unwrap();
     ledger.database_url = pg.url();
+    // The private server has no roles of its own: the API reads as its owner.
+    ledger.reader_database_url = pg.url();
     ledger.start_grants().await.unwrap();
     for (command, key, body) in [
         ("declare-programme", "p", declare_programme()),

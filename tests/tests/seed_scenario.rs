@@ -231,9 +231,15 @@ async fn a_synthetic_history_straight_to_the_topics_is_what_the_read_side_shows(
     ledger.start_projector().await.unwrap();
     ledger.start_api().await.unwrap();
     let kafka = kafka();
-    let direct = Direct::start(&kafka, &ledger.topics, &ledger.namespace, "synthetic")
-        .await
-        .unwrap();
+    let direct = Direct::start(
+        &kafka,
+        &ledger.topics,
+        &ledger.namespace,
+        "synthetic",
+        &ledger_tests::keys_dir(),
+    )
+    .await
+    .unwrap();
     let sizes = Sizes {
         funders: 3,
         beneficiaries: 30,

@@ -27,7 +27,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
         listen: config.listen,
         writer: config
             .emitter
-            .writer(&topics.centres, &config.transactional_id, Vec::new()),
+            .writer(&topics.centres, &config.transactional_id, Vec::new())?,
         parse: COMMANDS,
         extra_routes: None,
         tokens_file: config.emitter.tokens_file.clone(),

@@ -1,11 +1,15 @@
-//! The hash-chain audit: every event of every stream must follow its
-//! stream's previous event (version + 1, `prev_hash` = that event's hash) and
-//! carry the hash of its own content. The first link that does not is named
+//! The hash-chain audit: every event of every stream must be signed by a key
+//! trusted for its topic's writer, follow its stream's previous event
+//! (version + 1, `prev_hash` = that event's hash) and carry the hash of its
+//! own bytes. The first link of each stream that does not is named
 //! precisely: topic, partition, offset, stream, version, and why.
 
-use ledger_domain::chain::{ChainError, StreamHeads};
+use ledger_domain::{
+    chain::{ChainError, StreamHeads},
+    signing::KeyRing,
+};
 use ledger_kafka::{read_to_end, KafkaConfig, KafkaError};
-use ledger_proto::v1::EventEnvelope;
+use ledger_proto::{registry::Context, v1::EventEnvelope};
 use prost::Message;
 use serde::Serialize;
 
@@ -43,10 +47,13 @@ struct Walk {
 /// `progress` is called with the number of events read so far.
 pub async fn audit_topic(
     kafka: &KafkaConfig,
+    ring: &KeyRing,
     topic: &str,
     progress: impl Fn(u64) + Send + 'static,
 ) -> Result<TopicAudit, KafkaError> {
     let name = topic.to_owned();
+    let ring = ring.clone();
+    let context = Context::of_topic(topic).map_or("(not an event topic)", Context::name);
     let walk = Walk {
         audit: TopicAudit {
             topic: topic.to_owned(),
@@ -83,7 +90,15 @@ pub async fn audit_topic(
         if walk.skipped.contains(&key) {
             return Ok(());
         }
-        if let Err(err) = walk.heads.advance(&event) {
+        if let Err(err) = ring.check(context, &event, &record.payload) {
+            walk.audit.broken.push(broken(
+                Some(event.event_id.clone()),
+                format!("not its writer's: {err}"),
+            ));
+            walk.skipped.insert(key);
+            return Ok(());
+        }
+        if let Err(err) = walk.heads.advance_read(&event, &record.payload) {
             let why = match &err {
                 ChainError::VersionGap { .. } => format!("version gap: {err}"),
                 ChainError::BrokenLink { .. } => format!("broken link: {err}"),

@@ -39,6 +39,10 @@ struct Args {
         global = true
     )]
     database_url: String,
+    /// The key ring: which public key may sign for which context
+    /// (docs/security.md); an event no trusted key signed is reported.
+    #[arg(long, env = "LEDGER_TRUSTED_KEYS_FILE", global = true)]
+    trusted_keys_file: Option<std::path::PathBuf>,
     /// Machine-readable output (JSON) instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -212,6 +216,15 @@ async fn main() -> ExitCode {
 /// `Ok(false)`: the command ran and found a discrepancy.
 async fn run(args: Args) -> anyhow::Result<bool> {
     let kafka = args.kafka.clone();
+    let ring = || -> anyhow::Result<ledger_domain::signing::KeyRing> {
+        use anyhow::Context as _;
+        let path = args.trusted_keys_file.as_ref().context(
+            "the key ring is needed: set LEDGER_TRUSTED_KEYS_FILE or --trusted-keys-file",
+        )?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(ledger_domain::signing::KeyRing::parse(&text)?)
+    };
     let topics = Topics::new(&args.topic_namespace);
     match args.command {
         Command::VerifyChain { topic } => {
@@ -220,7 +233,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             for topic in event_topics(&topics, &topic) {
                 let bar = spinner(args.json, format!("verifying {topic}"));
                 let shown = bar.clone();
-                let audit = audit_topic(&kafka, &topic, move |n| shown.set_position(n)).await?;
+                let audit =
+                    audit_topic(&kafka, &ring()?, &topic, move |n| shown.set_position(n)).await?;
                 bar.finish_and_clear();
                 audits.push(audit);
             }
@@ -400,12 +414,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             let bar = counted(args.json, &kafka, &topics).await;
             bar.set_message(format!("rebuilding into {schema}"));
             let shown = bar.clone();
+            let ring = ring()?;
             let plan = rebuild::Plan {
                 database_url: &args.database_url,
                 schema: &schema,
                 projection: &projection,
                 kafka: &kafka,
                 topics: &topics,
+                ring: &ring,
                 until,
                 batch,
             };

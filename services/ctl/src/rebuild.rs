@@ -129,6 +129,8 @@ pub struct Plan<'a> {
     pub projection: &'a str,
     pub kafka: &'a KafkaConfig,
     pub topics: &'a Topics,
+    /// The keys trusted to sign each context's events.
+    pub ring: &'a ledger_domain::signing::KeyRing,
     /// Leave out events effective after this date.
     pub until: Option<Date>,
     /// Records per transaction.
@@ -203,7 +205,10 @@ pub async fn rebuild(
             )));
         }
         readers.push(tokio::spawn(read_topic(
-            plan.kafka.clone(),
+            Source {
+                kafka: plan.kafka.clone(),
+                ring: Arc::new(plan.ring.clone()),
+            },
             Arc::from(topic),
             start,
             senders,
@@ -270,8 +275,15 @@ type Counters<P> = (Arc<AtomicU64>, Arc<AtomicU64>, Arc<P>);
 
 /// Reads one topic from the stored offsets to its end, in batches per
 /// partition.
-async fn read_topic<P: Fn(u64) + Send + Sync + 'static>(
+/// Where the records come from, and the keys their signatures are checked
+/// against.
+struct Source {
     kafka: KafkaConfig,
+    ring: Arc<ledger_domain::signing::KeyRing>,
+}
+
+async fn read_topic<P: Fn(u64) + Send + Sync + 'static>(
+    Source { kafka, ring }: Source,
     topic: Arc<str>,
     start: HashMap<i32, i64>,
     senders: HashMap<i32, mpsc::Sender<Vec<Record>>>,
@@ -287,7 +299,8 @@ async fn read_topic<P: Fn(u64) + Send + Sync + 'static>(
         &start,
         HashMap::<i32, Vec<Record>>::new(),
         move |pending, raw| {
-            let mut record = Record::decode(name.clone(), raw.partition, raw.offset, &raw.payload);
+            let mut record =
+                Record::decode(name.clone(), raw.partition, raw.offset, &raw.payload, &ring);
             let n = read.fetch_add(1, Ordering::Relaxed) + 1;
             if n % 5_000 == 0 {
                 progress(n);

@@ -8,24 +8,43 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// SHA-256 over the envelope encoded with its `hash` field empty.
-///
-/// prost encodes fields in tag order and the contract has no map fields, so
-/// the encoding of a given message is deterministic.
+/// The envelope's field numbers that its hash leaves out: the hash itself
+/// and the signature of it (proto/ledger/v1/event.proto).
+const HASH_FIELD: u32 = 15;
+const SIGNATURE_FIELD: u32 = 17;
+
+/// SHA-256 of an envelope as `bytes` hold it, without its `hash` and
+/// `signature` fields. Computed on the bytes, not on a re-encoding, so that
+/// fields this build does not know (a later schema's) are covered too.
+/// `None` when the bytes are not a protobuf message.
+pub fn hash_of_bytes(bytes: &[u8]) -> Option<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    for field in crate::wire::fields(bytes) {
+        let field = field.ok()?;
+        if field.number != HASH_FIELD && field.number != SIGNATURE_FIELD {
+            hasher.update(field.bytes);
+        }
+    }
+    Some(hasher.finalize().into())
+}
+
+/// The hash of an envelope this process holds: its encoding is exactly what
+/// will be written (prost encodes in tag order; the contract has no maps).
 pub fn event_hash(event: &EventEnvelope) -> Vec<u8> {
     digest(event).to_vec()
 }
 
 fn digest(event: &EventEnvelope) -> [u8; 32] {
-    let mut unsealed = event.clone();
-    unsealed.hash.clear();
-    Sha256::digest(unsealed.encode_to_vec()).into()
+    hash_of_bytes(&event.encode_to_vec()).unwrap_or_default()
 }
 
-/// Fills `prev_hash` and `hash`.
-pub fn seal(event: &mut EventEnvelope, prev_hash: Vec<u8>) {
+/// Fills `prev_hash`, `hash` and the signature by `signer`.
+pub fn seal(event: &mut EventEnvelope, prev_hash: Vec<u8>, signer: &crate::signing::Signer) {
     event.prev_hash = prev_hash;
+    event.signing_key_id = signer.key_id().to_owned();
+    event.signature.clear();
     event.hash = event_hash(event);
+    event.signature = signer.sign(&event.hash);
 }
 
 /// The last version and hash of each stream: what the next event must follow.
@@ -82,9 +101,19 @@ impl StreamHeads {
             .unwrap_or_default()
     }
 
-    /// Checks that `event` is the valid next link of its stream and advances
-    /// the head. Used both when rebuilding state and by the auditor's verify.
+    /// Checks that `event`, read from `bytes`, is the valid next link of its
+    /// stream and advances the head: the hash is computed on the bytes as
+    /// written. Used when rebuilding state and by the auditor's verify.
+    pub fn advance_read(&mut self, event: &EventEnvelope, bytes: &[u8]) -> Result<(), ChainError> {
+        self.advance_hashed(event, hash_of_bytes(bytes).unwrap_or_default())
+    }
+
+    /// Like [`StreamHeads::advance_read`], for an event this process made.
     pub fn advance(&mut self, event: &EventEnvelope) -> Result<(), ChainError> {
+        self.advance_hashed(event, digest(event))
+    }
+
+    fn advance_hashed(&mut self, event: &EventEnvelope, hash: [u8; 32]) -> Result<(), ChainError> {
         let stream = event.stream.clone().unwrap_or_default();
         let name = || format!("{}/{}", stream.r#type, stream.id);
         let head = self.heads.get(&key(&stream)).copied().unwrap_or_default();
@@ -102,7 +131,6 @@ impl StreamHeads {
                 version: event.stream_version,
             });
         }
-        let hash = digest(event);
         if hash.as_slice() != event.hash {
             return Err(ChainError::BadHash {
                 stream: name(),
@@ -134,20 +162,36 @@ mod tests {
         }
     }
 
+    fn signer() -> crate::signing::Signer {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let ring = crate::signing::KeyRing::parse(&format!(
+            "k grants {}",
+            hex::encode(key.verifying_key().as_bytes())
+        ))
+        .unwrap();
+        crate::signing::Signer::from_seed([9; 32], &ring, "grants").unwrap()
+    }
+
     #[test]
     fn a_sealed_chain_verifies_and_a_tampered_one_does_not() {
+        let signer = signer();
         let mut writer = StreamHeads::default();
         let mut log = Vec::new();
         for v in 1..=3 {
             let mut e = event("a", v);
             let prev = writer.head(e.stream.as_ref().unwrap()).hash;
-            seal(&mut e, prev);
+            seal(&mut e, prev, &signer);
             writer.advance(&e).unwrap();
             log.push(e);
         }
 
         let mut reader = StreamHeads::default();
         assert!(log.iter().all(|e| reader.advance(e).is_ok()));
+        // Read back as bytes, the same chain.
+        let mut reader = StreamHeads::default();
+        assert!(log
+            .iter()
+            .all(|e| reader.advance_read(e, &e.encode_to_vec()).is_ok()));
 
         let mut tampered = log.clone();
         tampered[1].effective_date = "2020-01-01".into();

@@ -14,6 +14,8 @@ pub mod grants;
 pub mod ids;
 pub mod money;
 pub mod obligations;
+pub mod signing;
+pub mod wire;
 pub mod workforce;
 
 pub use decision::{

@@ -40,7 +40,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             &topics.grants,
             &config.transactional_id,
             vec![topics.obligations.clone()],
-        ),
+        )?,
         parse: COMMANDS,
         extra_routes: None,
         tokens_file: config.emitter.tokens_file.clone(),

@@ -29,7 +29,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             &topics.obligations,
             &config.transactional_id,
             vec![topics.grants.clone()],
-        ),
+        )?,
         parse: COMMANDS,
         extra_routes: None,
         tokens_file: config.emitter.tokens_file.clone(),

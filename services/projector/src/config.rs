@@ -33,6 +33,12 @@ pub struct Config {
     )]
     pub database_url: String,
 
+    /// The key ring: which public key may sign for which context
+    /// (docs/security.md). A record no trusted key signed stops its
+    /// partition.
+    #[arg(long, env = "LEDGER_TRUSTED_KEYS_FILE")]
+    pub trusted_keys_file: std::path::PathBuf,
+
     /// Name under which this projection stores its offsets.
     #[arg(long, env = "LEDGER_PROJECTION", default_value = "ledger")]
     pub projection: String,

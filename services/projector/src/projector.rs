@@ -14,6 +14,7 @@ use std::{
     time::Duration,
 };
 
+use ledger_domain::signing::KeyRing;
 use ledger_kafka::{
     partitions,
     rdkafka::{
@@ -44,6 +45,18 @@ pub enum ProjectorError {
     Client(#[from] ledger_kafka::rdkafka::error::KafkaError),
     #[error(transparent)]
     ReadModel(#[from] ReadModelError),
+    #[error("key ring {path}: {why}")]
+    Keys { path: String, why: String },
+}
+
+/// The key ring of `path`.
+fn load_ring(path: &std::path::Path) -> Result<KeyRing, ProjectorError> {
+    let keys = |why: String| ProjectorError::Keys {
+        path: path.display().to_string(),
+        why,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| keys(e.to_string()))?;
+    KeyRing::parse(&text).map_err(|e| keys(e.to_string()))
 }
 
 /// A started projector: read model migrated, its share of the partitions
@@ -70,6 +83,9 @@ struct Worker {
     /// A metadata client for the partitions' ends (lag).
     watermarks: Arc<BaseConsumer<LedgerContext>>,
     live: Arc<Mutex<Live>>,
+    /// The keys trusted to sign each context's events: a record no trusted
+    /// key signed stops its partition, like any record that cannot apply.
+    ring: KeyRing,
 }
 
 /// Splits a batch into at most `groups` batches by partition, keeping each
@@ -108,6 +124,7 @@ impl Projector {
         let projection = Projection::new(config.projection.clone(), pool.clone(), instance_name())
             .with_lease(config.lease);
 
+        let ring = load_ring(&config.trusted_keys_file)?;
         let kafka = config.kafka.clone();
         ledger_kafka::check_access(&kafka, Duration::from_secs(30)).await?;
         let topics = Topics::new(&config.topic_namespace);
@@ -138,6 +155,7 @@ impl Projector {
             last_recorded: HashMap::new(),
             watermarks: Arc::new(kafka.admin().create_with_context(LedgerContext)?),
             live: live.clone(),
+            ring,
         };
         worker.rebalance().await?;
 
@@ -236,6 +254,7 @@ impl Worker {
                 message.partition(),
                 message.offset(),
                 message.payload().unwrap_or_default(),
+                &self.ring,
             ));
         }
         Ok(batch)

@@ -24,6 +24,16 @@ impl Context {
         Context::Obligations,
     ];
 
+    /// The context whose event topic `topic` is: `ledger.<name>.v1`, under
+    /// any namespace prefix (`t42.ledger.grants.v1`).
+    pub fn of_topic(topic: &str) -> Option<Context> {
+        let rest = topic.strip_suffix(".v1")?;
+        let name = rest
+            .rsplit_once("ledger.")
+            .map(|(before, name)| (before.is_empty() || before.ends_with('.')).then_some(name))??;
+        Context::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     /// The service's name (and its topic's: `ledger.<name>.v1`).
     pub fn name(self) -> &'static str {
         match self {
@@ -108,5 +118,17 @@ mod tests {
         assert_eq!(owner_of("hire-professional"), Some(Context::Workforce));
         assert_eq!(owner_of("no-such-command"), None);
         assert_eq!(commands_of(Context::Obligations).count(), 3);
+    }
+
+    #[test]
+    fn an_event_topic_names_its_context_under_any_namespace() {
+        assert_eq!(Context::of_topic("ledger.grants.v1"), Some(Context::Grants));
+        assert_eq!(
+            Context::of_topic("t42.ledger.centres.v1"),
+            Some(Context::Centres)
+        );
+        assert_eq!(Context::of_topic("ledger.inbound.v1.demo"), None);
+        assert_eq!(Context::of_topic("ledger.deadletter.v1"), None);
+        assert_eq!(Context::of_topic("xledger.grants.v1"), None);
     }
 }

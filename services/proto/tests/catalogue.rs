@@ -194,8 +194,10 @@ A command asks the ledger to record one fact. Send it either
   binary message (`Content-Type: application/x-protobuf`); headers
   `Idempotency-Key` (always send one), `X-Source-System`, `X-Actor`,
   `X-Correlation-Id`, `X-Expected-Version`;
-- or on Kafka: an `InboundCommand` on `ledger.inbound.v1`, answered by one
-  `CommandResult` on `ledger.results.v1` keyed by its `command_id`.
+- or on Kafka: an `InboundCommand` on the sender's own topic
+  `ledger.inbound.v1.<source system>` (only its Kafka user may write there,
+  so the topic says who sent), answered by one `CommandResult` on
+  `ledger.results.v1.<source system>` keyed by its `command_id`.
 
 | service | commands |
 |---|---|
@@ -218,7 +220,7 @@ A refused command appends nothing and answers
 |---|---|---|
 | 400 | `malformed_json`, `malformed_protobuf`, `empty_body`, `invalid_header` | the request cannot be read (unknown JSON fields and unknown enum names included) |
 | 404 | `unknown_command` | no such command on this service |
-| 413 | `body_rejected` | the body is over 1 MiB |
+| 413 | `body_rejected` | the body is over 256 KiB |
 | 415 | `unsupported_media_type` | neither JSON nor protobuf |
 | 422 | `invalid_field` | a field is missing, malformed (SIRET Luhn, FINESS, RPPS, INSEE codes, dates) or out of range; `field` names it |
 | 422 | `not_found` | the command refers to something the ledger does not know |
@@ -232,7 +234,8 @@ A refused command appends nothing and answers
 On the inbound topic the same codes come back in `Rejection.code`, plus
 `decode_error` (the record is not an `InboundCommand`; it is also copied to
 `ledger.deadletter.v1`) and `unauthorised` (the source system may not send
-that command, see `LEDGER_INBOUND_ALLOW`).
+that command, see `LEDGER_INBOUND_ALLOW`, or the message names another
+source system than the topic's).
 
 Each command's rules are in its fields' descriptions below.
 

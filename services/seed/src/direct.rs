@@ -12,8 +12,11 @@ use ledger_domain::{
     centres::CentresBook, grants::GrantsBook, obligations::ObligationsBook,
     workforce::WorkforceBook, Decider, ErrorCode,
 };
+use std::path::Path;
+
 use ledger_kafka::{KafkaConfig, Topics};
-use ledger_writer::{CommandMeta, ParseCommand, WriteError, Writer, WriterConfig};
+use ledger_proto::registry::Context;
+use ledger_writer::{CommandMeta, ParseCommand, Signing, WriteError, Writer, WriterConfig};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -33,15 +36,37 @@ pub struct Direct {
     tasks: Vec<JoinHandle<Result<(), ledger_kafka::KafkaError>>>,
 }
 
-fn writer_config(kafka: &KafkaConfig, topic: &str, id: &str, follow: Vec<String>) -> WriterConfig {
-    WriterConfig {
+/// One context's writer, signing with its key from `keys` (`<context>.pem`
+/// beside the key ring `trusted.txt`, as deploy/local/stack.sh makes them).
+fn writer_config(
+    kafka: &KafkaConfig,
+    keys: &Path,
+    topic: &str,
+    id: &str,
+    follow: Vec<String>,
+) -> Result<WriterConfig, LoadError> {
+    let failed = |why: String| LoadError::Failed {
+        command: "-".into(),
+        key: "-".into(),
+        why,
+    };
+    let context =
+        Context::of_topic(topic).ok_or_else(|| failed(format!("{topic} is not an event topic")))?;
+    let signing = Signing::load(
+        &keys.join(format!("{}.pem", context.name())),
+        &keys.join("trusted.txt"),
+        context,
+    )
+    .map_err(|e| failed(e.to_string()))?;
+    Ok(WriterConfig {
         kafka: kafka.clone(),
         topic: topic.to_owned(),
         transactional_id: id.to_owned(),
         max_batch: 2_000,
         follow,
         snapshots: None,
-    }
+        signing,
+    })
 }
 
 impl Direct {
@@ -53,41 +78,45 @@ impl Direct {
         topics: &Topics,
         id_prefix: &str,
         source_system: &str,
+        keys: &Path,
     ) -> Result<Self, LoadError> {
         let stop = CancellationToken::new();
         let id = |name: &str| format!("{id_prefix}-{name}");
         let (grants, g) = Writer::start::<GrantsBook>(
             writer_config(
                 kafka,
+                keys,
                 &topics.grants,
                 &id("grants"),
                 vec![topics.obligations.clone()],
-            ),
+            )?,
             stop.clone(),
         )
         .await?;
         let (centres, c) = Writer::start::<CentresBook>(
-            writer_config(kafka, &topics.centres, &id("centres"), Vec::new()),
+            writer_config(kafka, keys, &topics.centres, &id("centres"), Vec::new())?,
             stop.clone(),
         )
         .await?;
         let (workforce, w) = Writer::start::<WorkforceBook>(
             writer_config(
                 kafka,
+                keys,
                 &topics.workforce,
                 &id("workforce"),
                 vec![topics.centres.clone()],
-            ),
+            )?,
             stop.clone(),
         )
         .await?;
         let (obligations, o) = Writer::start::<ObligationsBook>(
             writer_config(
                 kafka,
+                keys,
                 &topics.obligations,
                 &id("obligations"),
                 vec![topics.grants.clone()],
-            ),
+            )?,
             stop.clone(),
         )
         .await?;

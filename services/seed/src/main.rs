@@ -104,6 +104,10 @@ enum What {
         /// default is `ledger`).
         #[arg(long, default_value = "ledger")]
         transactional_prefix: String,
+        /// Where the writers' signing keys are in direct mode
+        /// (`<context>.pem` and the key ring `trusted.txt`).
+        #[arg(long, env = "LEDGER_KEYS_DIR", default_value = ".stack/keys")]
+        keys_dir: std::path::PathBuf,
         /// Funders loaded at once.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
@@ -164,6 +168,7 @@ async fn main() -> anyhow::Result<()> {
             professionals,
             via,
             transactional_prefix,
+            keys_dir,
             concurrency,
             create_topics,
         } => {
@@ -188,6 +193,7 @@ async fn main() -> anyhow::Result<()> {
                         &target.topics,
                         &transactional_prefix,
                         &target.source_system,
+                        &keys_dir,
                     )
                     .await?,
                 ),

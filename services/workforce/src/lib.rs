@@ -36,7 +36,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             &topics.workforce,
             &config.transactional_id,
             vec![topics.centres.clone()],
-        ),
+        )?,
         parse: COMMANDS,
         extra_routes: Some(ledger_persons::router(persons)),
         tokens_file: config.emitter.tokens_file.clone(),

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use ledger_kafka::KafkaConfig;
 
-use crate::{SnapshotConfig, WriterConfig};
+use ledger_proto::registry::Context;
+
+use crate::{KeyFileError, Signing, SnapshotConfig, WriterConfig};
 
 /// Kafka settings of an emitting service.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,6 +43,16 @@ pub struct EmitterArgs {
     /// development only (the local stack never uses it).
     #[arg(long, env = "LEDGER_INSECURE_NO_AUTH")]
     pub insecure_no_auth: bool,
+
+    /// This service's Ed25519 private key (PKCS#8 PEM), which signs every
+    /// event it appends; kept outside the log, readable by the service only.
+    #[arg(long, env = "LEDGER_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
+
+    /// The key ring: which public key may sign for which context
+    /// (docs/security.md). Checked on every record read back or followed.
+    #[arg(long, env = "LEDGER_TRUSTED_KEYS_FILE")]
+    pub trusted_keys_file: Option<PathBuf>,
 }
 
 impl EmitterArgs {
@@ -54,13 +66,25 @@ impl EmitterArgs {
             snapshot_every: 100_000,
             tokens_file: None,
             insecure_no_auth: false,
+            signing_key_file: None,
+            trusted_keys_file: None,
         }
     }
 
     /// The writer of `topic`, fenced by `transactional_id`, observing the
-    /// `follow` topics.
-    pub fn writer(&self, topic: &str, transactional_id: &str, follow: Vec<String>) -> WriterConfig {
-        WriterConfig {
+    /// `follow` topics, signing with its key.
+    pub fn writer(
+        &self,
+        topic: &str,
+        transactional_id: &str,
+        follow: Vec<String>,
+    ) -> Result<WriterConfig, KeyFileError> {
+        let (Some(key), Some(ring)) = (&self.signing_key_file, &self.trusted_keys_file) else {
+            return Err(KeyFileError::Missing);
+        };
+        let context = Context::of_topic(topic).ok_or(KeyFileError::Missing)?;
+        let signing = Signing::load(key, ring, context)?;
+        Ok(WriterConfig {
             kafka: self.kafka.clone(),
             topic: topic.to_owned(),
             transactional_id: transactional_id.to_owned(),
@@ -70,6 +94,7 @@ impl EmitterArgs {
                 dir: dir.clone(),
                 every: self.snapshot_every,
             }),
-        }
+            signing,
+        })
     }
 }

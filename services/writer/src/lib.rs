@@ -13,6 +13,7 @@ mod log;
 mod meta;
 mod restore;
 pub mod service;
+pub mod signing;
 mod snapshot;
 mod writer;
 
@@ -20,6 +21,7 @@ pub use args::EmitterArgs;
 pub use log::{CommandLog, Tip, WriterState};
 pub use meta::{Accepted, CommandMeta, WriteError};
 pub use service::{EmittingService, ParseCommand, ServiceError, ServiceSpec};
+pub use signing::{KeyFileError, Signing};
 pub use snapshot::{SnapshotConfig, SnapshotError, SnapshotStore};
 pub use writer::{Writer, WriterConfig};
 

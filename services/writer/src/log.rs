@@ -151,9 +151,19 @@ pub(crate) fn timestamp(at: OffsetDateTime) -> Timestamp {
 }
 
 impl<D: Decider> WriterState<D> {
-    /// Folds an event read back from the topic, checking its hash chain.
-    pub fn fold(&mut self, event: &EventEnvelope, position: Position) -> Result<(), String> {
-        self.heads.advance(event).map_err(|e| e.to_string())?;
+    /// Folds an event read back from the topic as `bytes` (`None`: one this
+    /// process just made), checking its hash chain.
+    pub fn fold(
+        &mut self,
+        event: &EventEnvelope,
+        bytes: Option<&[u8]>,
+        position: Position,
+    ) -> Result<(), String> {
+        match bytes {
+            Some(bytes) => self.heads.advance_read(event, bytes),
+            None => self.heads.advance(event),
+        }
+        .map_err(|e| e.to_string())?;
         let payload = event.payload.as_ref().ok_or("event without payload")?;
         self.decider.apply(payload).map_err(|e| e.to_string())?;
         let event_id = Uuid::parse_str(&event.event_id)
@@ -246,9 +256,10 @@ impl<D: Decider> WriterState<D> {
         meta: &CommandMeta,
         digest: Vec<u8>,
         command: &D::Command,
-        topic: &str,
+        config: &crate::WriterConfig,
         now: OffsetDateTime,
     ) -> Result<(EventEnvelope, String), DomainError> {
+        let topic = config.topic.as_str();
         let decision = self.decider.decide(command)?;
         let head = self.heads.head(&decision.stream);
         if let Some(expected) = meta.expected_version {
@@ -285,13 +296,16 @@ impl<D: Decider> WriterState<D> {
             schema_version: SCHEMA_VERSION,
             prev_hash: Vec::new(),
             hash: Vec::new(),
+            signing_key_id: String::new(),
+            signature: Vec::new(),
             payload: Some(decision.payload),
         };
         crate::limits::check(&event)?;
-        seal(&mut event, head.hash);
+        seal(&mut event, head.hash, &config.signing.signer);
         let internal = |what: String| DomainError::new(ErrorCode::InvalidState, what);
         self.fold(
             &event,
+            None,
             Position {
                 topic: topic.to_owned(),
                 partition: -1,

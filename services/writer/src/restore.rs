@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
+use ledger_domain::signing::KeyRing;
 use ledger_domain::Decider;
 use ledger_kafka::{read_from, read_to_end, KafkaError, Position, ReadRecord};
-use ledger_proto::v1::EventEnvelope;
-use prost::Message;
 
 use crate::{
     log::{Tip, WriterState},
+    signing::admit,
     snapshot::SnapshotStore,
     WriterConfig,
 };
@@ -63,13 +63,25 @@ fn position(topic: &str, record: &ReadRecord) -> Position {
 
 async fn rebuild<D: Decider>(config: &WriterConfig) -> Result<Restored<D>, KafkaError> {
     let topic = config.topic.clone();
+    let ring = config.signing.ring.clone();
     let (state, folded) = read_to_end(
         &config.kafka,
         &config.topic,
         (WriterState::<D>::default(), 0u64),
         move |(state, folded), record| {
-            let event = EventEnvelope::decode(record.payload.as_slice())?;
-            state.fold(&event, position(&topic, &record))?;
+            // A record this writer did not write (undecodable, unsigned,
+            // signed by another key) is left out of the state, and said so,
+            // instead of keeping the service from starting.
+            let Some(event) = admit(
+                &ring,
+                &topic,
+                record.partition,
+                record.offset,
+                &record.payload,
+            ) else {
+                return Ok(());
+            };
+            state.fold(&event, Some(&record.payload), position(&topic, &record))?;
             *folded += 1;
             Ok(())
         },
@@ -111,6 +123,7 @@ async fn resume<D: Decider>(
         .map(|(&p, tip)| (p, tip.offset))
         .collect();
     let topic = config.topic.clone();
+    let ring = config.signing.ring.clone();
     let resumed = read_from(
         &config.kafka,
         &config.topic,
@@ -123,7 +136,7 @@ async fn resume<D: Decider>(
         },
         move |r, record| {
             if r.mismatch.is_none() {
-                r.mismatch = resume_one(r, &topic, &record).err();
+                r.mismatch = resume_one(r, &ring, &topic, &record).err();
             }
             Ok(())
         },
@@ -147,15 +160,26 @@ async fn resume<D: Decider>(
 
 fn resume_one<D: Decider>(
     r: &mut Resuming<D>,
+    ring: &KeyRing,
     topic: &str,
     record: &ReadRecord,
 ) -> Result<(), String> {
-    let event = EventEnvelope::decode(record.payload.as_slice()).map_err(|e| {
-        format!(
-            "record {}@{} is not an event: {e}",
-            record.partition, record.offset
-        )
-    })?;
+    let Some(event) = admit(
+        ring,
+        topic,
+        record.partition,
+        record.offset,
+        &record.payload,
+    ) else {
+        // Left out, as in a rebuild; but a snapshot's last event is ours.
+        if r.unconfirmed.contains_key(&record.partition) {
+            return Err(format!(
+                "partition {}: the record at the snapshot's last offset is not its writer's",
+                record.partition
+            ));
+        }
+        return Ok(());
+    };
     if let Some(tip) = r.unconfirmed.remove(&record.partition) {
         if record.offset != tip.offset || event.hash != tip.hash {
             return Err(format!(
@@ -165,7 +189,8 @@ fn resume_one<D: Decider>(
         }
         return Ok(());
     }
-    r.state.fold(&event, position(topic, record))?;
+    r.state
+        .fold(&event, Some(&record.payload), position(topic, record))?;
     r.folded += 1;
     Ok(())
 }

@@ -60,6 +60,8 @@ pub enum ServiceError {
     Writer(String),
     #[error("{0}")]
     Dependency(String),
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::KeyFileError),
 }
 
 /// A started emitting service: listening, fenced, state rebuilt.

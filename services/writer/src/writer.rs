@@ -39,6 +39,9 @@ pub struct WriterConfig {
     /// Where to keep snapshots of the state; `None`: every start reads the
     /// whole topic.
     pub snapshots: Option<SnapshotConfig>,
+    /// The key this writer signs with, and the keys it trusts in what it
+    /// reads back and follows.
+    pub signing: crate::Signing,
 }
 
 type Reply = oneshot::Sender<Result<(Accepted, bool), WriteError>>;
@@ -112,6 +115,7 @@ impl<C: Send + 'static> Writer<C> {
             .map(|topic| (topic.clone(), state.observed(topic)))
             .collect();
         let kafka = config.kafka.clone();
+        let ring = config.signing.ring.clone();
         let task = tokio::spawn(run(
             config,
             producer,
@@ -121,7 +125,15 @@ impl<C: Send + 'static> Writer<C> {
             shutdown.clone(),
         ));
         for (topic, start) in followed {
-            observe_topic(&kafka, topic, start, jobs.clone(), shutdown.clone()).await?;
+            observe_topic(
+                &kafka,
+                ring.clone(),
+                topic,
+                start,
+                jobs.clone(),
+                shutdown.clone(),
+            )
+            .await?;
         }
         Ok((Self { jobs }, task))
     }
@@ -154,6 +166,7 @@ impl<C: Send + 'static> Writer<C> {
 /// have been queued, so the service starts with what the other context knew.
 async fn observe_topic<C: Send + 'static>(
     kafka: &KafkaConfig,
+    ring: std::sync::Arc<ledger_domain::signing::KeyRing>,
     topic: String,
     start: HashMap<i32, i64>,
     jobs: mpsc::Sender<Job<C>>,
@@ -171,25 +184,25 @@ async fn observe_topic<C: Send + 'static>(
     ));
     tokio::spawn(async move {
         while let Some(tail) = incoming.recv().await {
-            match EventEnvelope::decode(tail.record.payload.as_slice()) {
-                Ok(event) => {
-                    let read_at = Position {
-                        topic: tail.topic,
-                        partition: tail.record.partition,
-                        offset: tail.record.offset,
-                    };
-                    if jobs
-                        .send(Job::Observe(Box::new(event), read_at))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                Err(err) => tracing::error!(
-                    topic = %tail.topic, partition = tail.record.partition, offset = tail.record.offset,
-                    error = %err, "followed record is not an event; ignored"
-                ),
+            // A record the followed topic's writer did not sign (a forged
+            // breach, say) is left out: it orders nothing.
+            let (partition, offset) = (tail.record.partition, tail.record.offset);
+            let Some(event) =
+                crate::signing::admit(&ring, &tail.topic, partition, offset, &tail.record.payload)
+            else {
+                continue;
+            };
+            let read_at = Position {
+                topic: tail.topic,
+                partition,
+                offset,
+            };
+            if jobs
+                .send(Job::Observe(Box::new(event), read_at))
+                .await
+                .is_err()
+            {
+                return;
             }
         }
     });
@@ -285,7 +298,7 @@ async fn write_batch<D: Decider>(
                 Some(Seen::Accepted) => Slot::Done(lookup(state, meta, &config.topic, true)),
                 Some(Seen::Pending) => Slot::Replay,
                 Some(Seen::Conflict(err)) => Slot::Done(Err(err.into())),
-                None => match state.stage(meta, digest.clone(), command, &config.topic, now) {
+                None => match state.stage(meta, digest.clone(), command, config, now) {
                     Ok((event, key)) => {
                         records.push(outbound(config, &event, key));
                         Slot::Appended
@@ -376,13 +389,7 @@ fn observe<D: Decider>(
         if state.seen(&meta, &reaction.digest).is_some() {
             continue;
         }
-        match state.stage(
-            &meta,
-            reaction.digest,
-            &reaction.command,
-            &config.topic,
-            now,
-        ) {
+        match state.stage(&meta, reaction.digest, &reaction.command, config, now) {
             Ok((staged, key)) => {
                 tracing::info!(cause = %event.event_id, event_id = %staged.event_id, "reaction staged");
                 records.push(outbound(config, &staged, key));

@@ -46,6 +46,12 @@ fn config(namespace: &str, snapshots: Option<SnapshotConfig>) -> WriterConfig {
         max_batch: 5_000,
         follow: Vec::new(),
         snapshots,
+        signing: ledger_writer::Signing::load(
+            &ledger_tests::keys_dir().join("grants.pem"),
+            &ledger_tests::trusted_keys_file(),
+            ledger_proto::registry::Context::Grants,
+        )
+        .unwrap(),
     }
 }
 

@@ -9,6 +9,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let kafka = ledger_tests::kafka();
     let topics = ledger_kafka::Topics::new(&args[3]);
+    let ring = ledger_tests::key_ring();
     // Small batches: many transactions, so that a kill lands between two.
     let plan = ledger_ctl::rebuild::Plan {
         database_url: &args[1],
@@ -16,6 +17,7 @@ async fn main() {
         projection: "ledger",
         kafka: &kafka,
         topics: &topics,
+        ring: &ring,
         until: None,
         batch: 5,
     };

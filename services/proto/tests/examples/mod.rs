@@ -291,6 +291,8 @@ pub fn envelope(payload: Payload) -> EventEnvelope {
         schema_version: 1,
         prev_hash: vec![0x9f; 4],
         hash: vec![0x3c; 4],
+        signing_key_id: "grants-1".into(),
+        signature: vec![0x7e; 4],
         payload: Some(payload),
     }
 }

@@ -1,0 +1,98 @@
+//! A writer's keys, loaded from files kept outside the log, and the check
+//! every record read back or followed goes through before it is acted on.
+
+use std::{path::Path, sync::Arc};
+
+use ledger_domain::signing::{KeyError, KeyRing, Signer};
+use ledger_proto::{registry::Context, v1::EventEnvelope};
+use prost::Message;
+
+/// How a writer signs what it appends, and which keys it trusts in what it
+/// reads (its own topic and the topics it follows).
+#[derive(Debug, Clone)]
+pub struct Signing {
+    pub signer: Signer,
+    pub ring: Arc<KeyRing>,
+}
+
+/// Why the key files cannot be used: the service refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Key { path: String, source: KeyError },
+    #[error("no signing key: set LEDGER_SIGNING_KEY_FILE (and LEDGER_TRUSTED_KEYS_FILE)")]
+    Missing,
+}
+
+fn read(path: &Path) -> Result<String, KeyFileError> {
+    std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The key ring of `path`.
+pub fn load_ring(path: &Path) -> Result<KeyRing, KeyFileError> {
+    KeyRing::parse(&read(path)?).map_err(|source| KeyFileError::Key {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+impl Signing {
+    /// The writer of `context`: its private key (PKCS#8 PEM) must be one the
+    /// ring trusts for `context`.
+    pub fn load(
+        key_file: &Path,
+        ring_file: &Path,
+        context: Context,
+    ) -> Result<Signing, KeyFileError> {
+        let ring = load_ring(ring_file)?;
+        let signer =
+            Signer::from_pem(&read(key_file)?, &ring, context.name()).map_err(|source| {
+                KeyFileError::Key {
+                    path: key_file.display().to_string(),
+                    source,
+                }
+            })?;
+        Ok(Signing {
+            signer,
+            ring: Arc::new(ring),
+        })
+    }
+}
+
+/// An event read from `topic`, if it is one: decoded, hashed as written and
+/// signed by a key trusted for the topic's context. Anything else is left
+/// out, and said so (log and metric): a record its writer did not write
+/// must neither shape the state nor stop the service.
+pub fn admit(
+    ring: &KeyRing,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    bytes: &[u8],
+) -> Option<EventEnvelope> {
+    let refused = |why: String| {
+        tracing::error!(%topic, partition, offset, %why, "record left out: not an event its writer signed");
+        metrics::counter!("ledger_writer_refused_records_total", "topic" => topic.to_owned())
+            .increment(1);
+        None
+    };
+    let event = match EventEnvelope::decode(bytes) {
+        Ok(event) => event,
+        Err(err) => return refused(format!("not a ledger.v1.EventEnvelope: {err}")),
+    };
+    let Some(context) = Context::of_topic(topic) else {
+        return refused("not an event topic".into());
+    };
+    match ring.check(context.name(), &event, bytes) {
+        Ok(()) => Some(event),
+        Err(err) => refused(err.to_string()),
+    }
+}
