@@ -7,7 +7,9 @@
 #   deploy/compose/compose.yaml  check-jsonschema against the compose specification;
 #   both                         the ledger's own rules (schemas.py policy): every
 #                                LEDGER_* variable is one the services read, no secret
-#                                value inline, single writers stay single;
+#                                value inline, single writers stay single, each
+#                                emitting service mounts its own signing key and no
+#                                other program mounts one;
 #   self-test                    broken copies of those files must be rejected.
 #
 #   deploy/check/run.sh                  everything (the test suite calls this)
@@ -225,7 +227,7 @@ TIMINGS+=("compose $(since "$t") s")
 # The ledger's own rules
 # --------------------------------------------------------------------------
 t="$(now)"
-section "ledger policy: LEDGER_* names the services read, no inline secret, one instance per single writer"
+section "ledger policy: LEDGER_* names the services read, no inline secret, one instance per single writer, each writer's own signing key"
 set +e
 "$PY" "$HERE/schemas.py" policy "$ROOT" "${K8S_FILES[@]}" "${COMPOSE_FILES[@]}" | tee "$WORK/policy.txt"
 status="${PIPESTATUS[0]}"
@@ -250,6 +252,9 @@ if [ "$self_test" = 1 ]; then
         "cluster-unknown-field|deploy/k8s/20-postgres.yaml|kubeconform|additional properties 'retentionPolcy' not allowed"
         "policy-unknown-env|deploy/k8s/40-grants.yaml|policy|LEDGER_GRANTS_LISTEN_ADDR is read by no service"
         "compose-unknown-key|deploy/compose/compose.yaml|compose|('restart_policy' was unexpected)"
+        "policy-foreign-signing-key|deploy/k8s/41-workforce.yaml|policy|mounts the signing key Secret ledger-signing-grants, not its own (ledger-signing-workforce)"
+        "policy-signing-key-elsewhere|deploy/k8s/50-projector.yaml|policy|mounts the signing key Secret ledger-signing-grants, which only the grants service may mount"
+        "compose-signing-key-elsewhere|deploy/compose/compose.yaml|policy|service projector: mounts the signing key signing_grants.pem, which only grants may mount"
     )
     for entry in "${SELF_TESTS[@]}"; do
         IFS='|' read -r case src checker expect <<<"$entry"

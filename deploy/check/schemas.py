@@ -184,6 +184,13 @@ OTHER_ENV = re.compile(
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY$")
 # The single writers: one instance each, never two at once.
 SINGLE_WRITERS = {"grants", "workforce", "centres", "obligations", "inbound"}
+# The emitting services: each signs its events with a key of its own
+# (docs/security.md), a Secret ledger-signing-<context> (compose: the secret
+# signing_<context>.pem) that no other program mounts.
+EMITTERS = ("grants", "workforce", "centres", "obligations")
+SIGNING_SECRET = "ledger-signing-"
+COMPOSE_SIGNING_SECRET = re.compile(r"^signing_(\w+)\.pem$")
+PRIVATE_KEY_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 def ledger_env_names(root: Path) -> set[str]:
@@ -223,6 +230,86 @@ def check_env(where: str, name: str, value, known: set[str], problems: list[str]
         problems.append(f"{where}: {name} is not a variable this deployment knows")
 
 
+def pod_of(doc: dict) -> dict:
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    return (spec.get("template") or {}).get("spec") or {}
+
+
+def signing_volumes(pod: dict) -> dict[str, tuple[str, dict]]:
+    """Volume name -> (signing key Secret, its secret source) of a pod."""
+    found = {}
+    for volume in pod.get("volumes") or []:
+        sources = [volume["secret"]] if "secret" in volume else []
+        sources += [s["secret"] for s in (volume.get("projected") or {}).get("sources") or [] if "secret" in s]
+        for source in sources:
+            name = source.get("secretName") or source.get("name") or ""
+            if name.startswith(SIGNING_SECRET):
+                found[volume.get("name")] = (name, source)
+    return found
+
+
+def check_signing_k8s(doc: dict, where: str, problems: list[str]) -> None:
+    """Each emitting service mounts its own signing key, read-only, readable
+    by the pod alone; no other pod mounts one, and none gets one as a variable."""
+    pod = pod_of(doc)
+    containers = containers_of(doc)
+    if not pod or not containers:
+        return
+    component = ((doc.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/name")
+    emitter = doc.get("kind") == "Deployment" and component in EMITTERS
+    volumes = signing_volumes(pod)
+    for c in containers:
+        refs = [((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name") for e in c.get("env") or []]
+        refs += [(e.get("secretRef") or {}).get("name") for e in c.get("envFrom") or []]
+        for ref in refs:
+            if ref and ref.startswith(SIGNING_SECRET):
+                problems.append(f"{where}: container {c.get('name')} takes the signing key Secret {ref} "
+                                "into a variable; mount it as a file")
+        env = {e["name"]: e.get("value") for e in c.get("env") or []}
+        if "LEDGER_KEYS_DIR" in env:
+            problems.append(f"{where}: LEDGER_KEYS_DIR hands one program every writer's private key "
+                            "(ledger-seed --via direct, for the local stack only)")
+        if not emitter and "LEDGER_SIGNING_KEY_FILE" in env:
+            problems.append(f"{where}: container {c.get('name')} sets LEDGER_SIGNING_KEY_FILE; "
+                            "only an emitting service signs")
+    if not emitter:
+        for secret, _ in volumes.values():
+            owner = secret[len(SIGNING_SECRET):]
+            problems.append(f"{where}: mounts the signing key Secret {secret}, which only the {owner} service may mount")
+        return
+    own = f"{SIGNING_SECRET}{component}"
+    for volume, (secret, source) in volumes.items():
+        if secret != own:
+            problems.append(f"{where}: mounts the signing key Secret {secret}, not its own ({own})")
+            continue
+        modes = [source.get("defaultMode", 0o644)] + [i["mode"] for i in source.get("items") or [] if "mode" in i]
+        if any(mode & 0o007 for mode in modes):
+            problems.append(f"{where}: the signing key volume {volume} is readable by others (mode {oct(max(modes))})")
+    own_volumes = [v for v, (s, _) in volumes.items() if s == own]
+    if not own_volumes:
+        problems.append(f"{where}: an emitting service must mount its own signing key Secret {own}")
+        return
+    for c in containers:
+        env = {e["name"]: e.get("value") for e in c.get("env") or []}
+        mounts = [m for m in c.get("volumeMounts") or [] if m.get("name") in own_volumes]
+        if "LEDGER_SIGNING_KEY_FILE" not in env:
+            if mounts:
+                problems.append(f"{where}: container {c.get('name')} mounts {own} but sets no LEDGER_SIGNING_KEY_FILE")
+            continue
+        if "LEDGER_TRUSTED_KEYS_FILE" not in env:
+            problems.append(f"{where}: container {c.get('name')} sets no LEDGER_TRUSTED_KEYS_FILE (the key ring)")
+        path = env["LEDGER_SIGNING_KEY_FILE"] or ""
+        inside = [m for m in mounts if path.startswith(m.get("mountPath", "").rstrip("/") + "/")]
+        if not inside:
+            problems.append(f"{where}: LEDGER_SIGNING_KEY_FILE={path} is not in the mount of Secret {own}")
+        elif not all(m.get("readOnly") for m in inside):
+            problems.append(f"{where}: the signing key Secret {own} must be mounted readOnly")
+    if not any("LEDGER_SIGNING_KEY_FILE" in {e["name"] for e in c.get("env") or []} for c in containers):
+        problems.append(f"{where}: an emitting service must set LEDGER_SIGNING_KEY_FILE (it does not start without)")
+
+
 def policy_k8s(docs: list[dict], known: set[str], problems: list[str]) -> None:
     for doc in docs:
         meta = doc.get("metadata") or {}
@@ -230,6 +317,7 @@ def policy_k8s(docs: list[dict], known: set[str], problems: list[str]) -> None:
         where = f"{kind}/{name}"
         if kind == "Secret":
             problems.append(f"{where}: secrets are created outside the manifests, never committed")
+        check_signing_k8s(doc, where, problems)
         for c in containers_of(doc):
             for env in c.get("env") or []:
                 value = None if "valueFrom" in env else env.get("value", "")
@@ -273,12 +361,43 @@ def policy_compose(doc: dict, known: set[str], problems: list[str]) -> None:
             source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
             if source and not source.startswith((".", "/")) and source not in (doc.get("volumes") or {}):
                 problems.append(f"service {svc}: volume {source} is not declared")
+        check_signing_compose(svc, spec, env, problems)
         for name, value in env.items():
             if name.endswith("_FILE") and isinstance(value, str) and value.startswith("/run/secrets/"):
                 mounted = {s if isinstance(s, str) else s.get("target") or s.get("source")
                            for s in spec.get("secrets") or []}
                 if value[len("/run/secrets/"):] not in mounted:
                     problems.append(f"service {svc}: {name} points at a secret it does not mount")
+
+
+def check_signing_compose(svc: str, spec: dict, env: dict, problems: list[str]) -> None:
+    """Each emitting service mounts its own signing key; no other service any."""
+    mounted = {}
+    for secret in spec.get("secrets") or []:
+        source = secret if isinstance(secret, str) else secret.get("source")
+        target = secret if isinstance(secret, str) else secret.get("target") or source
+        if COMPOSE_SIGNING_SECRET.match(source or ""):
+            mounted[source] = target if str(target).startswith("/") else f"/run/secrets/{target}"
+    if "LEDGER_KEYS_DIR" in env:
+        problems.append(f"service {svc}: LEDGER_KEYS_DIR hands one program every writer's private key "
+                        "(ledger-seed --via direct, for the local stack only)")
+    if svc not in EMITTERS:
+        for source in mounted:
+            owner = COMPOSE_SIGNING_SECRET.match(source).group(1)
+            problems.append(f"service {svc}: mounts the signing key {source}, which only {owner} may mount")
+        if "LEDGER_SIGNING_KEY_FILE" in env:
+            problems.append(f"service {svc}: sets LEDGER_SIGNING_KEY_FILE; only an emitting service signs")
+        return
+    own = f"signing_{svc}.pem"
+    for source in mounted:
+        if source != own:
+            problems.append(f"service {svc}: mounts the signing key {source}, not its own ({own})")
+    if own not in mounted:
+        problems.append(f"service {svc}: an emitting service must mount its own signing key {own}")
+    elif env.get("LEDGER_SIGNING_KEY_FILE") != mounted[own]:
+        problems.append(f"service {svc}: LEDGER_SIGNING_KEY_FILE must be {mounted[own]}, its own key")
+    if "LEDGER_TRUSTED_KEYS_FILE" not in env:
+        problems.append(f"service {svc}: sets no LEDGER_TRUSTED_KEYS_FILE (the key ring)")
 
 
 def matches(selector: dict, labels: dict) -> bool:
@@ -396,7 +515,10 @@ def policy(root: Path, files: list[str]) -> None:
         docs = []
         try:
             with open(name) as handle:
-                docs = [d for d in yaml.safe_load_all(handle) if d]
+                text = handle.read()
+            if PRIVATE_KEY_PEM.search(text):
+                problems.append("holds a private key inline; keys are Secrets made outside the manifests")
+            docs = [d for d in yaml.safe_load_all(text) if d]
             if len(docs) == 1 and "services" in docs[0] and "kind" not in docs[0]:
                 policy_compose(docs[0], known, problems)
             else:
@@ -455,6 +577,10 @@ CASES = {
     "policy-unknown-env": None,
     # Compose: a key the compose specification does not have.
     "compose-unknown-key": None,
+    # Signing keys: a writer given another's key; a reader given a writer's.
+    "policy-foreign-signing-key": None,
+    "policy-signing-key-elsewhere": None,
+    "compose-signing-key-elsewhere": None,
 }
 
 
@@ -469,6 +595,22 @@ def breakage(case: str, src: str, dst: str) -> None:
         mutate(docs, "Deployment", add_env)
     elif case == "compose-unknown-key":
         docs[0]["services"]["grants"]["restart_policy"] = "always"
+    elif case == "policy-foreign-signing-key":
+        def other_key(doc):
+            for volume in doc["spec"]["template"]["spec"]["volumes"]:
+                if (volume.get("secret") or {}).get("secretName", "").startswith(SIGNING_SECRET):
+                    volume["secret"]["secretName"] = f"{SIGNING_SECRET}grants"
+        mutate(docs, "Deployment", other_key)
+    elif case == "policy-signing-key-elsewhere":
+        def add_key(doc):
+            pod = doc["spec"]["template"]["spec"]
+            pod["volumes"].append({"name": "signing-key", "secret": {
+                "secretName": f"{SIGNING_SECRET}grants", "defaultMode": 0o440}})
+            pod["containers"][0]["volumeMounts"].append(
+                {"name": "signing-key", "mountPath": "/etc/ledger/signing", "readOnly": True})
+        mutate(docs, "Deployment", add_key)
+    elif case == "compose-signing-key-elsewhere":
+        docs[0]["services"]["projector"]["secrets"].append("signing_grants.pem")
     elif case in CASES:
         kind, path, value = CASES[case]
         mutate(docs, kind, lambda doc: set_path(doc, path, value))

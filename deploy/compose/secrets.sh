@@ -12,13 +12,21 @@
 #   - the bearer tokens and the services' tokens file (made by
 #     deploy/local/tokens.sh, the same format and roles as the local stack:
 #     controller, ops, integrator for source system "demo", gateway for the
-#     inbound gateway).
-# Running it again keeps what exists.
+#     inbound gateway);
+#   - an Ed25519 signing key per emitting service (signing_<context>.pem,
+#     PKCS#8 PEM, mounted into that service only) and the key ring every
+#     reader checks events against (trusted_keys.txt, public keys only), the
+#     local stack's recipe (deploy/local/stack.sh keys_up; docs/security.md).
+# Running it again keeps what exists. A signing key deleted here is made anew
+# under the next free key id (<context>-2, ...) and the old line stays in the
+# ring, so that the events it signed go on verifying: that is a rotation.
 #
 # The directory is readable by you only; the files in it are readable by the
-# containers' users (compose mounts each file, not the directory), except the
-# keys only root reads (ca.key; pg_server.key, which the postgres container
-# copies for its server as root before it starts).
+# containers' users (compose mounts each file, not the directory, and cannot
+# change a mounted file's owner), the signing keys too, each mounted into its
+# own service only; except the keys only root reads (ca.key; pg_server.key,
+# which the postgres container copies for its server as root before it
+# starts).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dir="$here/secrets"
@@ -69,6 +77,20 @@ password kafka_keystore_password
     fi
 )
 
+# Signing keys: one per emitting service, and its line in the ring (key id,
+# context, public key in hex: the last 32 bytes of the DER public key).
+ring="$dir/trusted_keys.txt"
+[ -s "$ring" ] || printf '# key id  context  Ed25519 public key (hex); made by deploy/compose/secrets.sh\n' >"$ring"
+for context in grants workforce centres obligations; do
+    key="$dir/signing_$context.pem"
+    [ -s "$key" ] || (umask 077; openssl genpkey -algorithm ed25519 -out "$key")
+    public="$(openssl pkey -in "$key" -pubout -outform DER | tail -c 32 | od -An -tx1 | tr -d ' \n')"
+    grep -q " $public\$" "$ring" && continue
+    n=1
+    while grep -q "^$context-$n " "$ring"; do n=$((n + 1)); done
+    printf '%s-%s  %s  %s\n' "$context" "$n" "$context" "$public" >>"$ring"
+done
+
 # Tokens: deploy/local/tokens.sh writes <state>/tokens/<name> and <state>/tokens.conf.
 LEDGER_STATE_DIR="$dir/state" "$here/../local/tokens.sh" >/dev/null
 cp "$dir/state/tokens.conf" "$dir/tokens.conf"
@@ -76,6 +98,6 @@ for name in controller ops integrator gateway; do
     cp "$dir/state/tokens/$name" "$dir/${name}_token"
 done
 chmod 644 "$dir"/pg_*_password "$dir"/kafka_* "$dir"/tokens.conf "$dir"/*_token \
-    "$dir"/ca.pem "$dir"/kafka.p12 "$dir"/pg_server.pem
+    "$dir"/ca.pem "$dir"/kafka.p12 "$dir"/pg_server.pem "$dir"/signing_*.pem "$dir"/trusted_keys.txt
 chmod 600 "$dir"/ca.key "$dir"/kafka.key "$dir"/pg_server.key
 echo "$dir"

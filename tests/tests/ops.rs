@@ -323,7 +323,8 @@ async fn a_dead_letter_redriven_goes_back_to_the_gateway() {
     };
     let first = letters(1).await;
     assert_eq!(first[0].1.value, b"not a command");
-    let (sent, next) = ledger_ctl::deadletters::redrive(&kafka, &ledger.topics, 0)
+    // The suite's login stands for both ledgerctl's and the system's here.
+    let (sent, next) = ledger_ctl::deadletters::redrive(&kafka, &kafka, &ledger.topics, "demo", 0)
         .await
         .unwrap();
     assert_eq!((sent, next), (1, first[0].0 + 1));

@@ -24,17 +24,24 @@ pub async fn list(
     .await
 }
 
-/// Sends the dead letters from offset `from` back to the topics they came
-/// from, with their keys, in one transaction. Returns how many, and the
-/// offset to start from next time.
+/// Sends the dead letters of `system` from offset `from` back to its
+/// inbound topic, with their keys, in one transaction: read with `reader`'s
+/// login, written with `writer`'s (the system's own, so that a re-drive has
+/// no more right to the inbound topic than its sender). Letters of other
+/// systems are left for their own re-drive. Returns how many were sent, and
+/// the offset to start from next time.
 pub async fn redrive(
-    kafka: &KafkaConfig,
+    reader: &KafkaConfig,
+    writer: &KafkaConfig,
     topics: &Topics,
+    system: &str,
     from: i64,
 ) -> Result<(usize, i64), KafkaError> {
-    let letters = list(kafka, topics, from).await?;
+    let letters = list(reader, topics, from).await?;
+    let own = topics.inbound_of(system);
     let records: Vec<OutboundRecord> = letters
         .iter()
+        .filter(|(_, letter)| letter.source_topic == own)
         .map(|(_, letter)| OutboundRecord {
             topic: letter.source_topic.clone(),
             key: String::from_utf8_lossy(&letter.key).into_owned(),
@@ -43,10 +50,8 @@ pub async fn redrive(
         })
         .collect();
     if !records.is_empty() {
-        // Under the login of the source system whose commands these are: a
-        // re-drive has no more right to the inbound topic than its sender.
-        let id = kafka.own_transactional_id(topics, &format!("redrive-{}", std::process::id()));
-        let producer = TxProducer::connect(kafka, &id).await?;
+        let id = writer.own_transactional_id(topics, &format!("redrive-{}", std::process::id()));
+        let producer = TxProducer::connect(writer, &id).await?;
         producer.append(&records).await?;
     }
     let next = letters.last().map_or(from, |(offset, _)| offset + 1);

@@ -93,6 +93,15 @@ enum Command {
     Redrive {
         #[arg(long, default_value_t = 0)]
         from: i64,
+        /// The source system whose dead letters to send back: they are
+        /// written to its inbound topic under its own Kafka login (a
+        /// re-drive has no more right than the sender), read with this
+        /// tool's.
+        #[arg(long)]
+        source_system: String,
+        /// That system's Kafka password.
+        #[arg(long, env = "LEDGER_REDRIVE_SASL_PASSWORD", hide_env_values = true)]
+        source_password: ledger_kafka::Secret,
     },
     /// Rebuilds the read model from offset zero into a shadow schema while
     /// the live one keeps serving; run again after an interruption, it
@@ -485,8 +494,14 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
             Ok(equal)
         }
-        Command::Redrive { from } => {
-            let (sent, next) = deadletters::redrive(&kafka, &topics, from).await?;
+        Command::Redrive {
+            from,
+            source_system,
+            source_password,
+        } => {
+            let writer = kafka.as_user(&source_system, source_password);
+            let (sent, next) =
+                deadletters::redrive(&kafka, &writer, &topics, &source_system, from).await?;
             if args.json {
                 println!(
                     "{}",
