@@ -12,12 +12,14 @@ conf="$LEDGER_STATE_DIR/tokens.conf"
 mkdir -p "$dir"
 chmod 700 "$dir"
 
-# name, roles, source system (integrators act for theirs only; * for any)
+# name, roles, source system (integrators and holders of personal data act
+# for theirs only; * for any)
 callers=(
     "controller controller -"
     "ops ops,controller -"
     "integrator integrator demo"
     "gateway integrator *"
+    "dpo persons *"
 )
 
 {

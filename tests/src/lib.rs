@@ -693,11 +693,14 @@ async fn ledger_readmodel_pool(url: &str) -> Result<PgPool> {
 
 /// The callers every test ledger knows: name, roles, source system. `all`
 /// is what the harness itself uses.
-pub const TOKENS: [(&str, &str, &str); 4] = [
-    ("all", "controller,integrator,ops", "*"),
+pub const TOKENS: [(&str, &str, &str); 6] = [
+    ("all", "controller,integrator,ops,persons", "*"),
     ("controller", "controller", ""),
     ("integrator", "integrator", "rh-test"),
     ("ops", "ops", ""),
+    // Holders of personal data for one source system each.
+    ("dpo-a", "persons", "sirh-a"),
+    ("dpo-b", "persons", "sirh-b"),
 ];
 
 fn token(namespace: &str, name: &str) -> String {
@@ -719,7 +722,8 @@ fn write_tokens_file(namespace: &str) -> Result<std::path::PathBuf> {
     Ok(path)
 }
 
-fn client_with_token(token: &str) -> Result<reqwest::Client> {
+/// An HTTP client that sends `token` as its bearer token.
+pub fn client_with_token(token: &str) -> Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::AUTHORIZATION,

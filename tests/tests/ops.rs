@@ -27,9 +27,15 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
         assert_eq!(status, 201, "{body}");
     }
     let kafka = kafka();
-    let honest = audit_topic(&kafka, &key_ring(), &ledger.topics.grants, |_| {})
-        .await
-        .unwrap();
+    let honest = audit_topic(
+        &kafka,
+        &key_ring(),
+        &ledger.topics.grants,
+        Default::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(honest.events, 4, "programme, envelope, two awards");
     assert!(honest.broken.is_empty(), "{:?}", honest.broken);
 
@@ -78,9 +84,15 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
             .unwrap();
         at.push((delivered.partition, delivered.offset));
     }
-    let audit = audit_topic(&kafka, &key_ring(), &ledger.topics.grants, |_| {})
-        .await
-        .unwrap();
+    let audit = audit_topic(
+        &kafka,
+        &key_ring(),
+        &ledger.topics.grants,
+        Default::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     // Both are reported, each with its place and why.
     assert_eq!(audit.broken.len(), 2, "{:?}", audit.broken);
     let broken = &audit.broken[0];
@@ -391,6 +403,64 @@ async fn after_a_swap_the_running_projector_and_api_serve_the_new_tables_without
         (in_new, in_old),
         (1, 0),
         "the projector moved to the new tables"
+    );
+    ledger.shutdown().await;
+}
+
+/// A log whose tail is gone still verifies link by link up to where it
+/// stops; what shows the loss is the read model, which projected events the
+/// log no longer holds. Simulated here from the other side: the read model
+/// is made to have seen one event further than the log ends.
+#[tokio::test]
+async fn verify_against_the_read_model_reports_a_removed_tail() {
+    let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
+    let last = history(&ledger, 5).await;
+    let kafka = kafka();
+    let projected = ledger_ctl::audit::Projected::load(&ledger.database_url, &ledger.topics.grants)
+        .await
+        .unwrap();
+    assert!(!projected.last.is_empty());
+    let intact = audit_topic(
+        &kafka,
+        &key_ring(),
+        &ledger.topics.grants,
+        projected,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(intact.broken.is_empty(), "{:?}", intact.broken);
+
+    // The last projected event of the partition `last` points at, moved
+    // past the log's end: as if the log had lost it.
+    let partition: i32 = last.split(':').nth(1).unwrap().parse().unwrap();
+    sqlx::query(
+        "UPDATE events SET \"offset\" = \"offset\" + 1000 WHERE topic = $1 AND partition = $2
+           AND \"offset\" = (SELECT max(\"offset\") FROM events WHERE topic = $1 AND partition = $2)",
+    )
+    .bind(&ledger.topics.grants)
+    .bind(partition)
+    .execute(&ledger.pool)
+    .await
+    .unwrap();
+    let projected = ledger_ctl::audit::Projected::load(&ledger.database_url, &ledger.topics.grants)
+        .await
+        .unwrap();
+    let audit = audit_topic(
+        &kafka,
+        &key_ring(),
+        &ledger.topics.grants,
+        projected,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(audit.broken.len(), 1, "{:?}", audit.broken);
+    assert_eq!(audit.broken[0].partition, partition);
+    assert!(
+        audit.broken[0].why.starts_with("tail removed"),
+        "{}",
+        audit.broken[0].why
     );
     ledger.shutdown().await;
 }

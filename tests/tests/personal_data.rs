@@ -21,6 +21,7 @@ async fn erasure_destroys_the_details_and_leaves_the_log_intact() {
     let bad = ledger
         .http
         .post(&persons)
+        .header("Idempotency-Key", "reg-bad")
         .json(&json!({"name": NAME, "rpps": "123"}))
         .send()
         .await
@@ -36,6 +37,7 @@ async fn erasure_destroys_the_details_and_leaves_the_log_intact() {
     let registered = ledger
         .http
         .post(&persons)
+        .header("Idempotency-Key", "reg-1")
         .json(&json!({"name": NAME, "rpps": RPPS}))
         .send()
         .await
@@ -152,5 +154,110 @@ async fn erasure_destroys_the_details_and_leaves_the_log_intact() {
             .0,
         201
     );
+    ledger.shutdown().await;
+}
+
+/// Personal data is for callers with the `persons` role, for the source
+/// system that registered the person only; a repeated registration gives the
+/// same pseudonym; every access is in a log ops can read.
+#[tokio::test]
+async fn persons_are_read_only_by_their_own_source_system_and_every_read_is_logged() {
+    let ledger = TestLedger::start().await.unwrap();
+    let persons = ledger.service_url("workforce", "/v1/persons");
+    let as_caller = |name: &str| ledger_tests::client_with_token(&ledger.token(name)).unwrap();
+    let (a, b, integrator, ops) = (
+        as_caller("dpo-a"),
+        as_caller("dpo-b"),
+        as_caller("integrator"),
+        as_caller("ops"),
+    );
+
+    let register = |client: reqwest::Client, key: &'static str, rpps: &'static str| {
+        let persons = persons.clone();
+        async move {
+            let response = client
+                .post(&persons)
+                .header("Idempotency-Key", key)
+                .json(&json!({"name": NAME, "rpps": rpps}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    // An integrator without the persons role may not register anyone.
+    assert_eq!(register(integrator.clone(), "k1", RPPS).await.0, 403);
+    let (status, first) = register(a.clone(), "k1", RPPS).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = register(a.clone(), "k1", RPPS).await;
+    assert_eq!(
+        (status, &again["person_id"]),
+        (200, &first["person_id"]),
+        "{again}"
+    );
+    let (status, conflict) = register(a.clone(), "k1", "10101234568").await;
+    assert_eq!(status, 409, "{conflict}");
+    assert_eq!(conflict["error"]["code"], "idempotency_conflict");
+    assert!(
+        !conflict.to_string().contains("1010123456"),
+        "no RPPS echoed: {conflict}"
+    );
+    let id = first["person_id"].as_str().unwrap().to_owned();
+    let url = format!("{persons}/{id}");
+
+    // Its own source system sees it; another one, or an integrator, does not.
+    let read = |client: reqwest::Client| {
+        let url = url.clone();
+        async move { client.get(&url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(read(a.clone()).await, 200);
+    assert_eq!(read(b.clone()).await, 404, "another source system");
+    assert_eq!(read(integrator.clone()).await, 403, "no persons role");
+    let erased_by_b = b.delete(&url).send().await.unwrap().status().as_u16();
+    assert_eq!(erased_by_b, 404, "another source system cannot erase");
+    assert_eq!(read(a.clone()).await, 200, "still there");
+
+    // Ops see who looked, and never the details.
+    let log: Value = ops
+        .get(format!("{url}/access-log"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries: Vec<(String, String, String)> = log["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap().to_owned();
+            (s("caller"), s("action"), s("outcome"))
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("dpo-a", "register", "registered"),
+        ("dpo-a", "read", "shown"),
+        ("dpo-b", "read", "unknown"),
+        ("dpo-b", "erase", "unknown"),
+        ("dpo-a", "read", "shown"),
+    ]
+    .iter()
+    .map(|(c, a, o)| (c.to_string(), a.to_string(), o.to_string()))
+    .collect();
+    assert_eq!(entries, expected);
+    assert!(
+        !log.to_string().contains(NAME) && !log.to_string().contains(RPPS),
+        "{log}"
+    );
+    let status = a
+        .get(format!("{url}/access-log"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 403, "the access log is for ops");
     ledger.shutdown().await;
 }

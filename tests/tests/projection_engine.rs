@@ -132,6 +132,27 @@ async fn a_poison_event_stops_exactly_its_partition_at_its_offset() {
             .contains("unknown grant ghost"),
         "{fault}"
     );
+    // A genuine event that cannot apply is not acknowledged away.
+    let (ring, kafka) = (ledger_tests::key_ring(), kafka());
+    let refused = ledger_ctl::acknowledge::acknowledge(ledger_ctl::acknowledge::Acknowledgement {
+        database_url: &ledger.database_url,
+        projection: "ledger",
+        topic: &ledger.topics.grants,
+        partition: poisoned as i32,
+        offset: delivered.offset,
+        reason: "skip it",
+        by: "ops",
+        kafka: &kafka,
+        ring: &ring,
+    })
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(ledger_ctl::acknowledge::AcknowledgeError::SignedEvent { .. })
+        ),
+        "{refused:?}"
+    );
     let faults: i64 = sqlx::query_scalar("SELECT count(*) FROM projection_faults")
         .fetch_one(&ledger.pool)
         .await

@@ -104,6 +104,51 @@ async fn a_forged_event_with_a_correct_hash_is_refused_by_projector_and_writer()
         .await
         .unwrap();
     assert_eq!(status, 201, "the forged award did not count: {answer}");
+
+    // Ops look at the record and acknowledge it: the audit entry is
+    // written, and the partition moves on to the real award behind it.
+    let ring = ledger_tests::key_ring();
+    let kafka = kafka();
+    let ack = |reason: &'static str, offset: i64| ledger_ctl::acknowledge::Acknowledgement {
+        database_url: &ledger.database_url,
+        projection: "ledger",
+        topic: &ledger.topics.grants,
+        partition,
+        offset,
+        reason,
+        by: "ops-on-call",
+        kafka: &kafka,
+        ring: &ring,
+    };
+    let wrong = ledger_ctl::acknowledge::acknowledge(ack("wrong place", offset + 1)).await;
+    assert!(wrong.is_err(), "only the offset the partition stopped at");
+    let done =
+        ledger_ctl::acknowledge::acknowledge(ack("forged award, incident 2026-12-02", offset))
+            .await
+            .unwrap();
+    assert!(done.refused_because.contains("signature"), "{done:?}");
+    let balance = ledger
+        .balance_after("cvl-msp", &position(&answer))
+        .await
+        .unwrap();
+    assert_eq!(balance["committed_cents"], 1_000_000, "{balance}");
+    let (by, reason): (String, String) = sqlx::query_as(
+        "SELECT acknowledged_by, reason FROM ledger_ops.acknowledged_records WHERE topic = $1 AND \"offset\" = $2",
+    )
+    .bind(&ledger.topics.grants)
+    .bind(offset)
+    .fetch_one(&ledger.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (by.as_str(), reason.as_str()),
+        ("ops-on-call", "forged award, incident 2026-12-02")
+    );
+    let (status, body) = ledger.get("/v1/status").await.unwrap();
+    assert!(
+        body["faults"].as_array().is_some_and(|f| f.is_empty()),
+        "{status} {body}"
+    );
     ledger.shutdown().await;
 }
 

@@ -12,6 +12,7 @@ use ledger_kafka::{read_to_end, KafkaConfig, KafkaError};
 use ledger_proto::{registry::Context, v1::EventEnvelope};
 use prost::Message;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A link that breaks its chain, or a record that is not an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,14 +42,49 @@ struct Walk {
     streams: std::collections::HashSet<(String, String)>,
     /// Streams already reported broken.
     skipped: std::collections::HashSet<(String, String)>,
+    /// The read model's last event per partition, not yet met in the log.
+    projected: HashMap<i32, (i64, String, Vec<u8>)>,
 }
 
-/// Reads `topic` from offset zero to its end and checks every chain.
+/// The last event the read model projected from each partition of `topic`:
+/// the log must still hold it, at that offset, with that hash. A log that
+/// ends before it lost its tail (truncated, or records deleted), which the
+/// chain alone cannot tell.
+#[derive(Debug, Clone, Default)]
+pub struct Projected {
+    /// partition → (offset, event id, hash)
+    pub last: HashMap<i32, (i64, String, Vec<u8>)>,
+}
+
+impl Projected {
+    /// Read from the read model at `database_url`.
+    pub async fn load(database_url: &str, topic: &str) -> Result<Projected, sqlx::Error> {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(database_url).await?;
+        let rows: Vec<(i32, i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT DISTINCT ON (partition) partition, \"offset\", event_id::text, hash
+             FROM events WHERE topic = $1 ORDER BY partition, \"offset\" DESC",
+        )
+        .bind(topic)
+        .fetch_all(&mut conn)
+        .await?;
+        Ok(Projected {
+            last: rows
+                .into_iter()
+                .map(|(p, o, id, h)| (p, (o, id, h)))
+                .collect(),
+        })
+    }
+}
+
+/// Reads `topic` from offset zero to its end and checks every chain, and
+/// that the log still holds what the read model `projected` from it.
 /// `progress` is called with the number of events read so far.
 pub async fn audit_topic(
     kafka: &KafkaConfig,
     ring: &KeyRing,
     topic: &str,
+    projected: Projected,
     progress: impl Fn(u64) + Send + 'static,
 ) -> Result<TopicAudit, KafkaError> {
     let name = topic.to_owned();
@@ -62,6 +98,7 @@ pub async fn audit_topic(
         heads: StreamHeads::default(),
         streams: Default::default(),
         skipped: Default::default(),
+        projected: projected.last,
     };
     let walk = read_to_end(kafka, topic, walk, move |walk, record| {
         walk.audit.events += 1;
@@ -75,6 +112,20 @@ pub async fn audit_topic(
             event_id,
             why,
         };
+        if let Some((offset, event_id, hash)) = walk.projected.get(&record.partition).cloned() {
+            if offset == record.offset {
+                walk.projected.remove(&record.partition);
+                let here = EventEnvelope::decode(record.payload.as_slice())
+                    .map(|e| e.hash)
+                    .unwrap_or_default();
+                if here != hash {
+                    walk.audit.broken.push(broken(
+                        Some(event_id),
+                        "rewritten: the read model projected another event at this offset".into(),
+                    ));
+                }
+            }
+        }
         let event = match EventEnvelope::decode(record.payload.as_slice()) {
             Ok(event) => event,
             Err(err) => {
@@ -114,5 +165,17 @@ pub async fn audit_topic(
     .await?;
     let mut audit = walk.audit;
     audit.streams = walk.streams.len() as u64;
+    let mut missing: Vec<_> = walk.projected.into_iter().collect();
+    missing.sort_by_key(|(p, _)| *p);
+    for (partition, (offset, event_id, _)) in missing {
+        audit.broken.push(Broken {
+            topic: topic.to_owned(),
+            partition,
+            offset,
+            event_id: Some(event_id),
+            why: "tail removed: the read model projected this event, the log no longer holds it"
+                .into(),
+        });
+    }
     Ok(audit)
 }

@@ -58,6 +58,11 @@ enum Command {
         /// Only this topic (default: every event topic).
         #[arg(long)]
         topic: Option<String>,
+        /// Also check that the log still holds the last event the read model
+        /// (--database-url) projected from each partition: a removed or
+        /// truncated tail, which the chain alone cannot show.
+        #[arg(long)]
+        against_read_model: bool,
     },
     /// Prints every event of one stream, in order.
     Inspect {
@@ -102,6 +107,27 @@ enum Command {
         /// That system's Kafka password.
         #[arg(long, env = "LEDGER_REDRIVE_SASL_PASSWORD", hide_env_values = true)]
         source_password: ledger_kafka::Secret,
+    },
+    /// Moves a partition the projector stopped at a record that is not an
+    /// event its writer signed past that one record, with an audit entry
+    /// (who, when, why). A genuine event that cannot apply is refused.
+    Acknowledge {
+        /// The topic, partition and offset the projector stopped at
+        /// (`/v1/status`, faults).
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        partition: i32,
+        #[arg(long)]
+        offset: i64,
+        /// Why it may be passed over, for the audit (required).
+        #[arg(long)]
+        reason: String,
+        /// Who acknowledges (default: the login name).
+        #[arg(long, env = "USER")]
+        by: String,
+        #[arg(long, default_value = "ledger")]
+        projection: String,
     },
     /// Rebuilds the read model from offset zero into a shadow schema while
     /// the live one keeps serving; run again after an interruption, it
@@ -236,14 +262,25 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     };
     let topics = Topics::new(&args.topic_namespace);
     match args.command {
-        Command::VerifyChain { topic } => {
+        Command::VerifyChain {
+            topic,
+            against_read_model,
+        } => {
             let started = Instant::now();
             let mut audits: Vec<TopicAudit> = Vec::new();
+            let ring = ring()?;
             for topic in event_topics(&topics, &topic) {
+                let projected = if against_read_model {
+                    ledger_ctl::audit::Projected::load(&args.database_url, &topic).await?
+                } else {
+                    ledger_ctl::audit::Projected::default()
+                };
                 let bar = spinner(args.json, format!("verifying {topic}"));
                 let shown = bar.clone();
-                let audit =
-                    audit_topic(&kafka, &ring()?, &topic, move |n| shown.set_position(n)).await?;
+                let audit = audit_topic(&kafka, &ring, &topic, projected, move |n| {
+                    shown.set_position(n)
+                })
+                .await?;
                 bar.finish_and_clear();
                 audits.push(audit);
             }
@@ -493,6 +530,38 @@ async fn run(args: Args) -> anyhow::Result<bool> {
                 );
             }
             Ok(equal)
+        }
+        Command::Acknowledge {
+            topic,
+            partition,
+            offset,
+            reason,
+            by,
+            projection,
+        } => {
+            let ring = ring()?;
+            let done =
+                ledger_ctl::acknowledge::acknowledge(ledger_ctl::acknowledge::Acknowledgement {
+                    database_url: &args.database_url,
+                    projection: &projection,
+                    topic: &topic,
+                    partition,
+                    offset,
+                    reason: &reason,
+                    by: &by,
+                    kafka: &kafka,
+                    ring: &ring,
+                })
+                .await?;
+            if args.json {
+                println!("{}", serde_json::to_string(&done)?);
+            } else {
+                println!(
+                    "{topic}/{partition}@{offset} acknowledged by {} ({}); the projector passes over it at its next heartbeat",
+                    done.acknowledged_by, done.reason
+                );
+            }
+            Ok(true)
         }
         Command::Redrive {
             from,

@@ -198,6 +198,34 @@ impl KeyRing {
             .map_err(|_| SignatureError::BadSignature(key_id.clone()))
     }
 
+    /// Checks a signature over `message` (not an event: a writer's snapshot)
+    /// by key `key_id`, which must be trusted for `context`.
+    pub fn check_detached(
+        &self,
+        context: &str,
+        key_id: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let trusted = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| SignatureError::UnknownKey(key_id.to_owned()))?;
+        if trusted.context != context {
+            return Err(SignatureError::OtherWriter {
+                key_id: key_id.to_owned(),
+                trusted: trusted.context.clone(),
+                context: context.to_owned(),
+            });
+        }
+        let signature = Signature::from_slice(signature)
+            .map_err(|_| SignatureError::BadSignature(key_id.to_owned()))?;
+        trusted
+            .key
+            .verify(message, &signature)
+            .map_err(|_| SignatureError::BadSignature(key_id.to_owned()))
+    }
+
     /// Whether any key is trusted at all.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()

@@ -42,7 +42,7 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             vec![topics.obligations.clone()],
         )?,
         parse: COMMANDS,
-        extra_routes: None,
+        extra_routes: Vec::new(),
         tokens_file: config.emitter.tokens_file.clone(),
         insecure_no_auth: config.emitter.insecure_no_auth,
     };

@@ -42,6 +42,9 @@ pub enum Role {
     Controller,
     Integrator,
     Ops,
+    /// Reads and erases personal data (a data protection officer, or the HR
+    /// system that registered the person), for its own source system only.
+    Persons,
 }
 
 impl Role {
@@ -50,6 +53,7 @@ impl Role {
             "controller" => Self::Controller,
             "integrator" => Self::Integrator,
             "ops" => Self::Ops,
+            "persons" => Self::Persons,
             _ => return None,
         })
     }
@@ -59,6 +63,7 @@ impl Role {
             Self::Controller => "controller",
             Self::Integrator => "integrator",
             Self::Ops => "ops",
+            Self::Persons => "persons",
         }
     }
 }
@@ -277,8 +282,9 @@ async fn guard(
             ),
         );
     }
-    if role == Role::Integrator {
-        // An integrator acts for its own source system only.
+    if matches!(role, Role::Integrator | Role::Persons) {
+        // An integrator, or a holder of personal data, acts for its own
+        // source system only.
         let own = principal.source_system.as_deref().unwrap_or("");
         let claimed = request
             .headers()
@@ -307,6 +313,9 @@ async fn guard(
             _ => {}
         }
     }
+    // Handlers that need to know who asks (the personal-data store's access
+    // log) find the caller here.
+    request.extensions_mut().insert(principal);
     next.run(request).await
 }
 

@@ -21,7 +21,7 @@ pub use config::{KafkaConfig, Secret, SecurityProtocol};
 pub use context::LedgerContext;
 pub use error::KafkaError;
 pub use producer::{OutboundRecord, TxProducer};
-pub use reader::{end_offsets, partitions, read_from, read_to_end, ReadRecord};
+pub use reader::{end_offsets, partitions, read_from, read_one, read_to_end, ReadRecord};
 pub use tail::{follow, follow_from, TailRecord};
 pub use topics::{Position, TopicSpec, Topics, EVENT_TYPE_HEADER};
 

@@ -66,6 +66,48 @@ where
         .map_err(|e| KafkaError::Worker(e.to_string()))?
 }
 
+/// The one record at `offset` of a partition (committed transactions only),
+/// or `None` when there is none there (a transaction marker, an aborted
+/// record, or past the end).
+pub async fn read_one(
+    config: &KafkaConfig,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> Result<Option<ReadRecord>, KafkaError> {
+    let client = config.committed_reader(&format!("{topic}.rebuild"));
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer<LedgerContext> = client.create_with_context(LedgerContext)?;
+        let mut assignment = TopicPartitionList::new();
+        assignment.add_partition_offset(&topic, partition, Offset::Offset(offset))?;
+        consumer.assign(&assignment)?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            match consumer.poll(Duration::from_millis(500)) {
+                None => continue,
+                Some(Err(RdError::PartitionEOF(_))) => return Ok(None),
+                Some(Err(err)) => return Err(err.into()),
+                Some(Ok(message)) if message.offset() == offset => {
+                    return Ok(Some(ReadRecord {
+                        partition,
+                        offset,
+                        key: message.key().map(<[u8]>::to_vec),
+                        payload: message.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                    }))
+                }
+                // The offset held no record of a committed transaction.
+                Some(Ok(_)) => return Ok(None),
+            }
+        }
+        Err(KafkaError::Worker(format!(
+            "no answer for {topic}/{partition}@{offset} in 30 s"
+        )))
+    })
+    .await
+    .map_err(|e| KafkaError::Worker(e.to_string()))?
+}
+
 /// Every partition of `topic`, each from its offset in `start` or else from
 /// its beginning.
 pub(crate) fn assignment(

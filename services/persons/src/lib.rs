@@ -9,9 +9,10 @@
 mod routes;
 mod seal;
 
-pub use routes::router;
+pub use routes::{access_log_router, router};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -64,55 +65,123 @@ impl Persons {
         Ok(Self { pool })
     }
 
-    /// Seals the details under a fresh key and returns the new pseudonym.
-    pub async fn register(&self, details: &PersonDetails) -> Result<Uuid, PersonsError> {
-        let person_id = Uuid::new_v4();
+    /// Seals the details under a fresh key and returns the new pseudonym;
+    /// the same `idempotency_key` from the same source system returns the
+    /// pseudonym it gave the first time (other details: a conflict).
+    pub async fn register(
+        &self,
+        details: &PersonDetails,
+        caller: &Caller,
+        idempotency_key: &str,
+    ) -> Result<Registered, PersonsError> {
         let plain = serde_json::to_vec(details).map_err(|_| PersonsError::Seal)?;
-        let sealed = seal::seal(&plain).ok_or(PersonsError::Seal)?;
+        let digest = Sha256::digest(&plain).to_vec();
         let mut tx = self.pool.begin().await?;
+        // Serialises registrations of one key: the second waits for the first.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))")
+            .bind(&caller.source_system)
+            .bind(idempotency_key)
+            .execute(&mut *tx)
+            .await?;
+        let earlier: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
+            "SELECT person_id, digest FROM registrations WHERE source_system = $1 AND idempotency_key = $2",
+        )
+        .bind(&caller.source_system)
+        .bind(idempotency_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((person_id, earlier)) = earlier {
+            return Ok(if earlier == digest {
+                Registered::Again(person_id)
+            } else {
+                Registered::Conflict
+            });
+        }
+        let person_id = Uuid::new_v4();
+        let sealed = seal::seal(&plain).ok_or(PersonsError::Seal)?;
         sqlx::query("INSERT INTO person_keys (person_id, key) VALUES ($1, $2)")
             .bind(person_id)
             .bind(&sealed.key)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO persons (person_id, nonce, sealed) VALUES ($1, $2, $3)")
-            .bind(person_id)
-            .bind(&sealed.nonce)
-            .bind(&sealed.ciphertext)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(person_id)
-    }
-
-    pub async fn lookup(&self, person_id: Uuid) -> Result<Lookup, PersonsError> {
-        let row: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT k.key, p.nonce, p.sealed FROM persons p JOIN person_keys k USING (person_id) WHERE person_id = $1",
+        sqlx::query(
+            "INSERT INTO persons (person_id, nonce, sealed, source_system) VALUES ($1, $2, $3, $4)",
         )
         .bind(person_id)
-        .fetch_optional(&self.pool)
+        .bind(&sealed.nonce)
+        .bind(&sealed.ciphertext)
+        .bind(&caller.source_system)
+        .execute(&mut *tx)
         .await?;
-        if let Some((key, nonce, ciphertext)) = row {
-            let plain = seal::open(&key, &nonce, &ciphertext).ok_or(PersonsError::Seal)?;
-            let details = serde_json::from_slice(&plain).map_err(|_| PersonsError::Seal)?;
-            return Ok(Lookup::Found(details));
-        }
-        let erased: Option<Uuid> =
-            sqlx::query_scalar("SELECT person_id FROM erasures WHERE person_id = $1")
-                .bind(person_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(if erased.is_some() {
-            Lookup::Erased
-        } else {
-            Lookup::Unknown
-        })
+        sqlx::query(
+            "INSERT INTO registrations (source_system, idempotency_key, digest, person_id) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&caller.source_system)
+        .bind(idempotency_key)
+        .bind(&digest)
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+        log_access(&mut tx, person_id, caller, "register", "registered").await?;
+        tx.commit().await?;
+        Ok(Registered::New(person_id))
     }
 
-    /// Destroys the key and the sealed details. Returns false for an
-    /// unknown person; erasing twice is harmless.
-    pub async fn erase(&self, person_id: Uuid) -> Result<bool, PersonsError> {
+    /// The person's details, if `caller` may see them: a person registered
+    /// by another source system is `Unknown` to it. Every lookup is logged.
+    pub async fn lookup(&self, person_id: Uuid, caller: &Caller) -> Result<Lookup, PersonsError> {
         let mut tx = self.pool.begin().await?;
+        let row: Option<SealedRow> = sqlx::query_as(
+            "SELECT k.key, p.nonce, p.sealed, p.source_system FROM persons p JOIN person_keys k USING (person_id) WHERE person_id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let found = match row {
+            Some((key, nonce, ciphertext, system)) if caller.may_see(&system) => {
+                let plain = seal::open(&key, &nonce, &ciphertext).ok_or(PersonsError::Seal)?;
+                let details = serde_json::from_slice(&plain).map_err(|_| PersonsError::Seal)?;
+                Lookup::Found(details)
+            }
+            Some(_) => Lookup::Unknown,
+            None => {
+                let erased: Option<String> =
+                    sqlx::query_scalar("SELECT source_system FROM erasures WHERE person_id = $1")
+                        .bind(person_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match erased {
+                    Some(system) if caller.may_see(&system) => Lookup::Erased,
+                    _ => Lookup::Unknown,
+                }
+            }
+        };
+        let outcome = match &found {
+            Lookup::Found(_) => "shown",
+            Lookup::Erased => "erased",
+            Lookup::Unknown => "unknown",
+        };
+        log_access(&mut tx, person_id, caller, "read", outcome).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// Destroys the key and the sealed details. Returns false for a person
+    /// unknown to `caller`; erasing twice is harmless.
+    pub async fn erase(&self, person_id: Uuid, caller: &Caller) -> Result<bool, PersonsError> {
+        let mut tx = self.pool.begin().await?;
+        let owner: Option<String> = sqlx::query_scalar(
+            "SELECT source_system FROM persons WHERE person_id = $1
+             UNION ALL SELECT source_system FROM erasures WHERE person_id = $1 LIMIT 1",
+        )
+        .bind(person_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(system) = owner.filter(|s| caller.may_see(s)) else {
+            log_access(&mut tx, person_id, caller, "erase", "unknown").await?;
+            tx.commit().await?;
+            return Ok(false);
+        };
         let keys = sqlx::query("DELETE FROM person_keys WHERE person_id = $1")
             .bind(person_id)
             .execute(&mut *tx)
@@ -121,19 +190,93 @@ impl Persons {
             .bind(person_id)
             .execute(&mut *tx)
             .await?;
-        let known = keys.rows_affected() == 1;
-        let already: Option<Uuid> =
-            sqlx::query_scalar("SELECT person_id FROM erasures WHERE person_id = $1")
+        if keys.rows_affected() == 1 {
+            sqlx::query("INSERT INTO erasures (person_id, source_system) VALUES ($1, $2)")
                 .bind(person_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if known {
-            sqlx::query("INSERT INTO erasures (person_id) VALUES ($1)")
-                .bind(person_id)
+                .bind(&system)
                 .execute(&mut *tx)
                 .await?;
         }
+        log_access(&mut tx, person_id, caller, "erase", "erased").await?;
         tx.commit().await?;
-        Ok(known || already.is_some())
+        Ok(true)
     }
+
+    /// Who accessed `person_id`, oldest first (for ops: no personal details).
+    pub async fn access_log(&self, person_id: Uuid) -> Result<Vec<AccessEntry>, PersonsError> {
+        let rows: Vec<(String, String, String, String, time::OffsetDateTime)> = sqlx::query_as(
+            "SELECT caller, source_system, action, outcome, at FROM access_log WHERE person_id = $1 ORDER BY id",
+        )
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(caller, source_system, action, outcome, at)| AccessEntry {
+                caller,
+                source_system,
+                action,
+                outcome,
+                at,
+            })
+            .collect())
+    }
+}
+
+/// A person's key, nonce, sealed details and registering source system.
+type SealedRow = (Vec<u8>, Vec<u8>, Vec<u8>, String);
+
+async fn log_access(
+    tx: &mut sqlx::PgConnection,
+    person_id: Uuid,
+    caller: &Caller,
+    action: &str,
+    outcome: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO access_log (person_id, caller, source_system, action, outcome) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(person_id)
+    .bind(&caller.name)
+    .bind(&caller.source_system)
+    .bind(action)
+    .bind(outcome)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Who asks: the caller's name and the source system it acts for (`*`:
+/// every one, e.g. the data protection officer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    pub source_system: String,
+}
+
+impl Caller {
+    fn may_see(&self, registered_by: &str) -> bool {
+        self.source_system == "*" || self.source_system == registered_by
+    }
+}
+
+/// What a registration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    New(Uuid),
+    /// The same key and details again: the first pseudonym.
+    Again(Uuid),
+    /// The same key with other details.
+    Conflict,
+}
+
+/// One line of the access log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessEntry {
+    pub caller: String,
+    pub source_system: String,
+    pub action: String,
+    pub outcome: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
 }

@@ -426,8 +426,21 @@ impl Worker {
     /// Heartbeat, then takes or gives up partitions for an even share;
     /// re-positions the consumer when the share changed.
     async fn rebalance(&mut self) -> Result<(), ProjectorError> {
-        let changed = self.projection.balance(&self.all, &mut self.owned).await?;
+        let mut changed = self.projection.balance(&self.all, &mut self.owned).await?;
         self.faulted.retain(|k| self.owned.contains_key(k));
+        // A stopped partition whose fault ops acknowledged moves again.
+        if !self.faulted.is_empty() {
+            let stopped = self.projection.stopped(&self.all).await?;
+            let before = self.faulted.len();
+            self.faulted.retain(|k| stopped.contains(k));
+            if self.faulted.len() < before {
+                tracing::info!(
+                    partitions = before - self.faulted.len(),
+                    "stopped partitions acknowledged: resuming"
+                );
+                changed = true;
+            }
+        }
         if changed {
             tracing::info!(instance = %self.projection.instance, partitions = self.owned.len(), "partitions held changed");
             self.assign().await?;

@@ -8,6 +8,7 @@
 mod config;
 
 use ledger_domain::workforce::{WorkforceBook, WorkforceCommand};
+use ledger_http::auth::Role;
 use ledger_kafka::Topics;
 use ledger_writer::{command_table, EmittingService, ParseCommand, ServiceError, ServiceSpec};
 
@@ -38,7 +39,10 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
             vec![topics.centres.clone()],
         )?,
         parse: COMMANDS,
-        extra_routes: Some(ledger_persons::router(persons)),
+        extra_routes: vec![
+            (ledger_persons::router(persons.clone()), Role::Persons),
+            (ledger_persons::access_log_router(persons), Role::Ops),
+        ],
         tokens_file: config.emitter.tokens_file.clone(),
         insecure_no_auth: config.emitter.insecure_no_auth,
     };

@@ -37,7 +37,8 @@ pub struct ServiceSpec<C> {
     /// Routes of the service's own beyond the commands (e.g. the
     /// personal-data store of the workforce service); like the commands,
     /// they need the `integrator` role.
-    pub extra_routes: Option<Router>,
+    /// Routes besides the commands, each group behind the role it needs.
+    pub extra_routes: Vec<(Router, Role)>,
     /// Bearer tokens and their roles; without them the service refuses to
     /// start unless `insecure_no_auth`.
     pub tokens_file: Option<std::path::PathBuf>,
@@ -114,15 +115,17 @@ impl EmittingService {
         };
         let commands = Router::new()
             .route("/v1/commands/{name}", post(command::<D::Command>))
-            .with_state(state.clone())
-            .merge(spec.extra_routes.unwrap_or_default());
-        let router = Router::new()
+            .with_state(state.clone());
+        let mut router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready::<D::Command>))
             .route("/metrics", get(render_metrics::<D::Command>))
             .with_state(state)
-            .merge(auth::require(commands, &access, Role::Integrator))
-            .layer(DefaultBodyLimit::max(MAX_BODY));
+            .merge(auth::require(commands, &access, Role::Integrator));
+        for (extra, role) in spec.extra_routes {
+            router = router.merge(auth::require(extra, &access, role));
+        }
+        let router = router.layer(DefaultBodyLimit::max(MAX_BODY));
         tracing::info!(service = spec.name, "ready");
         Ok(Self {
             listener,

@@ -16,7 +16,9 @@ use std::{
 use ledger_domain::Decider;
 use sha2::{Digest, Sha256};
 
-use crate::WriterState;
+use ledger_proto::registry::Context;
+
+use crate::{Signing, WriterState};
 
 /// Marks a file as a writer snapshot.
 const MAGIC: &[u8; 8] = b"LDGSNAP\0";
@@ -24,7 +26,8 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// Layout version of the state. Bump it whenever a type inside
 /// [`WriterState`] (the command log, stream heads, a context's book) changes
 /// shape or meaning: older snapshots are then ignored, never misread.
-const FORMAT: u32 = 1;
+/// 2: signed by the writer.
+const FORMAT: u32 = 2;
 
 /// Where snapshots go and how often they are taken.
 #[derive(Debug, Clone)]
@@ -53,14 +56,27 @@ pub struct SnapshotStore {
     /// Names the state's type and topic inside the file, so that a file
     /// copied into the wrong place is refused.
     label: String,
+    /// The context whose writer signs the snapshot.
+    context: &'static str,
+    /// The writer's key, which signs each snapshot, and the ring a loaded
+    /// one is checked against: a state its writer did not sign is never
+    /// trusted, any more than an event would be.
+    signing: Signing,
 }
 
 impl SnapshotStore {
-    pub fn new<D: Decider>(dir: &Path, topic: &str) -> Self {
+    pub fn new<D: Decider>(dir: &Path, topic: &str, signing: Signing) -> Self {
         Self {
             path: dir.join(format!("{topic}.snapshot")),
             label: format!("{topic} {}", std::any::type_name::<D>()),
+            context: Context::of_topic(topic).map_or("(not an event topic)", Context::name),
+            signing,
         }
+    }
+
+    /// What the signature covers: the label and the body's checksum.
+    fn signed_part(label: &[u8], checksum: &[u8]) -> Vec<u8> {
+        [label, checksum].concat()
     }
 
     pub fn path(&self) -> &Path {
@@ -77,7 +93,13 @@ impl SnapshotStore {
         bytes.extend_from_slice(&FORMAT.to_le_bytes());
         bytes.extend_from_slice(&(label.len() as u32).to_le_bytes());
         bytes.extend_from_slice(label);
-        bytes.extend_from_slice(&Sha256::digest(&body));
+        let checksum = Sha256::digest(&body);
+        let signer = &self.signing.signer;
+        let key_id = signer.key_id().as_bytes();
+        bytes.extend_from_slice(&(key_id.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(key_id);
+        bytes.extend_from_slice(&signer.sign(&Self::signed_part(label, &checksum)));
+        bytes.extend_from_slice(&checksum);
         bytes.extend_from_slice(&body);
         Ok(bytes)
     }
@@ -139,7 +161,19 @@ impl SnapshotStore {
                 self.label
             )));
         }
+        let key_len = take_u32(&mut rest).ok_or_else(|| unreadable("truncated"))? as usize;
+        let key_id = take(&mut rest, key_len).ok_or_else(|| unreadable("truncated"))?;
+        let signature = take(&mut rest, 64).ok_or_else(|| unreadable("truncated"))?;
         let checksum = take(&mut rest, 32).ok_or_else(|| unreadable("truncated"))?;
+        self.signing
+            .ring
+            .check_detached(
+                self.context,
+                &String::from_utf8_lossy(key_id),
+                &Self::signed_part(label, checksum),
+                signature,
+            )
+            .map_err(|e| unreadable(&format!("not signed by its writer: {e}")))?;
         if Sha256::digest(rest).as_slice() != checksum {
             return Err(unreadable("checksum mismatch (damaged or truncated)"));
         }
@@ -249,8 +283,29 @@ mod tests {
 
     use super::*;
 
+    use ledger_domain::signing::{KeyRing, Signer};
+
+    /// A ring trusting seed 1 for grants and seed 2 for workforce, and the
+    /// signing of the one given.
+    fn signing(seed: u8, context: &str) -> Signing {
+        let public = |seed: u8| {
+            let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+            hex::encode(key.verifying_key().as_bytes())
+        };
+        let ring = KeyRing::parse(&format!(
+            "grants-1 grants {}\nworkforce-1 workforce {}",
+            public(1),
+            public(2)
+        ))
+        .expect("ring");
+        Signing {
+            signer: Signer::from_seed([seed; 32], &ring, context).expect("signer"),
+            ring: std::sync::Arc::new(ring),
+        }
+    }
+
     fn store(dir: &Path) -> SnapshotStore {
-        SnapshotStore::new::<GrantsBook>(dir, "ledger.grants.v1")
+        SnapshotStore::new::<GrantsBook>(dir, "ledger.grants.v1", signing(1, "grants"))
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -301,8 +356,23 @@ mod tests {
         let err = store.load::<GrantsBook>().expect_err("future format");
         assert!(err.to_string().contains("format"), "{err}");
 
+        // Signed with another writer's key: refused, however well formed.
+        let other =
+            SnapshotStore::new::<GrantsBook>(&dir, "ledger.grants.v1", signing(2, "workforce"));
+        store
+            .write(&other.encode(&state).expect("encodes"))
+            .expect("writes");
+        let err = store
+            .load::<GrantsBook>()
+            .expect_err("signed by another writer");
+        assert!(
+            err.to_string().contains("not signed by its writer"),
+            "{err}"
+        );
+
         // A centres snapshot at the grants path: another state type.
-        let centres = SnapshotStore::new::<CentresBook>(&dir, "ledger.grants.v1");
+        let centres =
+            SnapshotStore::new::<CentresBook>(&dir, "ledger.grants.v1", signing(1, "grants"));
         store
             .write(
                 &centres

@@ -89,7 +89,7 @@ impl<C: Send + 'static> Writer<C> {
         let store = config
             .snapshots
             .as_ref()
-            .map(|s| SnapshotStore::new::<D>(&s.dir, &config.topic));
+            .map(|s| SnapshotStore::new::<D>(&s.dir, &config.topic, config.signing.clone()));
         let restored = restore::<D>(&config, store.as_ref()).await?;
         tracing::info!(
             topic = %config.topic,

@@ -187,6 +187,25 @@ impl Projection {
         Ok(to_claims(keys, rows))
     }
 
+    /// The partitions of `keys` stopped at a record they cannot apply (a
+    /// fault is recorded); one whose fault ops have dealt with
+    /// (`ledgerctl acknowledge`) is no longer among them.
+    pub async fn stopped(
+        &self,
+        keys: &[PartitionKey],
+    ) -> Result<std::collections::HashSet<PartitionKey>, ReadModelError> {
+        let rows: Vec<(String, i32)> =
+            sqlx::query_as("SELECT topic, partition FROM projection_faults WHERE projection = $1")
+                .bind(&self.name)
+                .fetch_all(&self.pool)
+                .await?;
+        let by_name = named(keys);
+        Ok(rows
+            .iter()
+            .filter_map(|(t, p)| by_name.get(&(t.as_str(), *p)).map(|k| (*k).clone()))
+            .collect())
+    }
+
     /// Heartbeat and rebalance: renews this instance's leases, drops the
     /// partitions it has lost, gives up those beyond its fair share, and
     /// claims free ones up to it. Returns whether `owned` changed.

@@ -24,7 +24,7 @@ pub(crate) mod loaded;
 mod record;
 mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -214,7 +214,8 @@ impl Projection {
             }
         }
         let loaded = Loaded::fetch(&mut tx, &keys).await?;
-        let (fold, stops, events) = fold_all(&loaded, &records);
+        let acknowledged = acknowledged(&mut tx, &self.name, &records).await?;
+        let (fold, stops, events) = fold_all(&loaded, &records, &acknowledged);
 
         let mut next: BTreeMap<PartitionKey, i64> = BTreeMap::new();
         for record in &records {
@@ -254,6 +255,7 @@ impl Projection {
 fn fold_all<'l>(
     loaded: &'l Loaded,
     records: &[&Record],
+    acknowledged: &HashSet<(PartitionKey, i64)>,
 ) -> (Fold<'l>, HashMap<PartitionKey, Fault>, u64) {
     let mut stops: HashMap<PartitionKey, Fault> = HashMap::new();
     'again: loop {
@@ -267,6 +269,8 @@ fn fold_all<'l>(
             let fault = |reason: String| Fault::at(record, reason);
             match &record.body {
                 Body::Skip => {}
+                // Acknowledged by ops (`ledgerctl acknowledge`): passed over.
+                Body::Undecodable(_) if acknowledged.contains(&(key.clone(), record.offset)) => {}
                 Body::Undecodable(reason) => {
                     stops.insert(key, fault(reason.clone()));
                 }
@@ -289,6 +293,44 @@ fn fold_all<'l>(
         }
         return (fold, stops, events);
     }
+}
+
+/// Which of the batch's unreadable records ops have acknowledged.
+async fn acknowledged(
+    conn: &mut sqlx::PgConnection,
+    projection: &str,
+    records: &[&Record],
+) -> Result<HashSet<(PartitionKey, i64)>, sqlx::Error> {
+    let refused: Vec<&&Record> = records
+        .iter()
+        .filter(|r| matches!(r.body, Body::Undecodable(_)))
+        .collect();
+    if refused.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let topics: Vec<String> = refused.iter().map(|r| r.topic.to_string()).collect();
+    let partitions: Vec<i32> = refused.iter().map(|r| r.partition).collect();
+    let offsets: Vec<i64> = refused.iter().map(|r| r.offset).collect();
+    let rows: Vec<(String, i32, i64)> = sqlx::query_as(
+        "SELECT a.topic, a.partition, a.\"offset\" FROM ledger_ops.acknowledged_records a
+         JOIN unnest($2::text[], $3::int4[], $4::int8[]) AS k(topic, partition, at)
+           ON a.topic = k.topic AND a.partition = k.partition AND a.\"offset\" = k.at
+         WHERE a.projection = $1",
+    )
+    .bind(projection)
+    .bind(topics)
+    .bind(partitions)
+    .bind(offsets)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(refused
+        .iter()
+        .filter(|r| {
+            rows.iter()
+                .any(|(t, p, o)| **t == *r.topic && *p == r.partition && *o == r.offset)
+        })
+        .map(|r| (r.key(), r.offset))
+        .collect())
 }
 
 async fn record_faults(
