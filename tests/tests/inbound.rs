@@ -195,6 +195,7 @@ async fn every_inbound_command_gets_exactly_one_result() {
             ("c6", Outcome::Accepted, ""),
             ("c6", Outcome::Accepted, ""),
             ("c7", Outcome::Rejected, "unauthorised"),
+            ("c8\u{1}", Outcome::Rejected, "invalid_field"),
             ("junk-1", Outcome::Rejected, "decode_error"),
         ]
     );

@@ -53,6 +53,25 @@ fn rejected(
     }
 }
 
+/// Whether `value` can travel as an HTTP header value as the ledger's
+/// services read them: at most 128 visible ASCII characters (or spaces).
+fn header_safe(value: &str) -> bool {
+    value.len() <= 128 && value.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// Whether an answer is the owning service's final verdict on the command:
+/// a 4xx with one of the ledger's error codes, other than those that say
+/// something about the gateway or the moment rather than the command.
+fn is_decision(status: reqwest::StatusCode, code: &str) -> bool {
+    use reqwest::StatusCode as S;
+    status.is_client_error()
+        && !code.is_empty()
+        && !matches!(
+            status,
+            S::UNAUTHORIZED | S::FORBIDDEN | S::REQUEST_TIMEOUT | S::TOO_MANY_REQUESTS
+        )
+}
+
 /// What the owning service answered, or that it could not be reached.
 enum Answer {
     Decided(CommandResult),
@@ -190,12 +209,23 @@ impl Forwarder {
         let reject = |code: &str, message: String, field: &str| {
             Some(rejected(&id, system, code, message, field.to_owned()))
         };
-        if id.is_empty() || id.len() > 128 {
-            return reject(
-                "invalid_field",
-                "command_id is required (at most 128 characters)".into(),
-                "command_id",
-            );
+        // These travel as HTTP headers: a value a header cannot carry would
+        // otherwise look like an unreachable owner, retried for ever.
+        for (field, value, required) in [
+            ("command_id", inbound.command_id.as_str(), true),
+            ("actor", inbound.actor.as_str(), false),
+            ("correlation_id", inbound.correlation_id.as_str(), false),
+        ] {
+            if (required && value.is_empty()) || !header_safe(value) {
+                return reject(
+                    "invalid_field",
+                    format!(
+                        "{field} is {}at most 128 visible ASCII characters",
+                        if required { "required, " } else { "" }
+                    ),
+                    field,
+                );
+            }
         }
         // The field may be left empty; filled in, it must name the sender.
         if !inbound.source_system.is_empty() && inbound.source_system != system {
@@ -296,11 +326,15 @@ impl Forwarder {
                 Err(err) => Answer::Unreachable(format!("unreadable answer: {err}")),
             };
         }
-        if status.is_server_error() {
-            return Answer::Unreachable(format!("{status}"));
-        }
         let error: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let text = |k: &str| error["error"][k].as_str().unwrap_or_default().to_owned();
+        if !is_decision(status, &text("code")) {
+            // Not the owner's verdict on the command: an outage, the
+            // gateway's own access (a rotated token), a wrong URL, a timeout
+            // after which the command may well be appended. Retried under
+            // the same idempotency key, which returns the first answer.
+            return Answer::Unreachable(format!("{status} {}", text("code")));
+        }
         Answer::Decided(rejected(
             &inbound.command_id,
             &inbound.source_system,
@@ -308,5 +342,46 @@ impl Forwarder {
             text("message"),
             text("field"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+
+    #[test]
+    fn only_the_owners_verdict_on_the_command_is_final() {
+        assert!(is_decision(StatusCode::CONFLICT, "envelope_overcommitted"));
+        assert!(is_decision(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field"
+        ));
+        assert!(is_decision(StatusCode::NOT_FOUND, "unknown_command"));
+        // A 404 without the ledger's error body: a wrong URL.
+        assert!(!is_decision(StatusCode::NOT_FOUND, ""));
+        assert!(
+            !is_decision(StatusCode::UNAUTHORIZED, "unauthenticated"),
+            "rotated token"
+        );
+        assert!(!is_decision(StatusCode::FORBIDDEN, "forbidden"));
+        assert!(
+            !is_decision(StatusCode::REQUEST_TIMEOUT, "timeout"),
+            "may be appended"
+        );
+        assert!(!is_decision(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "log_unavailable"
+        ));
+    }
+
+    #[test]
+    fn header_values_are_checked_before_they_are_sent() {
+        assert!(header_safe("k-1"));
+        assert!(header_safe(""));
+        assert!(!header_safe("k\n1"));
+        assert!(!header_safe("k\u{7f}"));
+        assert!(!header_safe(&"x".repeat(129)));
+        assert!(!header_safe("Hélène"), "not something a header carries as sent");
     }
 }
