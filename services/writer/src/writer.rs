@@ -334,6 +334,11 @@ async fn write_batch<D: Decider>(
             continue;
         };
         let answer = match (slot, &failure) {
+            // A refusal may have been decided against events staged in this
+            // batch (the envelope another command of it filled, its key
+            // used by one of them), which the failed transaction undid: it
+            // is not final, and a retry under the same key decides anew.
+            (Slot::Done(Err(_)), Some(err)) => Err(WriteError::Unavailable(err.to_string())),
             (Slot::Done(answer), _) => answer,
             (Slot::Appended | Slot::Replay, Some(err)) => {
                 Err(WriteError::Unavailable(err.to_string()))
