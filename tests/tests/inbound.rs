@@ -146,6 +146,18 @@ async fn every_inbound_command_gets_exactly_one_result() {
             "c7",
             inbound("c7", "portail-idf", award("usurpe", 10)),
         ),
+        // A command id no HTTP header can carry is refused at once, and the
+        // gateway goes on (it used to take it for an unreachable owner).
+        (
+            portail,
+            "c8",
+            inbound("c8\u{1}", "portail-idf", award("ctl", 10)),
+        ),
+        (
+            portail,
+            "c9",
+            inbound("c9", "portail-idf", award("after", 10)),
+        ),
     ];
     let producer: FutureProducer = kafka().admin().create().unwrap();
     for (system, key, payload) in &messages {
@@ -196,6 +208,7 @@ async fn every_inbound_command_gets_exactly_one_result() {
             ("c6", Outcome::Accepted, ""),
             ("c7", Outcome::Rejected, "unauthorised"),
             ("c8\u{1}", Outcome::Rejected, "invalid_field"),
+            ("c9", Outcome::Accepted, ""),
             ("junk-1", Outcome::Rejected, "decode_error"),
         ]
     );
@@ -211,7 +224,11 @@ async fn every_inbound_command_gets_exactly_one_result() {
     assert_eq!(answers[4].events.len(), 1);
 
     let events = ledger.grants_events().await.unwrap();
-    assert_eq!(events.len(), 3, "programme, envelope, one award");
+    assert_eq!(
+        events.len(),
+        4,
+        "programme, envelope, two awards (c6 once, c9)"
+    );
     assert!(events.iter().all(|e| e.source_system == "portail-idf"));
     assert_eq!(events[2].actor, "agent-42");
 

@@ -382,6 +382,9 @@ mod tests {
         assert!(!header_safe("k\n1"));
         assert!(!header_safe("k\u{7f}"));
         assert!(!header_safe(&"x".repeat(129)));
-        assert!(!header_safe("Hélène"), "not something a header carries as sent");
+        assert!(
+            !header_safe("Hélène"),
+            "not something a header carries as sent"
+        );
     }
 }
