@@ -41,7 +41,8 @@ start() {
     LEDGER_PROJECTOR_DATABASE_URL="$(pg_url ledger_projector)"
     LEDGER_API_DATABASE_URL="$(pg_url ledger_api)"
     LEDGER_PERSONS_DATABASE_URL="$(pg_url ledger_persons ledger_persons)"
-    export LEDGER_PERSONS_DATABASE_URL
+    LEDGER_PERSON_KEYS_DATABASE_URL="$(pg_url ledger_person_keys ledger_person_keys)"
+    export LEDGER_PERSONS_DATABASE_URL LEDGER_PERSON_KEYS_DATABASE_URL
     # Who may send what over Kafka (ledger_seed::DEMO_INBOUND_ALLOW; a unit
     # test keeps the two equal). Each system named reads and writes its own
     # topics, ledger.inbound.v1.<system> and ledger.results.v1.<system>.

@@ -233,17 +233,18 @@ pg_admin_sql() {
 
 # The roles of docs/security.md: the projector owns the read model (and
 # migrates it), the read API may only read it, the personal-data store owns
-# its own database, which no other role may even connect to.
+# its own database and, under another role, its key database, which no other
+# role may even connect to.
 pg_roles_up() {
     local role
-    for role in ledger_projector ledger_api ledger_persons; do
+    for role in ledger_projector ledger_api ledger_persons ledger_person_keys; do
         pg_admin_sql -c "DO \$\$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN CREATE ROLE $role LOGIN; END IF;
             END \$\$" -c "ALTER ROLE $role PASSWORD '$(secret "pg/$role")'"
     done
     pg_admin_sql -c "GRANT pg_read_all_data TO ledger_api"
     local db owner
-    for db in "ledger ledger_projector" "ledger_persons ledger_persons"; do
+    for db in "ledger ledger_projector" "ledger_persons ledger_persons" "ledger_person_keys ledger_person_keys"; do
         read -r db owner <<<"$db"
         if ! pg_admin_sql -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
             pg_admin_sql -c "CREATE DATABASE $db OWNER $owner"

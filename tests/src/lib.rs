@@ -208,6 +208,8 @@ pub struct TestLedger {
     pub reader_database_url: String,
     /// The personal-data store's own database (created by the store).
     pub persons_database_url: String,
+    /// Its key database, apart from the details (created by the store).
+    pub person_keys_database_url: String,
     pub pool: PgPool,
     pub http: reqwest::Client,
     /// Bearer tokens every service of this ledger accepts (see [`TOKENS`]).
@@ -250,6 +252,8 @@ impl TestLedger {
         let database_url = with_role(&with_database(&admin_url, &database), "ledger_projector");
         let reader_database_url = with_role(&database_url, "ledger_api");
         let persons_database_url = with_database(&admin_url, &format!("{database}_persons"));
+        let person_keys_database_url =
+            with_database(&admin_url, &format!("{database}_person_keys"));
         let pool = ledger_readmodel_pool(&database_url).await?;
 
         let http = client_with_token(&token(&namespace, "all"))?;
@@ -260,6 +264,7 @@ impl TestLedger {
             database_url,
             reader_database_url,
             persons_database_url,
+            person_keys_database_url,
             pool,
             http,
             tokens_file,
@@ -376,6 +381,7 @@ impl TestLedger {
                     listen,
                     transactional_id,
                     persons_database_url: self.persons_database_url.clone(),
+                    person_keys_database_url: self.person_keys_database_url.clone(),
                     emitter,
                 })
                 .await?
@@ -822,6 +828,10 @@ impl TestLedger {
                 )
                 .env("LEDGER_TRUSTED_KEYS_FILE", trusted_keys_file())
                 .env("LEDGER_PERSONS_DATABASE_URL", &self.persons_database_url)
+                .env(
+                    "LEDGER_PERSON_KEYS_DATABASE_URL",
+                    &self.person_keys_database_url,
+                )
                 .env("RUST_LOG", "warn")
                 .envs(self.tokens_file.iter().map(|f| ("LEDGER_TOKENS_FILE", f)))
                 .env_remove("LEDGER_SNAPSHOT_DIR")

@@ -76,4 +76,14 @@ async fn no_login_without_tls_or_with_a_wrong_password() {
         "42501",
         "CONNECT revoked"
     );
+    // The keys are apart from the details: the role that holds the sealed
+    // details cannot reach the key database, nor the API's.
+    for role in ["ledger_persons", "ledger_api"] {
+        let keys = with_role(&with_database(&admin, "ledger_person_keys"), role);
+        assert_eq!(
+            refusal(&keys, "SELECT 1").await,
+            "42501",
+            "{role} on the key database"
+        );
+    }
 }

@@ -19,6 +19,9 @@ use uuid::Uuid;
 /// The store's schema, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The key database's schema.
+pub static KEYS_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_keys");
+
 /// What the store keeps about a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonDetails {
@@ -44,25 +47,60 @@ pub enum Lookup {
     Unknown,
 }
 
-/// The store, on its own database.
+/// The store, on two databases of its own: the sealed details, and apart
+/// from them the keys that open them.
 #[derive(Debug, Clone)]
 pub struct Persons {
     pool: PgPool,
+    keys: PgPool,
+}
+
+async fn open(url: &str) -> Result<PgPool, PersonsError> {
+    use sqlx::migrate::MigrateDatabase;
+    if !sqlx::Postgres::database_exists(url).await? {
+        sqlx::Postgres::create_database(url).await?;
+    }
+    Ok(sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(url)
+        .await?)
 }
 
 impl Persons {
-    /// Connects and brings the schema up to date.
-    pub async fn connect(url: &str) -> Result<Self, PersonsError> {
-        use sqlx::migrate::MigrateDatabase;
-        if !sqlx::Postgres::database_exists(url).await? {
-            sqlx::Postgres::create_database(url).await?;
-        }
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(4)
-            .connect(url)
-            .await?;
+    /// Connects to both databases and brings their schemas up to date;
+    /// keys a store of an earlier version kept beside the details are moved
+    /// to the key database.
+    pub async fn connect(url: &str, keys_url: &str) -> Result<Self, PersonsError> {
+        let pool = open(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let keys = open(keys_url).await?;
+        KEYS_MIGRATOR.run(&keys).await?;
+        let legacy: Vec<(Uuid, Vec<u8>)> = sqlx::query_as("SELECT person_id, key FROM person_keys")
+            .fetch_all(&pool)
+            .await?;
+        if !legacy.is_empty() {
+            for (person_id, key) in &legacy {
+                sqlx::query("INSERT INTO person_keys (person_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(person_id)
+                    .bind(key)
+                    .execute(&keys)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM person_keys")
+                .execute(&pool)
+                .await?;
+            tracing::info!(keys = legacy.len(), "person keys moved to the key database");
+        }
+        Ok(Self { pool, keys })
+    }
+
+    async fn key_of(&self, person_id: Uuid) -> Result<Option<Vec<u8>>, PersonsError> {
+        Ok(
+            sqlx::query_scalar("SELECT key FROM person_keys WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_optional(&self.keys)
+                .await?,
+        )
     }
 
     /// Seals the details under a fresh key and returns the new pseudonym;
@@ -99,10 +137,12 @@ impl Persons {
         }
         let person_id = Uuid::new_v4();
         let sealed = seal::seal(&plain).ok_or(PersonsError::Seal)?;
+        // The key first: a crash before the details are stored leaves an
+        // unused key, never details without one.
         sqlx::query("INSERT INTO person_keys (person_id, key) VALUES ($1, $2)")
             .bind(person_id)
             .bind(&sealed.key)
-            .execute(&mut *tx)
+            .execute(&self.keys)
             .await?;
         sqlx::query(
             "INSERT INTO persons (person_id, nonce, sealed, source_system) VALUES ($1, $2, $3, $4)",
@@ -131,17 +171,25 @@ impl Persons {
     /// by another source system is `Unknown` to it. Every lookup is logged.
     pub async fn lookup(&self, person_id: Uuid, caller: &Caller) -> Result<Lookup, PersonsError> {
         let mut tx = self.pool.begin().await?;
-        let row: Option<SealedRow> = sqlx::query_as(
-            "SELECT k.key, p.nonce, p.sealed, p.source_system FROM persons p JOIN person_keys k USING (person_id) WHERE person_id = $1",
-        )
-        .bind(person_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row: Option<SealedRow> =
+            sqlx::query_as("SELECT nonce, sealed, source_system FROM persons WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let found = match row {
-            Some((key, nonce, ciphertext, system)) if caller.may_see(&system) => {
-                let plain = seal::open(&key, &nonce, &ciphertext).ok_or(PersonsError::Seal)?;
-                let details = serde_json::from_slice(&plain).map_err(|_| PersonsError::Seal)?;
-                Lookup::Found(details)
+            Some((nonce, ciphertext, system)) if caller.may_see(&system) => {
+                match self.key_of(person_id).await? {
+                    Some(key) => {
+                        let plain =
+                            seal::open(&key, &nonce, &ciphertext).ok_or(PersonsError::Seal)?;
+                        let details =
+                            serde_json::from_slice(&plain).map_err(|_| PersonsError::Seal)?;
+                        Lookup::Found(details)
+                    }
+                    // The key is gone: an erasure that stopped half-way,
+                    // erased all the same.
+                    None => Lookup::Erased,
+                }
             }
             Some(_) => Lookup::Unknown,
             None => {
@@ -182,15 +230,17 @@ impl Persons {
             tx.commit().await?;
             return Ok(false);
         };
-        let keys = sqlx::query("DELETE FROM person_keys WHERE person_id = $1")
+        // The key first, in its own database: once it is gone the details
+        // can never be opened, whatever happens to the rest.
+        sqlx::query("DELETE FROM person_keys WHERE person_id = $1")
+            .bind(person_id)
+            .execute(&self.keys)
+            .await?;
+        let details = sqlx::query("DELETE FROM persons WHERE person_id = $1")
             .bind(person_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM persons WHERE person_id = $1")
-            .bind(person_id)
-            .execute(&mut *tx)
-            .await?;
-        if keys.rows_affected() == 1 {
+        if details.rows_affected() == 1 {
             sqlx::query("INSERT INTO erasures (person_id, source_system) VALUES ($1, $2)")
                 .bind(person_id)
                 .bind(&system)
@@ -223,8 +273,8 @@ impl Persons {
     }
 }
 
-/// A person's key, nonce, sealed details and registering source system.
-type SealedRow = (Vec<u8>, Vec<u8>, Vec<u8>, String);
+/// A person's nonce, sealed details and registering source system.
+type SealedRow = (Vec<u8>, Vec<u8>, String);
 
 async fn log_access(
     tx: &mut sqlx::PgConnection,

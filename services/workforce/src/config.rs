@@ -37,6 +37,16 @@ pub struct Config {
     )]
     pub persons_database_url: String,
 
+    /// PostgreSQL URL of the personal-data store's key database, apart from
+    /// the sealed details (created if missing): erasing a person deletes its
+    /// key there.
+    #[arg(
+        long,
+        env = "LEDGER_PERSON_KEYS_DATABASE_URL",
+        default_value = "postgres://ledger:ledger@127.0.0.1:25432/ledger_person_keys"
+    )]
+    pub person_keys_database_url: String,
+
     #[command(flatten)]
     pub emitter: EmitterArgs,
 }

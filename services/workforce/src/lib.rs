@@ -26,9 +26,12 @@ pub const COMMANDS: ParseCommand<WorkforceCommand> = command_table!("workforce",
 
 /// Builds the service: listening, fenced, state rebuilt, ready.
 pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
-    let persons = ledger_persons::Persons::connect(&config.persons_database_url)
-        .await
-        .map_err(|err| ServiceError::Dependency(format!("personal-data store: {err}")))?;
+    let persons = ledger_persons::Persons::connect(
+        &config.persons_database_url,
+        &config.person_keys_database_url,
+    )
+    .await
+    .map_err(|err| ServiceError::Dependency(format!("personal-data store: {err}")))?;
     let topics = Topics::new(&config.emitter.topic_namespace);
     let spec = ServiceSpec {
         name: "workforce",
