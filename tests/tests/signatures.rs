@@ -164,6 +164,27 @@ async fn random_bytes_in_a_writers_own_topic_do_not_stop_it() {
         .await
         .unwrap();
     assert_eq!(status, 201, "{answer}");
+    // The service says what it left out, for ops.
+    let status: Value = ledger
+        .http
+        .get(ledger.service_url("grants", "/v1/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused = status["refused_records"].as_array().unwrap();
+    assert!(
+        refused
+            .iter()
+            .any(|r| r["topic"] == ledger.topics.grants.as_str()
+                && r["why"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("not a ledger.v1.EventEnvelope")),
+        "{status}"
+    );
     ledger.shutdown().await;
 }
 

@@ -1,13 +1,13 @@
 //! An emitting service as a whole: HTTP commands in front of a writer.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{rejection::BytesRejection, DefaultBodyLimit, Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
-    Router,
+    Json, Router,
 };
 use bytes::Bytes;
 use ledger_domain::Decider;
@@ -79,6 +79,19 @@ struct AppState<C> {
     parse: ParseCommand<C>,
     metrics: PrometheusHandle,
     writer_stopped: CancellationToken,
+    /// The own topic and the followed ones, whose refused records
+    /// `/v1/status` lists.
+    topics: Arc<Vec<String>>,
+}
+
+/// For ops: the records of the own or a followed topic this service left
+/// out because their topic's writer did not sign them (each also logged and
+/// counted in `ledger_writer_refused_records_total`).
+async fn status<C>(State(state): State<AppState<C>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "topics": *state.topics,
+        "refused_records": crate::signing::refused_records(&state.topics),
+    }))
 }
 
 /// Commands are small: a bursary schedule of 24 instalments is a few KiB.
@@ -104,6 +117,11 @@ impl EmittingService {
                     address: spec.listen,
                     source,
                 })?;
+        let topics = Arc::new(
+            std::iter::once(spec.writer.topic.clone())
+                .chain(spec.writer.follow.iter().cloned())
+                .collect::<Vec<_>>(),
+        );
         let writer_stop = CancellationToken::new();
         let (writer, writer_task) =
             Writer::<D::Command>::start::<D>(spec.writer, writer_stop.clone()).await?;
@@ -112,16 +130,21 @@ impl EmittingService {
             parse: spec.parse,
             metrics: ledger_telemetry::metrics_handle(),
             writer_stopped: writer_stop.clone(),
+            topics,
         };
         let commands = Router::new()
             .route("/v1/commands/{name}", post(command::<D::Command>))
+            .with_state(state.clone());
+        let status = Router::new()
+            .route("/v1/status", get(status::<D::Command>))
             .with_state(state.clone());
         let mut router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready::<D::Command>))
             .route("/metrics", get(render_metrics::<D::Command>))
             .with_state(state)
-            .merge(auth::require(commands, &access, Role::Integrator));
+            .merge(auth::require(commands, &access, Role::Integrator))
+            .merge(auth::require(status, &access, Role::Ops));
         for (extra, role) in spec.extra_routes {
             router = router.merge(auth::require(extra, &access, role));
         }

@@ -1,7 +1,11 @@
 //! A writer's keys, loaded from files kept outside the log, and the check
 //! every record read back or followed goes through before it is acted on.
 
-use std::{path::Path, sync::Arc};
+use std::{
+    collections::VecDeque,
+    path::Path,
+    sync::{Arc, Mutex},
+};
 
 use ledger_domain::signing::{KeyError, KeyRing, Signer};
 use ledger_proto::{registry::Context, v1::EventEnvelope};
@@ -67,6 +71,46 @@ impl Signing {
     }
 }
 
+/// A record left out because its topic's writer did not sign it: what an
+/// emitting service's `/v1/status` lists for ops.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RefusedRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub why: String,
+}
+
+/// The records refused in this process, the latest last (at most
+/// [`KEPT`]): the log and the metric count them all.
+static REFUSED: Mutex<VecDeque<RefusedRecord>> = Mutex::new(VecDeque::new());
+const KEPT: usize = 1000;
+
+/// The records refused on any of `topics`, oldest first.
+pub fn refused_records(topics: &[String]) -> Vec<RefusedRecord> {
+    REFUSED
+        .lock()
+        .map(|all| {
+            all.iter()
+                .filter(|r| topics.contains(&r.topic))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn remember(record: RefusedRecord) {
+    if let Ok(mut all) = REFUSED.lock() {
+        if all.contains(&record) {
+            return;
+        }
+        if all.len() == KEPT {
+            all.pop_front();
+        }
+        all.push_back(record);
+    }
+}
+
 /// An event read from `topic`, if it is one: decoded, hashed as written and
 /// signed by a key trusted for the topic's context. Anything else is left
 /// out, and said so (log and metric): a record its writer did not write
@@ -82,6 +126,12 @@ pub fn admit(
         tracing::error!(%topic, partition, offset, %why, "record left out: not an event its writer signed");
         metrics::counter!("ledger_writer_refused_records_total", "topic" => topic.to_owned())
             .increment(1);
+        remember(RefusedRecord {
+            topic: topic.to_owned(),
+            partition,
+            offset,
+            why,
+        });
         None
     };
     let event = match EventEnvelope::decode(bytes) {
