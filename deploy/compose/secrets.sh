@@ -8,7 +8,10 @@
 #   - a SCRAM password per Kafka user (kafka_<user>): the broker's own login
 #     `admin`, and every principal of deploy/local/kafka/acls.txt but the test
 #     suite's, which compose.yaml's kafka-init creates with those ACLs;
-#   - the PostgreSQL passwords, one per role of postgres-init/10-roles.sh;
+#   - the PostgreSQL passwords, one per role of postgres-init/ (10-roles.sh,
+#     20-person-keys.sh), and the key database's URL with its role and
+#     password in it (pg_person_keys_url: the workforce service's PGUSER and
+#     PGPASSWORD are the details' role's);
 #   - the bearer tokens and the services' tokens file (made by
 #     deploy/local/tokens.sh, the same format and roles as the local stack:
 #     controller, ops, integrator for source system "demo", gateway for the
@@ -40,6 +43,11 @@ password pg_superuser_password
 password pg_ledger_password
 password pg_persons_password
 password pg_reader_password
+password pg_person_keys_password
+# Made again from the password at every run; token_urlsafe's characters need
+# no escaping in a URL.
+printf 'postgres://ledger_person_keys:%s@postgres:5432/ledger_person_keys?sslmode=verify-full&sslrootcert=/run/secrets/ca.pem\n' \
+    "$(cat "$dir/pg_person_keys_password")" >"$dir/pg_person_keys_url"
 
 # Kafka users: keep this list, compose.yaml's secrets and acls.txt in step
 # (kafka-init stops on a principal of acls.txt without a password here).
@@ -97,7 +105,7 @@ cp "$dir/state/tokens.conf" "$dir/tokens.conf"
 for name in controller ops integrator gateway; do
     cp "$dir/state/tokens/$name" "$dir/${name}_token"
 done
-chmod 644 "$dir"/pg_*_password "$dir"/kafka_* "$dir"/tokens.conf "$dir"/*_token \
+chmod 644 "$dir"/pg_*_password "$dir"/pg_person_keys_url "$dir"/kafka_* "$dir"/tokens.conf "$dir"/*_token \
     "$dir"/ca.pem "$dir"/kafka.p12 "$dir"/pg_server.pem "$dir"/signing_*.pem "$dir"/trusted_keys.txt
 chmod 600 "$dir"/ca.key "$dir"/kafka.key "$dir"/pg_server.key
 echo "$dir"

@@ -8,8 +8,9 @@
 #   ledger_reader   the read API's role: reads every table of the read model
 #                   (pg_read_all_data), changes none, creates nothing, and
 #                   the API never migrates;
-#   ledger_persons  owns the personal-data store `ledger_persons`, which no
-#                   other role may even connect to.
+#   ledger_persons  owns the personal-data store `ledger_persons` (the
+#                   sealed details), which no other role may even connect to;
+# 20-person-keys.sh adds the store's key database and its role.
 # Passwords come from the compose secrets (deploy/compose/secrets.sh);
 # connections are TLS only (postgres/pg_hba.conf).
 set -euo pipefail

@@ -78,6 +78,28 @@ impl EntityId {
     }
 }
 
+impl EntityId {
+    /// A person's id in a command: a pseudonym, never an identifying number.
+    /// An id made of digits only, 9 or more of them (an RPPS is 11, an
+    /// ADELI 9, a NIR 13 or 15), is refused; and no error repeats the value,
+    /// which could be personal data.
+    pub fn parse_person(field: &str, raw: &str) -> Result<Self, DomainError> {
+        let digits_only = raw.bytes().all(|b| b.is_ascii_digit());
+        if digits_only && raw.len() >= 9 {
+            return Err(DomainError::invalid(
+                field,
+                "looks like an identifying number (RPPS, ADELI, NIR): send the pseudonym the personal-data store issued (POST /v1/persons)",
+            ));
+        }
+        Self::parse(field, raw).map_err(|_| {
+            DomainError::invalid(
+                field,
+                "is not a person id: a pseudonym of 1 to 64 characters among A-Z a-z 0-9 . _ : -",
+            )
+        })
+    }
+}
+
 /// Two-character département prefixes that exist in mainland France and Corsica.
 fn is_metropolitan_prefix(prefix: &str) -> bool {
     match prefix {
@@ -246,6 +268,18 @@ mod tests {
         );
         assert!(EntityId::parse("id", "has space").is_err());
         assert!(EntityId::parse("id", &"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn a_person_is_named_by_a_pseudonym_never_by_an_identifying_number() {
+        assert!(EntityId::parse_person("person_id", "0193a2b4-5c6d-4e7f-8a9b-0c1d2e3f4a5b").is_ok());
+        assert!(EntityId::parse_person("person_id", "medecin-41-009").is_ok());
+        for number in ["10101234567", "123456789", "1850575123456", "185057512345678"] {
+            let err = EntityId::parse_person("person_id", number).unwrap_err();
+            assert!(!err.message.contains(number), "never echoed: {}", err.message);
+        }
+        let err = EntityId::parse_person("person_id", "Camille Fontaine").unwrap_err();
+        assert!(!err.message.contains("Camille"), "{}", err.message);
     }
 
     #[test]

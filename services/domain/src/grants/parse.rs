@@ -80,7 +80,7 @@ pub fn beneficiary(field: &str, b: Option<&Beneficiary>) -> Result<(), DomainErr
         Some(Party::LegalEntity(e)) => {
             legal_entity("legal_entity", Some(e)).map_err(|err| err.within(field))
         }
-        Some(Party::PersonId(id)) => EntityId::parse("person_id", id)
+        Some(Party::PersonId(id)) => EntityId::parse_person("person_id", id)
             .map(|_| ())
             .map_err(|err| err.within(field)),
     }

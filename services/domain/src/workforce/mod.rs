@@ -157,7 +157,7 @@ impl WorkforceBook {
     }
 
     fn hire(&self, c: &HireProfessional) -> Result<Decision, DomainError> {
-        let person = EntityId::parse("person_id", &c.person_id)?;
+        let person = EntityId::parse_person("person_id", &c.person_id)?;
         EntityId::parse("employment_id", &c.employment_id)?;
         if self
             .employments
@@ -213,7 +213,7 @@ impl WorkforceBook {
     }
 
     fn departure(&self, c: &RecordDeparture) -> Result<Decision, DomainError> {
-        EntityId::parse("person_id", &c.person_id)?;
+        EntityId::parse_person("person_id", &c.person_id)?;
         let employment = self
             .employments
             .get(&(c.person_id.clone(), c.employment_id.clone()))
@@ -251,7 +251,7 @@ impl WorkforceBook {
     }
 
     fn installation(&self, c: &RecordInstallation) -> Result<Decision, DomainError> {
-        let person = EntityId::parse("person_id", &c.person_id)?;
+        let person = EntityId::parse_person("person_id", &c.person_id)?;
         required_enum::<Profession>("profession", c.profession)?;
         territory("territory", c.territory.as_ref())?;
         if c.territory
