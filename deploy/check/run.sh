@@ -255,6 +255,7 @@ if [ "$self_test" = 1 ]; then
         "policy-foreign-signing-key|deploy/k8s/41-workforce.yaml|policy|mounts the signing key Secret ledger-signing-grants, not its own (ledger-signing-workforce)"
         "policy-signing-key-elsewhere|deploy/k8s/50-projector.yaml|policy|mounts the signing key Secret ledger-signing-grants, which only the grants service may mount"
         "compose-signing-key-elsewhere|deploy/compose/compose.yaml|policy|service projector: mounts the signing key signing_grants.pem, which only grants may mount"
+        "policy-inline-url-password|deploy/k8s/41-workforce.yaml|policy|LEDGER_PERSON_KEYS_DATABASE_URL carries a password inline"
     )
     for entry in "${SELF_TESTS[@]}"; do
         IFS='|' read -r case src checker expect <<<"$entry"

@@ -213,16 +213,44 @@ def containers_of(doc: dict) -> list[dict]:
 
 # Secrets the image's entrypoint reads from a file (deploy/compose/entrypoint.sh):
 # NAME_FILE=/run/secrets/x exports NAME with the file's content.
-FILE_INDIRECT = {"PGPASSWORD", "LEDGER_INBOUND_TOKEN", "LEDGER_KAFKA_SASL_PASSWORD"}
+FILE_INDIRECT = {"PGPASSWORD", "LEDGER_INBOUND_TOKEN", "LEDGER_KAFKA_SASL_PASSWORD",
+                 "LEDGER_PERSON_KEYS_DATABASE_URL"}
+# Kubernetes puts a variable defined above into another's value as $(NAME).
+SUBSTITUTION = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+# The password of a URL's user information (scheme://user:password@host).
+URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*:([^/?#@]*)@")
 
 
-def check_env(where: str, name: str, value, known: set[str], problems: list[str]) -> None:
-    """`value` is the inline value, None when it comes from a secret."""
+def substitutions(where: str, envs: list[dict], problems: list[str]) -> set[str]:
+    """Names put into another variable's value as $(NAME); each must be
+    defined above its use, or Kubernetes leaves the text as it is."""
+    fed, defined = set(), set()
+    for env in envs:
+        for ref in SUBSTITUTION.findall(env.get("value") or ""):
+            if ref not in defined:
+                problems.append(f"{where}: {env['name']} uses $({ref}), which no variable above it defines")
+            fed.add(ref)
+        defined.add(env["name"])
+    return fed
+
+
+def check_env(where: str, name: str, value, known: set[str], problems: list[str],
+              fed: set[str] | None = None) -> None:
+    """`value` is the inline value, None when it comes from a secret; `fed`,
+    on Kubernetes, the names substituted into other variables (compose: None)."""
     base = name
     if name.endswith("_FILE") and name[: -len("_FILE")] in FILE_INDIRECT:
         base = name[: -len("_FILE")]
     elif SECRET_NAME.search(name) and not name.endswith("_FILE") and value is not None:
         problems.append(f"{where}: {name} has an inline value; use a secret")
+    url = URL_PASSWORD.match(value) if isinstance(value, str) else None
+    if url and url.group(1):
+        refs = SUBSTITUTION.findall(url.group(1))
+        from_secret = fed is not None and SUBSTITUTION.sub("", url.group(1)) == "" and refs
+        if not from_secret:
+            problems.append(f"{where}: {name} carries a password inline; use a secret")
+    if fed and base in fed and value is None:
+        return  # a Secret's value, put into another variable: no program reads it by name
     if base.startswith("LEDGER_"):
         if base not in known:
             problems.append(f"{where}: {name} is read by no service (not in services/*/src)")
@@ -319,9 +347,10 @@ def policy_k8s(docs: list[dict], known: set[str], problems: list[str]) -> None:
             problems.append(f"{where}: secrets are created outside the manifests, never committed")
         check_signing_k8s(doc, where, problems)
         for c in containers_of(doc):
+            fed = substitutions(f"{where} {c.get('name')}", c.get("env") or [], problems)
             for env in c.get("env") or []:
                 value = None if "valueFrom" in env else env.get("value", "")
-                check_env(f"{where} {c.get('name')}", env["name"], value, known, problems)
+                check_env(f"{where} {c.get('name')}", env["name"], value, known, problems, fed)
             if kind == "Deployment":
                 for probe in ("readinessProbe", "livenessProbe"):
                     if probe not in c:
@@ -581,6 +610,8 @@ CASES = {
     "policy-foreign-signing-key": None,
     "policy-signing-key-elsewhere": None,
     "compose-signing-key-elsewhere": None,
+    # A database password written into its URL instead of taken from a Secret.
+    "policy-inline-url-password": None,
 }
 
 
@@ -611,6 +642,14 @@ def breakage(case: str, src: str, dst: str) -> None:
         mutate(docs, "Deployment", add_key)
     elif case == "compose-signing-key-elsewhere":
         docs[0]["services"]["projector"]["secrets"].append("signing_grants.pem")
+    elif case == "policy-inline-url-password":
+        def inline_password(doc):
+            for env in doc["spec"]["template"]["spec"]["containers"][0]["env"]:
+                if env["name"] == "LEDGER_PERSON_KEYS_DATABASE_URL":
+                    env["value"] = env["value"].replace("$(PERSON_KEYS_PGPASSWORD)", "hunter2")
+                    return
+            sys.exit("no LEDGER_PERSON_KEYS_DATABASE_URL to break")
+        mutate(docs, "Deployment", inline_password)
     elif case in CASES:
         kind, path, value = CASES[case]
         mutate(docs, kind, lambda doc: set_path(doc, path, value))
