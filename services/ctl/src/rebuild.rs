@@ -293,45 +293,59 @@ async fn read_topic<P: Fn(u64) + Send + Sync + 'static>(
 ) -> Result<(), RebuildError> {
     let outs = senders.clone();
     let name = topic.clone();
+    // Raw records per partition, decoded and verified a batch at a time:
+    // signatures are checked in one batch verification each.
+    let prepare = move |partition: i32, raws: Vec<(i64, Vec<u8>)>| -> Vec<Record> {
+        let items: Vec<(Arc<str>, i32, i64, &[u8])> = raws
+            .iter()
+            .map(|(offset, bytes)| (name.clone(), partition, *offset, bytes.as_slice()))
+            .collect();
+        let mut records = Record::decode_many(&items, &ring);
+        if let Some(until) = until {
+            for record in &mut records {
+                if let Body::Event(event) = &record.body {
+                    let later =
+                        ledger_domain::dates::parse_date("effective_date", &event.effective_date)
+                            .map(|d| d > until)
+                            .unwrap_or(false);
+                    if later {
+                        skipped.fetch_add(1, Ordering::Relaxed);
+                        record.body = Body::Skip;
+                    }
+                }
+            }
+        }
+        records
+    };
+    let prepare = Arc::new(prepare);
+    let prepare_tail = prepare.clone();
     let pending = read_from(
         &kafka,
         &topic,
         &start,
-        HashMap::<i32, Vec<Record>>::new(),
+        HashMap::<i32, Vec<(i64, Vec<u8>)>>::new(),
         move |pending, raw| {
-            let mut record =
-                Record::decode(name.clone(), raw.partition, raw.offset, &raw.payload, &ring);
             let n = read.fetch_add(1, Ordering::Relaxed) + 1;
             if n % 5_000 == 0 {
                 progress(n);
             }
-            if let (Some(until), Body::Event(event)) = (until, &record.body) {
-                let later =
-                    ledger_domain::dates::parse_date("effective_date", &event.effective_date)
-                        .map(|d| d > until)
-                        .unwrap_or(false);
-                if later {
-                    skipped.fetch_add(1, Ordering::Relaxed);
-                    record.body = Body::Skip;
-                }
-            }
             let slot = pending.entry(raw.partition).or_default();
-            slot.push(record);
+            slot.push((raw.offset, raw.payload));
             if slot.len() >= batch {
                 let out = outs
                     .get(&raw.partition)
                     .ok_or("a partition added during the rebuild")?;
-                out.blocking_send(std::mem::take(slot))
+                out.blocking_send(prepare(raw.partition, std::mem::take(slot)))
                     .map_err(|e| e.to_string())?;
             }
             Ok(())
         },
     )
     .await?;
-    for (partition, records) in pending {
+    for (partition, raws) in pending {
         if let Some(out) = senders.get(&partition) {
-            if !records.is_empty() {
-                let _ = out.send(records).await;
+            if !raws.is_empty() {
+                let _ = out.send(prepare_tail(partition, raws)).await;
             }
         }
     }

@@ -272,11 +272,22 @@ mod tests {
 
     #[test]
     fn a_person_is_named_by_a_pseudonym_never_by_an_identifying_number() {
-        assert!(EntityId::parse_person("person_id", "0193a2b4-5c6d-4e7f-8a9b-0c1d2e3f4a5b").is_ok());
+        assert!(
+            EntityId::parse_person("person_id", "0193a2b4-5c6d-4e7f-8a9b-0c1d2e3f4a5b").is_ok()
+        );
         assert!(EntityId::parse_person("person_id", "medecin-41-009").is_ok());
-        for number in ["10101234567", "123456789", "1850575123456", "185057512345678"] {
+        for number in [
+            "10101234567",
+            "123456789",
+            "1850575123456",
+            "185057512345678",
+        ] {
             let err = EntityId::parse_person("person_id", number).unwrap_err();
-            assert!(!err.message.contains(number), "never echoed: {}", err.message);
+            assert!(
+                !err.message.contains(number),
+                "never echoed: {}",
+                err.message
+            );
         }
         let err = EntityId::parse_person("person_id", "Camille Fontaine").unwrap_err();
         assert!(!err.message.contains("Camille"), "{}", err.message);

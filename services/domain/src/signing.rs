@@ -171,6 +171,54 @@ impl KeyRing {
         event: &EventEnvelope,
         bytes: &[u8],
     ) -> Result<(), SignatureError> {
+        let (hash, signature, key) = self.precheck(context, event, bytes)?;
+        key.verify(&hash, &signature)
+            .map_err(|_| SignatureError::BadSignature(event.signing_key_id.clone()))
+    }
+
+    /// [`KeyRing::check`] for many events at once, with one batch
+    /// verification of their signatures (about a third of the cost of one
+    /// by one); when the batch fails, each is checked alone to say which.
+    pub fn check_many(
+        &self,
+        items: &[(&str, &EventEnvelope, &[u8])],
+    ) -> Vec<Result<(), SignatureError>> {
+        let mut results: Vec<Result<(), SignatureError>> = Vec::with_capacity(items.len());
+        let mut batch: Vec<(usize, [u8; 32], Signature, VerifyingKey)> = Vec::new();
+        for (i, (context, event, bytes)) in items.iter().enumerate() {
+            match self.precheck(context, event, bytes) {
+                Ok((hash, signature, key)) => {
+                    batch.push((i, hash, signature, key));
+                    results.push(Ok(()));
+                }
+                Err(err) => results.push(Err(err)),
+            }
+        }
+        if batch.is_empty() {
+            return results;
+        }
+        let messages: Vec<&[u8]> = batch.iter().map(|(_, h, _, _)| h.as_slice()).collect();
+        let signatures: Vec<Signature> = batch.iter().map(|(_, _, s, _)| *s).collect();
+        let keys: Vec<VerifyingKey> = batch.iter().map(|(_, _, _, k)| *k).collect();
+        if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_err() {
+            for (i, hash, signature, key) in &batch {
+                if key.verify(hash, signature).is_err() {
+                    results[*i] = Err(SignatureError::BadSignature(
+                        items[*i].1.signing_key_id.clone(),
+                    ));
+                }
+            }
+        }
+        results
+    }
+
+    /// Everything [`KeyRing::check`] does but the signature's arithmetic.
+    fn precheck(
+        &self,
+        context: &str,
+        event: &EventEnvelope,
+        bytes: &[u8],
+    ) -> Result<([u8; 32], Signature, VerifyingKey), SignatureError> {
         if event.signing_key_id.is_empty() || event.signature.is_empty() {
             return Err(SignatureError::Unsigned);
         }
@@ -192,10 +240,7 @@ impl KeyRing {
         }
         let signature = Signature::from_slice(&event.signature)
             .map_err(|_| SignatureError::BadSignature(key_id.clone()))?;
-        trusted
-            .key
-            .verify(&hash, &signature)
-            .map_err(|_| SignatureError::BadSignature(key_id.clone()))
+        Ok((hash, signature, trusted.key))
     }
 
     /// Checks a signature over `message` (not an event: a writer's snapshot)
@@ -297,6 +342,38 @@ mod tests {
             ring.check("grants", &unsigned, &unsigned.encode_to_vec()),
             Err(SignatureError::Unsigned)
         );
+    }
+
+    #[test]
+    fn many_at_once_say_the_same_as_one_by_one() {
+        let (ring, grants, workforce) = ring();
+        let mut events = Vec::new();
+        for v in 1..=5 {
+            let mut e = event();
+            e.stream_version = v;
+            seal(
+                &mut e,
+                Vec::new(),
+                if v == 4 { &workforce } else { &grants },
+            );
+            if v == 2 {
+                e.signature[0] ^= 1;
+            }
+            events.push(e);
+        }
+        let bytes: Vec<Vec<u8>> = events.iter().map(|e| e.encode_to_vec()).collect();
+        let items: Vec<(&str, &EventEnvelope, &[u8])> = events
+            .iter()
+            .zip(&bytes)
+            .map(|(e, b)| ("grants", e, b.as_slice()))
+            .collect();
+        let alone: Vec<_> = items.iter().map(|(c, e, b)| ring.check(c, e, b)).collect();
+        assert_eq!(ring.check_many(&items), alone);
+        assert!(alone[0].is_ok() && alone[2].is_ok() && alone[4].is_ok());
+        assert!(matches!(alone[1], Err(SignatureError::BadSignature(_))));
+        assert!(matches!(alone[3], Err(SignatureError::OtherWriter { .. })));
+        let good: Vec<_> = [0, 2, 4].iter().map(|&i| items[i]).collect();
+        assert!(ring.check_many(&good).iter().all(Result::is_ok));
     }
 
     #[test]

@@ -235,9 +235,9 @@ impl Worker {
     /// Waits for a record until `until`, then gathers more for up to
     /// `linger`. Records of partitions not held or stopped are left out.
     async fn next_batch(&self, until: Instant) -> Result<Vec<Record>, ProjectorError> {
-        let mut batch = Vec::new();
+        let mut raws: Vec<(Arc<str>, i32, i64, Vec<u8>)> = Vec::new();
         let mut deadline = until;
-        while batch.len() < self.config.max_batch {
+        while raws.len() < self.config.max_batch {
             let message = match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
                 Ok(received) => received?,
                 Err(_) => break,
@@ -246,18 +246,20 @@ impl Worker {
             if !self.owned.contains_key(&key) || self.faulted.contains(&key) {
                 continue;
             }
-            if batch.is_empty() {
+            if raws.is_empty() {
                 deadline = Instant::now() + self.config.linger;
             }
-            batch.push(Record::decode(
-                key.0,
-                message.partition(),
-                message.offset(),
-                message.payload().unwrap_or_default(),
-                &self.ring,
-            ));
+            let payload = message.payload().unwrap_or_default().to_vec();
+            raws.push((key.0, message.partition(), message.offset(), payload));
         }
-        Ok(batch)
+        // Decoded and their signatures verified together, in one batch.
+        let items: Vec<(Arc<str>, i32, i64, &[u8])> = raws
+            .iter()
+            .map(|(topic, partition, offset, bytes)| {
+                (topic.clone(), *partition, *offset, bytes.as_slice())
+            })
+            .collect();
+        Ok(Record::decode_many(&items, &self.ring))
     }
 
     /// Applies a batch; on an outage retries what did not go through until
