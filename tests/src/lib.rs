@@ -542,6 +542,48 @@ impl TestLedger {
         Ok(())
     }
 
+    /// Starts the bursary's obligation `o-<grant>` (from 2023-11-01) as soon
+    /// as the obligations service, which follows the grants topic, knows the
+    /// grant; then breaches it on 2024-11-01. Returns the breach's answer.
+    pub async fn start_and_breach_obligation(&self, grant_id: &str) -> Result<Value> {
+        let start = serde_json::json!({"obligation_id": format!("o-{grant_id}"), "grant_id": grant_id,
+            "beneficiary": {"person_id": format!("interne-{grant_id}")}, "territory": {"departement_code": "41"},
+            "duration_months": 36, "start_date": "2023-11-01"});
+        let mut started = false;
+        for _ in 0..200 {
+            if self.command("start-obligation", None, &start).await?.0 == 201 {
+                started = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if !started {
+            bail!("the obligations service never saw grant {grant_id}");
+        }
+        let breach = serde_json::json!({"obligation_id": format!("o-{grant_id}"), "breached_on": "2024-11-01",
+            "reason": "installation hors du département"});
+        let (status, answer) = self.command("breach-obligation", None, &breach).await?;
+        if status != 201 {
+            bail!("breach-obligation: {status} {answer}");
+        }
+        Ok(answer)
+    }
+
+    /// The grant's view once it shows a recovery ordered (or after about
+    /// ten seconds, as it then is).
+    pub async fn grant_once_recovered(&self, grant_id: &str) -> Result<Value> {
+        let mut grant = Value::Null;
+        for _ in 0..200 {
+            let (status, body) = self.get(&format!("/v1/grants/{grant_id}")).await?;
+            grant = body;
+            if status == 200 && grant["recovery_ordered_cents"] != 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(grant)
+    }
+
     /// URL of a path on one emitting service.
     pub fn service_url(&self, name: &str, path: &str) -> String {
         let addr = match self.external.get(name) {
@@ -893,6 +935,23 @@ pub fn open_envelope(envelope_id: &str, amount_cents: i64) -> Value {
 }
 
 /// An award to a commune; the SIRET is invented (Luhn-valid).
+/// A €12,000 bursary on `cvl-msp` (from 2021-09-01) with three years'
+/// service in Loir-et-Cher, recovered pro rata on a breach.
+pub fn bursary(grant_id: &str) -> Value {
+    serde_json::json!({
+        "grant_id": grant_id, "envelope_id": "cvl-msp", "beneficiary": {"person_id": format!("interne-{grant_id}")},
+        "kind": "GRANT_KIND_BURSARY", "amount_cents": 1_200_000, "purpose": "Bourse d'interne",
+        "obligation": {"duration_months": 36, "territory": {"departement_code": "41"},
+                       "recovery_rule": "RECOVERY_RULE_PRORATA", "description": "Trois ans en Loir-et-Cher"},
+        "effective_date": "2021-09-01"})
+}
+
+/// The bursary paid whole on 2023-10-05.
+pub fn bursary_payment(grant_id: &str) -> Value {
+    serde_json::json!({"grant_id": grant_id, "payment_id": format!("{grant_id}-all"), "amount_cents": 1_200_000,
+                       "effective_date": "2023-10-05", "mandate_reference": format!("M-{grant_id}")})
+}
+
 pub fn award(grant_id: &str, envelope_id: &str, amount_cents: i64) -> Value {
     serde_json::json!({
         "grant_id": grant_id,

@@ -15,8 +15,7 @@ use ledger_kafka::{
     },
     KafkaConfig, KafkaError, Secret, Topics, TxProducer,
 };
-use ledger_tests::{award, kafka, kafka_as, open_envelope, TestLedger};
-use serde_json::{json, Value};
+use ledger_tests::{award, bursary, bursary_payment, kafka, kafka_as, open_envelope, TestLedger};
 
 /// The production topics: the tests below only try what must be refused
 /// there, so nothing is written and no live service is fenced.
@@ -196,19 +195,11 @@ async fn no_listener_takes_a_client_without_a_login() {
 #[tokio::test]
 async fn every_service_works_on_its_own_login_and_nothing_more() {
     let ledger = TestLedger::start_with_own_logins().await.unwrap();
-    let bursary = json!({
-        "grant_id": "b1", "envelope_id": "cvl-msp", "beneficiary": {"person_id": "interne-b1"},
-        "kind": "GRANT_KIND_BURSARY", "amount_cents": 1_200_000, "purpose": "Bourse d'interne",
-        "obligation": {"duration_months": 36, "territory": {"departement_code": "41"},
-                       "recovery_rule": "RECOVERY_RULE_PRORATA", "description": "Trois ans en Loir-et-Cher"},
-        "effective_date": "2021-09-01"});
-    let payment = json!({"grant_id": "b1", "payment_id": "b1-all", "amount_cents": 1_200_000,
-                         "effective_date": "2023-10-05", "mandate_reference": "M-b1"});
     for (command, body) in [
         ("declare-programme", ledger_tests::declare_programme()),
         ("open-envelope", open_envelope("cvl-msp", 2_000_000)),
-        ("award-grant", bursary),
-        ("make-payment", payment),
+        ("award-grant", bursary("b1")),
+        ("make-payment", bursary_payment("b1")),
     ] {
         let (status, answer) = ledger.command(command, None, &body).await.unwrap();
         assert_eq!(status, 201, "{command}: {answer}");
@@ -219,40 +210,11 @@ async fn every_service_works_on_its_own_login_and_nothing_more() {
         .unwrap();
     assert_eq!(status, 409, "over-commitment refused: {answer}");
 
-    // The obligations service learns of the grant by following its topic.
-    let start = json!({"obligation_id": "o-b1", "grant_id": "b1", "beneficiary": {"person_id": "interne-b1"},
-                       "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"});
-    let mut started = false;
-    for _ in 0..200 {
-        let (status, _) = ledger
-            .command("start-obligation", None, &start)
-            .await
-            .unwrap();
-        if status == 201 {
-            started = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(started, "the obligations service never saw the grant");
-    let breach = json!({"obligation_id": "o-b1", "breached_on": "2024-11-01", "reason": "installation hors du département"});
-    let (status, answer) = ledger
-        .command("breach-obligation", None, &breach)
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{answer}");
-
-    // The grants service follows the obligations topic and orders the
+    // The obligations service learns of the grant by following its topic;
+    // the grants service follows the obligations topic and orders the
     // recovery; the projector, on its read-only login, shows it.
-    let mut grant = Value::Null;
-    for _ in 0..200 {
-        let (status, body) = ledger.get("/v1/grants/b1").await.unwrap();
-        grant = body;
-        if status == 200 && grant["recovery_ordered_cents"] != 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    ledger.start_and_breach_obligation("b1").await.unwrap();
+    let grant = ledger.grant_once_recovered("b1").await.unwrap();
     // PRORATA: 1,200,000 × (1,096 − 366) / 1,096 → 799,270.
     assert_eq!(grant["recovery_ordered_cents"], 799_270, "{grant}");
     assert_eq!(grant["paid_cents"], 1_200_000, "{grant}");

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use ledger_kafka::rdkafka::producer::{FutureProducer, FutureRecord};
 use ledger_proto::v1::{event_envelope::Payload, EventEnvelope, ObligationBreached, StreamRef};
-use ledger_tests::{award, kafka, position, TestLedger};
+use ledger_tests::{award, bursary, bursary_payment, kafka, position, TestLedger};
 use prost::Message;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 async fn produce(topic: &str, key: &str, bytes: &[u8]) -> (i32, i64) {
     let producer: FutureProducer = kafka().admin().create().unwrap();
@@ -191,15 +191,10 @@ async fn random_bytes_in_a_writers_own_topic_do_not_stop_it() {
 #[tokio::test]
 async fn a_forged_breach_orders_no_recovery_and_a_real_one_does() {
     let ledger = TestLedger::with_envelope(10_000_000).await.unwrap();
-    let bursary = json!({
-        "grant_id": "b1", "envelope_id": "cvl-msp", "beneficiary": {"person_id": "interne-b1"},
-        "kind": "GRANT_KIND_BURSARY", "amount_cents": 1_200_000, "purpose": "Bourse d'interne",
-        "obligation": {"duration_months": 36, "territory": {"departement_code": "41"},
-                       "recovery_rule": "RECOVERY_RULE_PRORATA", "description": "Trois ans en Loir-et-Cher"},
-        "effective_date": "2021-09-01"});
-    let payment = json!({"grant_id": "b1", "payment_id": "b1-all", "amount_cents": 1_200_000,
-                         "effective_date": "2023-10-05", "mandate_reference": "M-b1"});
-    for (command, body) in [("award-grant", bursary), ("make-payment", payment)] {
+    for (command, body) in [
+        ("award-grant", bursary("b1")),
+        ("make-payment", bursary_payment("b1")),
+    ] {
         let (status, answer) = ledger.command(command, None, &body).await.unwrap();
         assert_eq!(status, 201, "{command}: {answer}");
     }
@@ -228,39 +223,8 @@ async fn a_forged_breach_orders_no_recovery_and_a_real_one_does() {
 
     // The real thing, through the obligations service, does order one: the
     // grants service is following, and the test could have failed above.
-    let start = json!({"obligation_id": "o-b1", "grant_id": "b1", "beneficiary": {"person_id": "interne-b1"},
-                       "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"});
-    let mut started = false;
-    for _ in 0..200 {
-        let (status, _) = ledger
-            .command("start-obligation", None, &start)
-            .await
-            .unwrap();
-        if status == 201 {
-            started = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(started);
-    let real = json!({"obligation_id": "o-b1", "breached_on": "2024-11-01", "reason": "installation hors du département"});
-    let (status, answer) = ledger
-        .command("breach-obligation", None, &real)
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{answer}");
-    let mut grant = Value::Null;
-    for _ in 0..200 {
-        let (status, body) = ledger
-            .get(&format!("/v1/grants/b1?wait_for={}", position(&answer)))
-            .await
-            .unwrap();
-        grant = body;
-        if status == 200 && grant["recovery_ordered_cents"] != 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    ledger.start_and_breach_obligation("b1").await.unwrap();
+    let grant = ledger.grant_once_recovered("b1").await.unwrap();
     assert_eq!(grant["recovery_ordered_cents"], 799_270, "{grant}");
     ledger.shutdown().await;
 }

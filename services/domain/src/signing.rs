@@ -223,35 +223,18 @@ impl KeyRing {
             return Err(SignatureError::Unsigned);
         }
         let key_id = &event.signing_key_id;
-        let trusted = self
-            .keys
-            .get(key_id)
-            .ok_or_else(|| SignatureError::UnknownKey(key_id.clone()))?;
-        if trusted.context != context {
-            return Err(SignatureError::OtherWriter {
-                key_id: key_id.clone(),
-                trusted: trusted.context.clone(),
-                context: context.to_owned(),
-            });
-        }
+        let key = self.key_for(context, key_id)?;
         let hash = hash_of_bytes(bytes).ok_or(SignatureError::BadHash)?;
         if hash.as_slice() != event.hash {
             return Err(SignatureError::BadHash);
         }
         let signature = Signature::from_slice(&event.signature)
             .map_err(|_| SignatureError::BadSignature(key_id.clone()))?;
-        Ok((hash, signature, trusted.key))
+        Ok((hash, signature, key))
     }
 
-    /// Checks a signature over `message` (not an event: a writer's snapshot)
-    /// by key `key_id`, which must be trusted for `context`.
-    pub fn check_detached(
-        &self,
-        context: &str,
-        key_id: &str,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), SignatureError> {
+    /// The public key `key_id`, if the ring trusts it for `context`.
+    fn key_for(&self, context: &str, key_id: &str) -> Result<VerifyingKey, SignatureError> {
         let trusted = self
             .keys
             .get(key_id)
@@ -263,11 +246,22 @@ impl KeyRing {
                 context: context.to_owned(),
             });
         }
+        Ok(trusted.key)
+    }
+
+    /// Checks a signature over `message` (not an event: a writer's snapshot)
+    /// by key `key_id`, which must be trusted for `context`.
+    pub fn check_detached(
+        &self,
+        context: &str,
+        key_id: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let key = self.key_for(context, key_id)?;
         let signature = Signature::from_slice(signature)
             .map_err(|_| SignatureError::BadSignature(key_id.to_owned()))?;
-        trusted
-            .key
-            .verify(message, &signature)
+        key.verify(message, &signature)
             .map_err(|_| SignatureError::BadSignature(key_id.to_owned()))
     }
 
