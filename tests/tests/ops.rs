@@ -27,15 +27,7 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
         assert_eq!(status, 201, "{body}");
     }
     let kafka = kafka();
-    let honest = audit_topic(
-        &kafka,
-        &key_ring(),
-        &ledger.topics.grants,
-        Default::default(),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let honest = grants_audit(&kafka, &ledger).await;
     assert_eq!(honest.events, 4, "programme, envelope, two awards");
     assert!(honest.broken.is_empty(), "{:?}", honest.broken);
 
@@ -84,15 +76,7 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
             .unwrap();
         at.push((delivered.partition, delivered.offset));
     }
-    let audit = audit_topic(
-        &kafka,
-        &key_ring(),
-        &ledger.topics.grants,
-        Default::default(),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let audit = grants_audit(&kafka, &ledger).await;
     // Both are reported, each with its place and why.
     assert_eq!(audit.broken.len(), 2, "{:?}", audit.broken);
     let broken = &audit.broken[0];
@@ -114,6 +98,22 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
         broken.why
     );
     ledger.shutdown().await;
+}
+
+/// The chain audit of the grants topic, on the log alone.
+async fn grants_audit(
+    kafka: &ledger_kafka::KafkaConfig,
+    ledger: &TestLedger,
+) -> ledger_ctl::audit::TopicAudit {
+    audit_topic(
+        kafka,
+        &key_ring(),
+        &ledger.topics.grants,
+        Default::default(),
+        |_| {},
+    )
+    .await
+    .unwrap()
 }
 
 async fn history(ledger: &TestLedger, awards: usize) -> String {
