@@ -255,13 +255,33 @@ pg_roles_up() {
     pg_admin_sql -c "GRANT CONNECT ON DATABASE ledger TO ledger_api"
 }
 
+# The identity of this stack's state directory, made once. A cluster records
+# the identity of the stack that made it: its passwords live only there.
+stack_id() {
+    [ -f "$LEDGER_STATE_DIR/stack-id" ] || { mkdir -p "$LEDGER_STATE_DIR"; od -An -N8 -tx8 /dev/urandom | tr -d ' ' > "$LEDGER_STATE_DIR/stack-id"; }
+    cat "$LEDGER_STATE_DIR/stack-id"
+}
+
+# As root the cluster lives outside the checkout (see env.sh), so it outlives
+# the checkout: a new clone at the same path finds the cluster of the old one,
+# whose passwords went with the old `.stack/`. Such a cluster (or one from
+# before password logins, which recorded no identity) can never be logged into
+# again; it is removed and made anew rather than left to fail every login.
+pg_claim_dir() {
+    local bin
+    [ -f "$LEDGER_PG_DIR/data/PG_VERSION" ] || return 0
+    [ "$(cat "$LEDGER_PG_DIR/stack-id" 2>/dev/null)" = "$(stack_id)" ] && return 0
+    warn "$LEDGER_PG_DIR holds a cluster made by another stack (an earlier checkout at this path, or from before password logins); its logins are lost: removing it"
+    bin="$(pg_bindir)"
+    pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$LEDGER_PG_DIR"
+}
+
 pg_up() {
     local bin
     bin="$(pg_bindir)"
     mkdir -p "$LOG_DIR"
-    if [ -f "$LEDGER_PG_DIR/data/PG_VERSION" ] && [ ! -f "$LEDGER_PG_DIR/secured" ]; then
-        die "$LEDGER_PG_DIR holds a cluster from before password logins; run deploy/local/stack.sh reset (deletes the local data)"
-    fi
+    pg_claim_dir
     if [ ! -f "$LEDGER_PG_DIR/data/PG_VERSION" ]; then
         log "initialising postgresql in $LEDGER_PG_DIR"
         mkdir -p "$LEDGER_PG_DIR"
@@ -272,7 +292,7 @@ pg_up() {
         pg_as_owner "$bin/initdb" -D "$LEDGER_PG_DIR/data" -U ledger --auth=scram-sha-256 --pwfile="$pwfile" \
             -E UTF8 --locale=C.UTF-8 >/dev/null
         rm -f "$pwfile"
-        touch "$LEDGER_PG_DIR/secured"
+        stack_id > "$LEDGER_PG_DIR/stack-id"
     fi
     write_pg_access
     if pg_as_owner "$bin/pg_ctl" -D "$LEDGER_PG_DIR/data" status >/dev/null 2>&1; then
@@ -334,6 +354,6 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     status) status ;;
-    reset) down; rm -rf "$KAFKA_DIR" "$LEDGER_PG_DIR" "$LEDGER_SNAPSHOT_DIR" "$LEDGER_TLS_DIR" "$LEDGER_SECRETS_DIR" "$LEDGER_KEYS_DIR" ;;
+    reset) down; rm -rf "$LEDGER_STATE_DIR/stack-id" "$KAFKA_DIR" "$LEDGER_PG_DIR" "$LEDGER_SNAPSHOT_DIR" "$LEDGER_TLS_DIR" "$LEDGER_SECRETS_DIR" "$LEDGER_KEYS_DIR" ;;
     *) echo "usage: $0 up|down|status|reset" >&2; exit 2 ;;
 esac
