@@ -316,7 +316,7 @@ async fn a_breach_shows_as_a_breached_obligation_and_a_recovery_in_the_journal()
     // PRORATA: 1,200,000 × (1,096 − 366) / 1,096 → 799,270.
     assert_eq!(recovered["recovery_ordered_cents"], 799_270);
     assert_eq!(recovered["paid_cents"], 1_200_000);
-    assert_eq!(recovered["state"], "paid");
+    assert_eq!(recovered["state"], "breached");
     let journal = get(&ledger, "/v1/journal?subject_id=b1&account=recoveries").await;
     assert_eq!(journal["postings"][0]["amount_cents"], -799_270);
     assert_eq!(journal["postings"][0]["event_type"], "RecoveryOrdered");

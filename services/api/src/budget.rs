@@ -24,7 +24,8 @@ use crate::{
 pub struct BudgetParams {
     pub envelope_id: Option<String>,
     pub programme_id: Option<String>,
-    /// Funder code (INSEE code of the région or département, or the grouping's id).
+    /// Funder, as kind and code: `region:24`, `departement:24`,
+    /// `grouping:<code>` or `national`.
     pub funder: Option<String>,
     /// Région code (INSEE, 2 digits) where the money goes.
     pub region: Option<String>,
@@ -53,7 +54,7 @@ fn balance_filter(b: &BudgetParams, at: At) -> Result<BalanceFilter, ApiError> {
     Ok(BalanceFilter {
         envelope_id: b.envelope_id.clone(),
         programme_id: b.programme_id.clone(),
-        funder_code: b.funder.clone(),
+        funder: params::funder("funder", &b.funder)?,
         region_code: b.region.clone(),
         departement_code: b.departement.clone(),
         fiscal_year: params::year("fiscal_year", &b.fiscal_year)?,

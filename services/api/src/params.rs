@@ -46,6 +46,24 @@ pub fn year(field: &str, raw: &Option<String>) -> Result<Option<i32>, ApiError> 
         .transpose()
 }
 
+/// A funder as kind and code (`region:24`), the key balances use.
+pub fn funder(field: &str, raw: &Option<String>) -> Result<Option<String>, ApiError> {
+    raw.as_deref()
+        .map(|raw| {
+            let (kind, code) = raw.split_once(':').unwrap_or((raw, ""));
+            ledger_readmodel::queries::funder_key(kind, code).ok_or_else(|| {
+                invalid(
+                    field,
+                    format!(
+                        "{field} {raw:?} is not a funder: give its kind and code, as region:24, \
+                         departement:24, grouping:<code> or national"
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
 pub fn flag(field: &str, raw: &Option<String>) -> Result<Option<bool>, ApiError> {
     raw.as_deref()
         .map(|raw| match raw {

@@ -27,6 +27,31 @@ pub fn format_date(date: Date) -> String {
         .unwrap_or_else(|_| format!("{date:?}"))
 }
 
+/// The time zone accounting days are counted in.
+static PARIS: jiff::tz::TimeZone = jiff::tz::get!("Europe/Paris");
+
+/// The day an instant falls on in Paris: the day a fact recorded at that
+/// instant may be dated at the latest.
+pub fn paris_day(instant: time::OffsetDateTime) -> Date {
+    let offset = jiff::Timestamp::from_second(instant.unix_timestamp())
+        .map(|t| PARIS.to_offset(t).seconds())
+        .unwrap_or(0);
+    (instant + time::Duration::seconds(i64::from(offset))).date()
+}
+
+/// The fiscal years a payment or a titre de recette dated `effective` may
+/// belong to: its own year, or the previous one during the closing period
+/// (journée complémentaire, up to 31 January), when the last year's
+/// mandats are still issued.
+pub fn fiscal_years_open_on(effective: Date) -> std::ops::RangeInclusive<i32> {
+    let year = effective.year();
+    if effective.month() == Month::January {
+        year - 1..=year
+    } else {
+        year..=year
+    }
+}
+
 /// Parses a `YYYY-MM` month into its last day (the effective date of a
 /// monthly report).
 pub fn parse_month_end(field: &str, raw: &str) -> Result<Date, DomainError> {
@@ -70,6 +95,30 @@ mod tests {
             parse_date("d", "").unwrap_err().message,
             "is required (YYYY-MM-DD)"
         );
+    }
+
+    #[test]
+    fn the_day_is_the_day_in_paris() {
+        let at = |raw: &str| {
+            time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let day = |raw: &str| format_date(paris_day(at(raw)));
+        // Winter: UTC+1.
+        assert_eq!(day("2026-12-01T22:59:59Z"), "2026-12-01");
+        assert_eq!(day("2026-12-01T23:00:00Z"), "2026-12-02");
+        // Summer: UTC+2.
+        assert_eq!(day("2026-07-01T21:59:59Z"), "2026-07-01");
+        assert_eq!(day("2026-07-01T22:00:00Z"), "2026-07-02");
+    }
+
+    #[test]
+    fn the_closing_period_runs_to_31_january() {
+        let years = |raw: &str| fiscal_years_open_on(parse_date("d", raw).unwrap());
+        assert_eq!(years("2025-01-31"), 2024..=2025);
+        assert_eq!(years("2025-01-01"), 2024..=2025);
+        assert_eq!(years("2025-02-01"), 2025..=2025);
+        assert_eq!(years("2025-12-31"), 2025..=2025);
     }
 
     #[test]

@@ -101,6 +101,6 @@ impl Decider for crate::grants::GrantsBook {
     }
 
     fn react(&self, event: &EventEnvelope) -> Vec<Reaction<Self::Command>> {
-        self.recovery_for_breach(event).into_iter().collect()
+        self.breach_reactions(event)
     }
 }

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     VersionConflict,
     /// The idempotency key was already used with a different command.
     IdempotencyConflict,
+    /// A fact is dated after the day it is recorded (Europe/Paris).
+    EffectiveDateInFuture,
 }
 
 impl ErrorCode {
@@ -33,6 +35,7 @@ impl ErrorCode {
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::VersionConflict => "version_conflict",
             ErrorCode::IdempotencyConflict => "idempotency_conflict",
+            ErrorCode::EffectiveDateInFuture => "effective_date_in_future",
         }
     }
 }

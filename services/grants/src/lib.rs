@@ -28,6 +28,8 @@ pub const COMMANDS: ParseCommand<GrantsCommand> = command_table!("grants", Grant
     "grant-loan-guarantee" => GrantLoanGuarantee,
     "release-loan-guarantee" => ReleaseLoanGuarantee,
     "grant-loan" => GrantLoan,
+    "close-envelope" => CloseEnvelope,
+    "close-grant" => CloseGrant,
 });
 
 /// Builds the service: listening, fenced, state rebuilt, ready.

@@ -50,6 +50,8 @@ impl v1::event_envelope::Payload {
             Self::ObligationStarted(_) => "ObligationStarted",
             Self::ObligationFulfilled(_) => "ObligationFulfilled",
             Self::ObligationBreached(_) => "ObligationBreached",
+            Self::EnvelopeClosed(_) => "EnvelopeClosed",
+            Self::GrantClosed(_) => "GrantClosed",
         }
     }
 }

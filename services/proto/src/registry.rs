@@ -75,6 +75,8 @@ commands! {
     GrantLoanGuarantee => Grants, "grant-loan-guarantee";
     ReleaseLoanGuarantee => Grants, "release-loan-guarantee";
     GrantLoan => Grants, "grant-loan";
+    CloseEnvelope => Grants, "close-envelope";
+    CloseGrant => Grants, "close-grant";
     OpenPost => Workforce, "open-post";
     ClosePost => Workforce, "close-post";
     HireProfessional => Workforce, "hire-professional";

@@ -8,6 +8,7 @@
 //! | `available` | votes (debit), commitments (credit), releases (debit) | available to commit |
 //! | `committed_unpaid` | awards and amendments (debit), payments and releases (credit) | remaining to pay (restes à payer) |
 //! | `paid` | payments (debit) | paid |
+//! | `cancelled` | closures of envelopes, and releases on a closed envelope (debit) | AP/AE cancelled |
 //! | `loans` | 0% loans, disbursed when granted (debit) | loans granted |
 //! | `recoveries` | recovery orders (credit) | − recoveries ordered |
 //! | `recovery_receivable` | orders (debit), receipts (credit) | recoveries still to receive |
@@ -20,6 +21,7 @@ pub const AUTHORISED: &str = "authorised";
 pub const AVAILABLE: &str = "available";
 pub const COMMITTED_UNPAID: &str = "committed_unpaid";
 pub const PAID: &str = "paid";
+pub const CANCELLED: &str = "cancelled";
 pub const LOANS: &str = "loans";
 pub const RECOVERIES: &str = "recoveries";
 pub const RECOVERY_RECEIVABLE: &str = "recovery_receivable";
@@ -46,6 +48,15 @@ pub(crate) const POSTINGS_COLUMNS: &str =
     "event_id, line, account, amount_cents, envelope_id, programme_id, \
     region_code, departement_code, fiscal_year, subject_id, effective_date, recorded_at";
 
+/// Whether an account's lines belong to the envelope's territory: what was
+/// voted and what is left to commit are the envelope's, wherever its grants
+/// go; every other account follows the grant (or loan, guarantee) the line is
+/// about. So no territory shows more committed than it has available, and
+/// the territories add up to the whole.
+fn of_the_envelope(account: &str) -> bool {
+    account == AUTHORISED || account == AVAILABLE || account == CANCELLED
+}
+
 /// Posts the entry's two lines, dimensions taken from the envelope (which
 /// the same partition has already projected, or this batch creates).
 pub(crate) fn post(fold: &mut Fold<'_>, meta: &Meta, entry: Entry<'_>) -> Folded {
@@ -56,15 +67,21 @@ pub(crate) fn post(fold: &mut Fold<'_>, meta: &Meta, entry: Entry<'_>) -> Folded
         .envelope(entry.envelope_id)
         .map_err(|_| inapplicable(format!("unknown envelope {}", entry.envelope_id)))?;
     let programme_id = envelope.programme_id.clone();
-    let (region, departement) = match entry.territory {
+    let envelope_territory = (envelope.region.clone(), envelope.departement.clone());
+    let subject_territory = match entry.territory {
         Some((r, d)) if r.is_some() || d.is_some() => (r.or_else(|| envelope.region.clone()), d),
-        _ => (envelope.region.clone(), envelope.departement.clone()),
+        _ => envelope_territory.clone(),
     };
     let fiscal_year = entry.fiscal_year.unwrap_or(meta.effective_date.year());
     for (line, account, amount) in [
         (1i64, entry.debit, entry.amount),
         (2i64, entry.credit, -entry.amount),
     ] {
+        let (region, departement) = if of_the_envelope(account) {
+            &envelope_territory
+        } else {
+            &subject_territory
+        };
         fold.appends
             .postings
             .row()

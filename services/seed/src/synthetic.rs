@@ -111,7 +111,10 @@ pub fn funder_steps(seed: u64, sizes: Sizes, index: usize) -> Vec<Step> {
     let mut rng = Random::new(seed ^ (index as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
     let tag = format!("syn{seed}-f{index}");
     let (kind, code, dep) = funder(index);
-    let year = 2019 + (index % 5) as i32;
+    // Histories start 2015–2019, so that their last facts (a breach up to
+    // seven years after the award) are still in the past: a fact cannot be
+    // dated after the day it is recorded.
+    let year = 2015 + (index % 5) as i32;
     let programme = format!("{tag}-programme");
     let envelope = format!("{tag}-envelope");
     let territory = json!({"departement_code": dep});

@@ -26,7 +26,9 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// The one mapping of refusals to HTTP statuses.
 pub fn domain_error(err: DomainError) -> ApiError {
     let status = match err.code {
-        ErrorCode::InvalidField | ErrorCode::NotFound => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::InvalidField | ErrorCode::NotFound | ErrorCode::EffectiveDateInFuture => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         ErrorCode::EnvelopeOvercommitted
         | ErrorCode::AlreadyExists
         | ErrorCode::InvalidState

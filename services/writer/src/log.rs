@@ -261,6 +261,18 @@ impl<D: Decider> WriterState<D> {
     ) -> Result<(EventEnvelope, String), DomainError> {
         let topic = config.topic.as_str();
         let decision = self.decider.decide(command)?;
+        let today = ledger_domain::dates::paris_day(now);
+        if decision.effective_date > today {
+            return Err(DomainError::new(
+                ErrorCode::EffectiveDateInFuture,
+                format!(
+                    "{} is after today ({} in Paris): a fact is dated the day it happened, \
+                     at the latest the day it is recorded",
+                    format_date(decision.effective_date),
+                    format_date(today)
+                ),
+            ));
+        }
         let head = self.heads.head(&decision.stream);
         if let Some(expected) = meta.expected_version {
             if expected != head.version {

@@ -26,8 +26,9 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// Layout version of the state. Bump it whenever a type inside
 /// [`WriterState`] (the command log, stream heads, a context's book) changes
 /// shape or meaning: older snapshots are then ignored, never misread.
-/// 2: signed by the writer.
-const FORMAT: u32 = 2;
+/// 2: signed by the writer. 3: the obligations book keeps each grant's
+/// obligation terms.
+const FORMAT: u32 = 3;
 
 /// Where snapshots go and how often they are taken.
 #[derive(Debug, Clone)]

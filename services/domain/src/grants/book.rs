@@ -2,7 +2,7 @@
 
 use crate::collections::{Map, Set};
 
-use ledger_proto::v1::{event_envelope::Payload, RecoveryRule};
+use ledger_proto::v1::{event_envelope::Payload, GrantOutcome, RecoveryRule};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -23,6 +23,8 @@ pub struct Envelope {
     pub committed: Cents,
     pub period_start: Date,
     pub period_end: Date,
+    /// Closed (clôture): no commitment may be made on it any more.
+    pub closed: bool,
 }
 
 impl Envelope {
@@ -40,6 +42,7 @@ impl Envelope {
         amount: Cents,
         field: &str,
     ) -> Result<(), DomainError> {
+        self.check_open(envelope_id)?;
         if on < self.period_start || on > self.period_end {
             return Err(DomainError::new(
                 ErrorCode::InvalidState,
@@ -64,13 +67,51 @@ impl Envelope {
     }
 }
 
+impl Envelope {
+    /// Refuses anything but payments on a closed envelope.
+    pub fn check_open(&self, envelope_id: &str) -> Result<(), DomainError> {
+        if self.closed {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!("envelope {envelope_id} is closed: it takes no more commitments"),
+            )
+            .field_path("envelope_id"));
+        }
+        Ok(())
+    }
+}
+
+/// How a grant ended: it takes no more payments, and what it had not paid
+/// was released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ending {
+    Cancelled,
+    Settled,
+    Lapsed,
+    Breached,
+}
+
+impl Ending {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ending::Cancelled => "cancelled",
+            Ending::Settled => "closed as settled",
+            Ending::Lapsed => "lapsed",
+            Ending::Breached => "closed by a breach of its obligation",
+        }
+    }
+}
+
 /// A grant's commitment, payments and recoveries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub envelope_id: String,
     pub amount: Cents,
     pub paid: Cents,
-    pub cancelled: bool,
+    /// Set once cancelled or closed.
+    pub ended: Option<Ending>,
+    /// Last day it may be paid, if its decision sets one (caducité).
+    pub deadline: Option<Date>,
     /// The rule applied if the attached obligation is breached.
     #[serde(with = "rule_code")]
     pub recovery_rule: Option<RecoveryRule>,
@@ -79,9 +120,9 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// What remains to pay: amount − paid (zero once cancelled).
+    /// What remains to pay: amount − paid (zero once ended).
     pub fn unpaid(&self) -> Cents {
-        if self.cancelled {
+        if self.ended.is_some() {
             Cents::ZERO
         } else {
             Cents::new(self.amount.get() - self.paid.get())
@@ -167,6 +208,7 @@ impl GrantsBook {
                     committed: Cents::ZERO,
                     period_start: event_date(&e.period_start)?,
                     period_end: event_date(&e.period_end)?,
+                    closed: false,
                 };
                 self.envelopes.insert(e.envelope_id.clone(), envelope);
             }
@@ -186,7 +228,12 @@ impl GrantsBook {
                     envelope_id: e.envelope_id.clone(),
                     amount,
                     paid: Cents::ZERO,
-                    cancelled: false,
+                    ended: None,
+                    deadline: if e.deadline.is_empty() {
+                        None
+                    } else {
+                        Some(event_date(&e.deadline)?)
+                    },
                     recovery_rule,
                     payments: Set::default(),
                     recoveries: Map::default(),
@@ -201,11 +248,24 @@ impl GrantsBook {
                 envelope.committed = add(envelope.committed, e.amount_delta_cents)?;
             }
             Payload::GrantCancelled(e) => {
-                let grant = self.grant_mut(&e.grant_id)?;
-                grant.cancelled = true;
-                let envelope_id = grant.envelope_id.clone();
-                let envelope = self.envelope_mut(&envelope_id)?;
-                envelope.committed = add(envelope.committed, -e.released_cents)?;
+                self.end_grant(&e.grant_id, Ending::Cancelled, e.released_cents)?;
+            }
+            Payload::GrantClosed(e) => {
+                let ending = match GrantOutcome::try_from(e.outcome) {
+                    Ok(GrantOutcome::Settled) => Ending::Settled,
+                    Ok(GrantOutcome::Lapsed) => Ending::Lapsed,
+                    Ok(GrantOutcome::Breached) => Ending::Breached,
+                    Ok(GrantOutcome::Unspecified) | Err(_) => {
+                        return Err(ApplyError(format!(
+                            "grant {} closed with outcome {}",
+                            e.grant_id, e.outcome
+                        )))
+                    }
+                };
+                self.end_grant(&e.grant_id, ending, e.released_cents)?;
+            }
+            Payload::EnvelopeClosed(e) => {
+                self.envelope_mut(&e.envelope_id)?.closed = true;
             }
             Payload::PaymentMade(e) => {
                 let grant = self.grant_mut(&e.grant_id)?;
@@ -250,6 +310,17 @@ impl GrantsBook {
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// A grant cancelled or closed: its unpaid part leaves the envelope's
+    /// commitments.
+    fn end_grant(&mut self, id: &str, ending: Ending, released: i64) -> Result<(), ApplyError> {
+        let grant = self.grant_mut(id)?;
+        grant.ended = Some(ending);
+        let envelope_id = grant.envelope_id.clone();
+        let envelope = self.envelope_mut(&envelope_id)?;
+        envelope.committed = add(envelope.committed, -released)?;
         Ok(())
     }
 

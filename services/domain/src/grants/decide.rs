@@ -2,9 +2,9 @@
 
 use crate::stream_ref;
 use ledger_proto::v1::{
-    event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant, CancelGrant,
-    DeclareProgramme, EnvelopeOpened, EnvelopeRevised, FunderKind, GrantAwarded, GrantKind,
-    GrantLoan, GrantLoanGuarantee, Instalment, MakePayment, OpenEnvelope, OrderRecovery,
+    event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant, CancelGrant, CloseEnvelope,
+    CloseGrant, DeclareProgramme, EnvelopeOpened, EnvelopeRevised, FunderKind, GrantAwarded,
+    GrantKind, GrantLoan, GrantLoanGuarantee, Instalment, MakePayment, OpenEnvelope, OrderRecovery,
     ProgrammeDeclared, ReceiveRecovery, RecoveryRule, ReleaseLoanGuarantee, ReviseEnvelope,
     SetTarget, TargetMetric, TargetSet,
 };
@@ -32,6 +32,11 @@ pub enum GrantsCommand {
     GrantLoanGuarantee(GrantLoanGuarantee),
     ReleaseLoanGuarantee(ReleaseLoanGuarantee),
     GrantLoan(GrantLoan),
+    CloseEnvelope(CloseEnvelope),
+    CloseGrant(CloseGrant),
+    /// The grants service's own reaction to a breach: never decoded from a
+    /// client's command, so only the ledger closes a grant as breached.
+    CloseGrantOnBreach(CloseGrant),
 }
 
 impl GrantsBook {
@@ -51,6 +56,9 @@ impl GrantsBook {
             GrantsCommand::GrantLoanGuarantee(c) => self.grant_loan_guarantee(c),
             GrantsCommand::ReleaseLoanGuarantee(c) => self.release_loan_guarantee(c),
             GrantsCommand::GrantLoan(c) => self.grant_loan(c),
+            GrantsCommand::CloseEnvelope(c) => self.close_envelope(c),
+            GrantsCommand::CloseGrant(c) => self.close_grant(c),
+            GrantsCommand::CloseGrantOnBreach(c) => self.close_grant_on_breach(c),
         }
     }
 
@@ -139,6 +147,7 @@ impl GrantsBook {
 
     fn revise_envelope(&self, c: &ReviseEnvelope) -> Result<Decision, DomainError> {
         let envelope = self.envelope(&c.envelope_id)?;
+        envelope.check_open(&c.envelope_id)?;
         if c.delta_cents == 0 {
             return Err(DomainError::invalid("delta_cents", "must not be zero"));
         }
@@ -261,6 +270,20 @@ impl GrantsBook {
         }
         let effective_date = parse_date("effective_date", &c.effective_date)?;
         envelope.check_commitment(&c.envelope_id, effective_date, amount, "amount_cents")?;
+        if !c.deadline.is_empty() {
+            let deadline = parse_date("deadline", &c.deadline)?;
+            let last_due = c
+                .schedule
+                .iter()
+                .filter_map(|i| parse_date("due_date", &i.due_date).ok())
+                .max();
+            if deadline < effective_date || last_due.is_some_and(|due| deadline < due) {
+                return Err(DomainError::invalid(
+                    "deadline",
+                    "must fall on or after the award and its last instalment",
+                ));
+            }
+        }
         Ok(Decision {
             stream: stream_ref("grant", id.as_str()),
             // Keyed by envelope: every commitment against one envelope lands in
@@ -280,6 +303,7 @@ impl GrantsBook {
                 schedule: c.schedule.clone(),
                 obligation: c.obligation.clone(),
                 decision_reference: c.decision_reference.clone(),
+                deadline: c.deadline.clone(),
             }),
         })
     }

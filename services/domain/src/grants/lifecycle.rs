@@ -14,14 +14,25 @@ use super::{
 };
 use crate::{dates::parse_date, ids::EntityId, Cents, Decision, DomainError, ErrorCode};
 
-/// The fiscal year given, or the year of the effective date.
+/// The fiscal year given, or the year of the effective date. A payment or
+/// a titre de recette belongs to the year of its date, or to the previous
+/// year during the closing period (up to 31 January): nothing else.
 fn fiscal_year(given: i32, effective_date: Date) -> Result<i32, DomainError> {
+    let open = crate::dates::fiscal_years_open_on(effective_date);
     match given {
         0 => Ok(effective_date.year()),
-        2000..=2100 => Ok(given),
+        given if open.contains(&given) => Ok(given),
         other => Err(DomainError::invalid(
             "fiscal_year",
-            format!("{other} is not a plausible fiscal year"),
+            format!(
+                "{other} cannot be the fiscal year of a movement dated {}: it is {}",
+                crate::dates::format_date(effective_date),
+                if open.start() == open.end() {
+                    format!("{}", open.start())
+                } else {
+                    format!("{} or, in the closing period, {}", open.end(), open.start())
+                }
+            ),
         )),
     }
 }
@@ -67,6 +78,9 @@ impl GrantsBook {
             ));
         }
         let envelope = self.envelope(&grant.envelope_id)?;
+        if c.amount_delta_cents > 0 {
+            envelope.check_open(&grant.envelope_id)?;
+        }
         if c.amount_delta_cents > envelope.available().get() {
             return Err(DomainError::new(
                 ErrorCode::EnvelopeOvercommitted,

@@ -43,7 +43,7 @@ impl GrantsBook {
         Ok(Decision {
             stream: stream_ref("guarantee", id.as_str()),
             key: c.envelope_id.clone(),
-            effective_date: start,
+            effective_date: super::decide::effective_or(&c.effective_date, start)?,
             occurred_at: c.occurred_at,
             payload: Payload::LoanGuaranteeGranted(LoanGuaranteeGranted {
                 guarantee_id: c.guarantee_id.clone(),

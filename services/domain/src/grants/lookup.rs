@@ -29,13 +29,13 @@ impl GrantsBook {
             .ok_or_else(|| missing("grant_id", "grant", id))
     }
 
-    /// A grant that can still change: it exists and is not cancelled.
+    /// A grant that can still change: it exists and has not ended.
     pub(super) fn live_grant(&self, id: &str) -> Result<&Grant, DomainError> {
         let grant = self.grant(id)?;
-        if grant.cancelled {
+        if let Some(ending) = grant.ended {
             return Err(DomainError::new(
                 ErrorCode::InvalidState,
-                format!("grant {id} is cancelled"),
+                format!("grant {id} is {}", ending.describe()),
             )
             .field_path("grant_id"));
         }

@@ -2,6 +2,7 @@
 //! the rules that turn its commands into events.
 
 mod book;
+mod closure;
 mod decide;
 mod lifecycle;
 mod loans;
@@ -9,7 +10,7 @@ mod lookup;
 pub mod parse;
 pub mod recovery;
 
-pub use book::{Envelope, Grant, GrantsBook, Guarantee, Programme, Recovery};
+pub use book::{Ending, Envelope, Grant, GrantsBook, Guarantee, Programme, Recovery};
 pub use decide::GrantsCommand;
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! What a breach costs the beneficiary: the recovery rule of the grant.
 
 use ledger_proto::v1::{
-    event_envelope::Payload, EventEnvelope, OrderRecovery, RecoveryReason, RecoveryRule,
+    event_envelope::Payload, CloseGrant, EventEnvelope, GrantOutcome, OrderRecovery,
+    RecoveryReason, RecoveryRule,
 };
 
 use super::{GrantsBook, GrantsCommand};
@@ -12,16 +13,61 @@ pub fn breach_recovery_key(breach_event_id: &str) -> String {
     format!("breach-recovery:{breach_event_id}")
 }
 
+/// Idempotency key of the closure of the grant one breach event ends.
+pub fn breach_closure_key(breach_event_id: &str) -> String {
+    format!("breach-closure:{breach_event_id}")
+}
+
 impl GrantsBook {
+    /// What a breach calls for, in order: the recovery of what the rule says
+    /// (if anything was paid), then the grant's closure, which stops its
+    /// payments and releases its unpaid part. Both keys derive from the
+    /// breach event, so reacting to it again, after a restart, appends
+    /// nothing more; the writer stages both in the transaction that consumes
+    /// the breach.
+    pub fn breach_reactions(&self, event: &EventEnvelope) -> Vec<Reaction<GrantsCommand>> {
+        let mut reactions: Vec<_> = self.recovery_for_breach(event).into_iter().collect();
+        reactions.extend(self.closure_for_breach(event));
+        reactions
+    }
+
+    /// The closure of a breached grant that has not ended otherwise.
+    pub fn closure_for_breach(&self, event: &EventEnvelope) -> Option<Reaction<GrantsCommand>> {
+        let Some(Payload::ObligationBreached(breach)) = &event.payload else {
+            return None;
+        };
+        let grant = self.grants.get(&breach.grant_id)?;
+        if grant.ended.is_some() {
+            return None;
+        }
+        let command = CloseGrant {
+            grant_id: breach.grant_id.clone(),
+            outcome: GrantOutcome::Breached as i32,
+            reason: breach.reason.clone(),
+            decision_reference: String::new(),
+            effective_date: breach.breached_on.clone(),
+            occurred_at: event.occurred_at,
+            cause_event_id: event.event_id.clone(),
+        };
+        Some(Reaction {
+            command_id: breach_closure_key(&event.event_id),
+            digest: command_digest("CloseGrant", &command),
+            command: GrantsCommand::CloseGrantOnBreach(command),
+        })
+    }
+
     /// The recovery order an `ObligationBreached` event calls for, computed
-    /// with the rule the grant carries (`FULL` when it carries none), capped
-    /// by what remains recoverable. None when nothing was paid.
+    /// with the rule the grant's obligation terms carry, capped by what
+    /// remains recoverable. None when nothing was paid, or when the grant
+    /// carries no terms: an obligation can only be started on the terms its
+    /// grant attaches, so such a breach comes from before that rule, and no
+    /// rule is invented for it.
     pub fn recovery_for_breach(&self, event: &EventEnvelope) -> Option<Reaction<GrantsCommand>> {
         let Some(Payload::ObligationBreached(breach)) = &event.payload else {
             return None;
         };
         let grant = self.grants.get(&breach.grant_id)?;
-        let rule = grant.recovery_rule.unwrap_or(RecoveryRule::Full);
+        let rule = grant.recovery_rule?;
         let due = amount_due(rule, grant.paid, breach.served_days, breach.obligation_days);
         let recoverable = Cents::new(grant.paid.get() - grant.recovery_ordered().get());
         let amount = due.min(recoverable);

@@ -2,9 +2,9 @@
 
 use ledger_proto::v1::{
     beneficiary::Party, event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant,
-    Beneficiary, CancelGrant, DeclareProgramme, Funder, FunderKind, GrantKind, Instalment,
-    LegalEntity, MakePayment, ObligationTerms, OpenEnvelope, OrderRecovery, ReceiveRecovery,
-    RecoveryReason, RecoveryRule, ReviseEnvelope, Territory,
+    Beneficiary, CancelGrant, CloseEnvelope, CloseGrant, DeclareProgramme, Funder, FunderKind,
+    GrantKind, GrantOutcome, Instalment, LegalEntity, MakePayment, ObligationTerms, OpenEnvelope,
+    OrderRecovery, ReceiveRecovery, RecoveryReason, RecoveryRule, ReviseEnvelope, Territory,
 };
 use proptest::prelude::*;
 
@@ -473,4 +473,160 @@ fn targets_fall_within_their_programme() {
         refusal(&book, unknown_metric),
         (ErrorCode::InvalidField, Some("metric".into()))
     );
+}
+
+fn close(grant: &str, outcome: GrantOutcome, on: &str) -> GrantsCommand {
+    GrantsCommand::CloseGrant(CloseGrant {
+        grant_id: grant.into(),
+        outcome: outcome as i32,
+        reason: "décision".into(),
+        effective_date: on.into(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn a_closed_envelope_takes_no_commitment_and_cancels_what_is_left() {
+    let mut book = book_with_envelope(10_000);
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 4_000))).unwrap();
+    let closure = CloseEnvelope {
+        envelope_id: "env".into(),
+        vote_reference: "CR-clôture".into(),
+        effective_date: "2025-12-31".into(),
+        ..Default::default()
+    };
+    let Payload::EnvelopeClosed(closed) =
+        run(&mut book, GrantsCommand::CloseEnvelope(closure.clone())).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(closed.cancelled_cents, 6_000);
+    assert_eq!(
+        refusal(&book, GrantsCommand::AwardGrant(award("b", 1))),
+        (ErrorCode::InvalidState, Some("envelope_id".into()))
+    );
+    assert_eq!(
+        refusal(&book, GrantsCommand::CloseEnvelope(closure)).0,
+        ErrorCode::InvalidState
+    );
+    let raise = AmendGrant {
+        grant_id: "a".into(),
+        amount_delta_cents: 1,
+        reason: "hausse".into(),
+        effective_date: "2025-12-31".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::AmendGrant(raise)),
+        (ErrorCode::InvalidState, Some("envelope_id".into()))
+    );
+    // Commitments made stand, and are paid.
+    run(&mut book, pay("p1", "a", 4_000, "2025-12-31")).unwrap();
+}
+
+#[test]
+fn a_grant_lapses_after_its_deadline_only_and_then_takes_no_payment() {
+    let mut book = book_with_envelope(10_000);
+    let with_deadline = AwardGrant {
+        deadline: "2024-08-31".into(),
+        ..award("a", 1_000)
+    };
+    run(&mut book, GrantsCommand::AwardGrant(with_deadline)).unwrap();
+    run(&mut book, GrantsCommand::AwardGrant(award("b", 1_000))).unwrap();
+    run(&mut book, pay("p1", "a", 300, "2023-05-02")).unwrap();
+    assert_eq!(
+        refusal(&book, close("a", GrantOutcome::Lapsed, "2024-08-31")),
+        (ErrorCode::InvalidState, Some("effective_date".into()))
+    );
+    assert_eq!(
+        refusal(&book, close("b", GrantOutcome::Lapsed, "2030-01-01")),
+        (ErrorCode::InvalidState, Some("outcome".into()))
+    );
+    // Only the ledger closes a grant as breached.
+    assert_eq!(
+        refusal(&book, close("a", GrantOutcome::Breached, "2024-09-01")),
+        (ErrorCode::InvalidField, Some("outcome".into()))
+    );
+    let Payload::GrantClosed(lapsed) =
+        run(&mut book, close("a", GrantOutcome::Lapsed, "2024-09-01")).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(lapsed.released_cents, 700);
+    assert_eq!(book.envelopes["env"].committed.get(), 300 + 1_000);
+    assert_eq!(
+        refusal(&book, pay("p2", "a", 1, "2024-09-02")),
+        (ErrorCode::InvalidState, Some("grant_id".into()))
+    );
+    // A deadline before the award is refused.
+    let backwards = AwardGrant {
+        deadline: "2022-08-31".into(),
+        ..award("c", 1_000)
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::AwardGrant(backwards)),
+        (ErrorCode::InvalidField, Some("deadline".into()))
+    );
+}
+
+#[test]
+fn a_breach_orders_its_recovery_and_closes_the_grant_once() {
+    let mut book = book_with_envelope(10_000);
+    let bursary = AwardGrant {
+        obligation: Some(ObligationTerms {
+            duration_months: 36,
+            territory: Some(Territory {
+                departement_code: "41".into(),
+                ..Default::default()
+            }),
+            recovery_rule: RecoveryRule::Full as i32,
+            description: "trois ans".into(),
+        }),
+        ..award("a", 1_000)
+    };
+    run(&mut book, GrantsCommand::AwardGrant(bursary)).unwrap();
+    run(&mut book, pay("p1", "a", 400, "2023-05-02")).unwrap();
+    let breach = ledger_proto::v1::EventEnvelope {
+        event_id: "breach-event".into(),
+        payload: Some(Payload::ObligationBreached(
+            ledger_proto::v1::ObligationBreached {
+                obligation_id: "o".into(),
+                grant_id: "a".into(),
+                breached_on: "2024-02-01".into(),
+                reason: "départ".into(),
+                ..Default::default()
+            },
+        )),
+        ..Default::default()
+    };
+    let reactions = book.react(&breach);
+    let kinds: Vec<_> = reactions
+        .iter()
+        .map(|r| {
+            (
+                r.command_id.as_str(),
+                matches!(r.command, GrantsCommand::OrderRecovery(_)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("breach-recovery:breach-event", true),
+            ("breach-closure:breach-event", false)
+        ]
+    );
+    for reaction in reactions {
+        run(&mut book, reaction.command).unwrap();
+    }
+    let grant = &book.grants["a"];
+    assert_eq!(grant.ended, Some(super::Ending::Breached));
+    assert_eq!(grant.recovery_ordered().get(), 400);
+    assert_eq!(book.envelopes["env"].committed.get(), 400);
+    assert_eq!(
+        refusal(&book, pay("p2", "a", 1, "2024-03-01")),
+        (ErrorCode::InvalidState, Some("grant_id".into()))
+    );
+    // Seen again (a restart), the breach closes nothing more.
+    assert!(book.closure_for_breach(&breach).is_none());
 }

@@ -1,6 +1,6 @@
 //! Obligations attached to grants: start, fulfilment, breach.
 
-use crate::collections::{Map, Set};
+use crate::collections::Map;
 use crate::{event_date, stream_ref};
 
 use ledger_proto::v1::{
@@ -34,12 +34,35 @@ pub struct Obligation {
     pub settled: bool,
 }
 
+/// The obligation a grant's award attached to it: what an obligation started
+/// on the grant must be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedTerms {
+    pub duration_months: u32,
+    /// Region, département and commune codes, empty when not given.
+    pub territory: [String; 3],
+}
+
+impl AttachedTerms {
+    fn of(terms: &ledger_proto::v1::ObligationTerms) -> Self {
+        Self {
+            duration_months: terms.duration_months,
+            territory: territory_codes(terms.territory.as_ref()),
+        }
+    }
+}
+
+fn territory_codes(t: Option<&ledger_proto::v1::Territory>) -> [String; 3] {
+    let t = t.cloned().unwrap_or_default();
+    [t.region_code, t.departement_code, t.commune_code]
+}
+
 /// What the obligations service knows, including the grants it has seen
-/// awarded on `ledger.grants.v1`.
+/// awarded on `ledger.grants.v1` and the obligation terms each carries.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ObligationsBook {
     pub obligations: Map<String, Obligation>,
-    pub known_grants: Set<String>,
+    pub known_grants: Map<String, Option<AttachedTerms>>,
 }
 
 fn stream(id: &str) -> StreamRef {
@@ -75,19 +98,46 @@ impl ObligationsBook {
             ));
         }
         EntityId::parse("grant_id", &c.grant_id)?;
-        if !self.known_grants.contains(&c.grant_id) {
-            return Err(DomainError::new(
+        let terms = self.known_grants.get(&c.grant_id).ok_or_else(|| {
+            DomainError::new(
                 ErrorCode::NotFound,
                 format!("grant {} is not known to the ledger", c.grant_id),
             )
-            .field_path("grant_id"));
-        }
+            .field_path("grant_id")
+        })?;
         beneficiary("beneficiary", c.beneficiary.as_ref())?;
         territory("territory", c.territory.as_ref())?;
         if c.duration_months == 0 || c.duration_months > 600 {
             return Err(DomainError::invalid(
                 "duration_months",
                 "must be between 1 and 600",
+            ));
+        }
+        // The obligation is the one the grant was awarded with: a different
+        // length or place would settle (and recover) on terms nobody voted.
+        let Some(terms) = terms else {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!("grant {} carries no obligation terms", c.grant_id),
+            )
+            .field_path("grant_id"));
+        };
+        if c.duration_months != terms.duration_months {
+            return Err(DomainError::invalid(
+                "duration_months",
+                format!(
+                    "grant {} attaches an obligation of {} months, not {}",
+                    c.grant_id, terms.duration_months, c.duration_months
+                ),
+            ));
+        }
+        if territory_codes(c.territory.as_ref()) != terms.territory {
+            return Err(DomainError::invalid(
+                "territory",
+                format!(
+                    "is not the territory grant {}'s obligation terms name",
+                    c.grant_id
+                ),
             ));
         }
         let start = parse_date("start_date", &c.start_date)?;
@@ -212,14 +262,17 @@ impl Decider for ObligationsBook {
 
     fn observe(&mut self, payload: &Payload) {
         if let Payload::GrantAwarded(grant) = payload {
-            self.known_grants.insert(grant.grant_id.clone());
+            let terms = grant.obligation.as_ref().map(AttachedTerms::of);
+            self.known_grants.insert(grant.grant_id.clone(), terms);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use ledger_proto::v1::{beneficiary::Party, Beneficiary, GrantAwarded, Territory};
+    use ledger_proto::v1::{
+        beneficiary::Party, Beneficiary, GrantAwarded, ObligationTerms, RecoveryRule, Territory,
+    };
 
     use super::*;
 
@@ -244,9 +297,54 @@ mod tests {
         let mut book = ObligationsBook::default();
         book.observe(&Payload::GrantAwarded(GrantAwarded {
             grant_id: "bourse-1".into(),
+            obligation: Some(ObligationTerms {
+                duration_months: 36,
+                territory: Some(Territory {
+                    departement_code: "41".into(),
+                    ..Default::default()
+                }),
+                recovery_rule: RecoveryRule::Prorata as i32,
+                description: "exercer 3 ans en Loir-et-Cher".into(),
+            }),
+            ..Default::default()
+        }));
+        book.observe(&Payload::GrantAwarded(GrantAwarded {
+            grant_id: "sans-obligation".into(),
             ..Default::default()
         }));
         book
+    }
+
+    #[test]
+    fn an_obligation_is_the_one_its_grant_attaches() {
+        let mut book = book();
+        let with = |change: fn(&mut StartObligation)| {
+            let ObligationsCommand::StartObligation(mut c) = start("o", "bourse-1") else {
+                unreachable!()
+            };
+            change(&mut c);
+            ObligationsCommand::StartObligation(c)
+        };
+        let refused = |book: &ObligationsBook, c: ObligationsCommand| {
+            let err = book.decide(&c).unwrap_err();
+            (err.code, err.field)
+        };
+        assert_eq!(
+            refused(&book, with(|c| c.duration_months = 24)),
+            (ErrorCode::InvalidField, Some("duration_months".into()))
+        );
+        assert_eq!(
+            refused(
+                &book,
+                with(|c| c.territory.as_mut().unwrap().departement_code = "37".into())
+            ),
+            (ErrorCode::InvalidField, Some("territory".into()))
+        );
+        assert_eq!(
+            refused(&book, start("o", "sans-obligation")),
+            (ErrorCode::InvalidState, Some("grant_id".into()))
+        );
+        run(&mut book, start("o", "bourse-1")).unwrap();
     }
 
     fn run(book: &mut ObligationsBook, command: ObligationsCommand) -> Result<Payload, ErrorCode> {

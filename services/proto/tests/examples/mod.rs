@@ -93,6 +93,7 @@ pub fn payloads() -> Vec<Payload> {
                 description: "Exercer trois ans en Loir-et-Cher".into(),
             }),
             decision_reference: "CP 2022-10-17".into(),
+            deadline: "2025-12-31".into(),
         }),
         Payload::GrantAmended(GrantAmended {
             grant_id: "msp-vendome".into(),
@@ -108,6 +109,21 @@ pub fn payloads() -> Vec<Payload> {
             released_cents: 30_000_000,
             reason: "Projet abandonné".into(),
             decision_reference: "CP 2021-07".into(),
+        }),
+        Payload::GrantClosed(GrantClosed {
+            grant_id: "bourse-2022-017".into(),
+            envelope_id: "cd41-bourses".into(),
+            outcome: GrantOutcome::Breached as i32,
+            released_cents: 600_000,
+            reason: "Installation hors du département".into(),
+            decision_reference: String::new(),
+            cause_event_id: "0193f0c2-8a1e-7c3b-9d2e-4f5a6b7c8d9e".into(),
+        }),
+        Payload::EnvelopeClosed(EnvelopeClosed {
+            envelope_id: "cvl-msp-2018".into(),
+            cancelled_cents: 12_500_000,
+            vote_reference: "CR 2026-06 clôture".into(),
+            reason: "Fin du plan".into(),
         }),
         Payload::PaymentMade(PaymentMade {
             grant_id: "bourse-2022-017".into(),

@@ -4,9 +4,10 @@
 //! that would break a balance the tables guard, is inapplicable.
 
 use ledger_proto::v1::{
-    beneficiary::Party, Beneficiary, EnvelopeOpened, EnvelopeRevised, GrantAmended, GrantAwarded,
-    GrantCancelled, LoanGranted, LoanGuaranteeGranted, LoanGuaranteeReleased, PaymentMade,
-    ProgrammeDeclared, RecoveryOrdered, RecoveryReceived, TargetSet, Territory,
+    beneficiary::Party, Beneficiary, EnvelopeClosed, EnvelopeOpened, EnvelopeRevised, GrantAmended,
+    GrantAwarded, GrantCancelled, GrantClosed, GrantOutcome, LoanGranted, LoanGuaranteeGranted,
+    LoanGuaranteeReleased, PaymentMade, ProgrammeDeclared, RecoveryOrdered, RecoveryReceived,
+    TargetSet, Territory,
 };
 
 use super::{date, nonempty, optional_date};
@@ -15,8 +16,8 @@ use crate::engine::fold::{
     inapplicable, EnvelopeState, Fold, Folded, GrantState, GuaranteeState, Meta, Release, TargetRow,
 };
 use crate::journal::{
-    self, Entry, AUTHORISED, AVAILABLE, COMMITTED_UNPAID, GUARANTEES_GIVEN, GUARANTEE_EXPOSURE,
-    LOANS, PAID, RECOVERED, RECOVERIES, RECOVERY_RECEIVABLE,
+    self, Entry, AUTHORISED, AVAILABLE, CANCELLED, COMMITTED_UNPAID, GUARANTEES_GIVEN,
+    GUARANTEE_EXPOSURE, LOANS, PAID, RECOVERED, RECOVERIES, RECOVERY_RECEIVABLE,
 };
 
 pub(crate) const PROGRAMMES: &str =
@@ -29,7 +30,11 @@ pub(crate) const ENVELOPES: &str =
 /// Leading columns of a new grant, then its money and cancellation.
 pub(crate) const GRANTS: &str = "grant_id, envelope_id, kind, purpose, effective_date, event_id, beneficiary, \
     region_code, departement_code, commune_code, measure_code, recovery_rule, obligation_months, recorded_at, \
-    amount_cents, paid_cents, recovery_ordered_cents, recovery_received_cents, cancelled, cancelled_on";
+    deadline, amount_cents, paid_cents, recovery_ordered_cents, recovery_received_cents, cancelled, cancelled_on";
+pub(crate) const GRANT_CLOSURES: &str =
+    "grant_id, outcome, closed_on, recorded_at, released_cents, event_id";
+pub(crate) const ENVELOPE_CLOSURES: &str =
+    "envelope_id, closed_on, recorded_at, cancelled_cents, vote_reference, event_id";
 pub(crate) const LOANS_COLUMNS: &str =
     "loan_id, envelope_id, borrower, principal_cents, rate_basis_points, term_months, \
     first_repayment_date, purpose, effective_date, recorded_at, event_id";
@@ -205,6 +210,7 @@ pub(crate) fn envelope_revised(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeRev
 pub(crate) fn grant_awarded(fold: &mut Fold<'_>, meta: &Meta, e: &GrantAwarded) -> Folded {
     move_envelope(fold, &e.envelope_id, |env| env.committed += e.amount_cents)?;
     let (region, departement, commune) = territory(&e.territory);
+    let deadline = optional_date(&e.deadline)?;
     let terms = e.obligation.as_ref();
     let leading = prefix(|r| {
         r.text(&e.grant_id)
@@ -221,6 +227,7 @@ pub(crate) fn grant_awarded(fold: &mut Fold<'_>, meta: &Meta, e: &GrantAwarded) 
             .opt_text(terms.map(|t| t.recovery_rule().as_str_name()))
             .opt_int(terms.map(|t| i64::from(t.duration_months)))
             .instant(meta.recorded_at)
+            .opt_date(deadline)
     });
     let state = GrantState {
         envelope_id: e.envelope_id.clone(),
@@ -271,9 +278,6 @@ pub(crate) fn grant_amended(fold: &mut Fold<'_>, meta: &Meta, e: &GrantAmended) 
 }
 
 pub(crate) fn grant_cancelled(fold: &mut Fold<'_>, meta: &Meta, e: &GrantCancelled) -> Folded {
-    move_envelope(fold, &e.envelope_id, |env| {
-        env.committed -= e.released_cents
-    })?;
     move_grant(fold, &e.grant_id, &e.envelope_id, |g| {
         if g.cancelled_on.is_some() {
             return Err(inapplicable(format!(
@@ -282,18 +286,121 @@ pub(crate) fn grant_cancelled(fold: &mut Fold<'_>, meta: &Meta, e: &GrantCancell
             )));
         }
         g.cancelled_on = Some(meta.effective_date);
-        g.amount -= e.released_cents;
         Ok(())
     })?;
-    let release = grant_entry(
-        fold,
+    let ending = Ending {
+        grant_id: &e.grant_id,
+        envelope_id: &e.envelope_id,
+        outcome: "cancelled",
+        released: e.released_cents,
+    };
+    ending.fold(fold, meta)
+}
+
+pub(crate) fn grant_closed(fold: &mut Fold<'_>, meta: &Meta, e: &GrantClosed) -> Folded {
+    let outcome = match e.outcome() {
+        GrantOutcome::Settled => "settled",
+        GrantOutcome::Lapsed => "lapsed",
+        GrantOutcome::Breached => "breached",
+        GrantOutcome::Unspecified => {
+            return Err(inapplicable(format!(
+                "grant {} closed without an outcome",
+                e.grant_id
+            )))
+        }
+    };
+    let ending = Ending {
+        grant_id: &e.grant_id,
+        envelope_id: &e.envelope_id,
+        outcome,
+        released: e.released_cents,
+    };
+    ending.fold(fold, meta)
+}
+
+/// A grant ending (cancelled or closed): its unpaid part is released
+/// (désengagement) back to what its envelope has left to commit, or, once
+/// the envelope is closed, to what it cancelled.
+struct Ending<'a> {
+    grant_id: &'a str,
+    envelope_id: &'a str,
+    outcome: &'static str,
+    released: i64,
+}
+
+impl Ending<'_> {
+    fn fold(self, fold: &mut Fold<'_>, meta: &Meta) -> Folded {
+        if !fold.ended_grants.insert(self.grant_id.to_owned()) {
+            return Err(inapplicable(format!("grant {} ended twice", self.grant_id)));
+        }
+        let released = self.released;
+        move_envelope(fold, self.envelope_id, |env| env.committed -= released)?;
+        move_grant(fold, self.grant_id, self.envelope_id, |g| {
+            g.amount -= released;
+            Ok(())
+        })?;
+        fold.appends
+            .grant_closures
+            .row()
+            .text(self.grant_id)
+            .text(self.outcome)
+            .date(meta.effective_date)
+            .instant(meta.recorded_at)
+            .int(released)
+            .uuid(meta.event_id)
+            .end();
+        let back_to = if fold.envelope(self.envelope_id)?.closed {
+            CANCELLED
+        } else {
+            AVAILABLE
+        };
+        let release = grant_entry(
+            fold,
+            self.envelope_id,
+            self.grant_id,
+            back_to,
+            COMMITTED_UNPAID,
+            released,
+        )?;
+        journal::post(fold, meta, release)
+    }
+}
+
+pub(crate) fn envelope_closed(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeClosed) -> Folded {
+    let envelope = fold.envelope(&e.envelope_id)?;
+    if envelope.closed {
+        return Err(inapplicable(format!(
+            "envelope {} is closed already",
+            e.envelope_id
+        )));
+    }
+    envelope.closed = true;
+    if e.cancelled_cents != envelope.voted - envelope.committed {
+        return Err(inapplicable(format!(
+            "envelope {} closes with {} cancelled, but has {} left to commit",
+            e.envelope_id,
+            e.cancelled_cents,
+            envelope.voted - envelope.committed
+        )));
+    }
+    fold.appends
+        .envelope_closures
+        .row()
+        .text(&e.envelope_id)
+        .date(meta.effective_date)
+        .instant(meta.recorded_at)
+        .int(e.cancelled_cents)
+        .text(&e.vote_reference)
+        .uuid(meta.event_id)
+        .end();
+    let cancellation = entry(
         &e.envelope_id,
-        &e.grant_id,
+        None,
+        CANCELLED,
         AVAILABLE,
-        COMMITTED_UNPAID,
-        e.released_cents,
-    )?;
-    journal::post(fold, meta, release)
+        e.cancelled_cents,
+    );
+    journal::post(fold, meta, cancellation)
 }
 
 /// Which money column of an envelope and its grant an event moves.

@@ -20,7 +20,8 @@ use crate::engine::loaded::Keys;
 pub(crate) mod columns {
     pub(crate) use super::centres::{ACTIVITY, CENTRES, MEMBERS};
     pub(crate) use super::grants::{
-        ENVELOPES, GRANTS, GUARANTEES, LOANS_COLUMNS as LOANS, PROGRAMMES,
+        ENVELOPES, ENVELOPE_CLOSURES, GRANTS, GRANT_CLOSURES, GUARANTEES, LOANS_COLUMNS as LOANS,
+        PROGRAMMES,
     };
     pub(crate) use super::obligations::OBLIGATIONS;
     pub(crate) use super::workforce::{EMPLOYMENTS, INSTALLATIONS, POSTS};
@@ -58,6 +59,8 @@ pub(crate) fn fold(fold: &mut Fold<'_>, meta: &Meta, payload: &Payload) -> Folde
         P::ObligationStarted(e) => obligations::obligation_started(fold, meta, e),
         P::ObligationFulfilled(e) => obligations::obligation_fulfilled(fold, meta, e),
         P::ObligationBreached(e) => obligations::obligation_breached(fold, meta, e),
+        P::EnvelopeClosed(e) => grants::envelope_closed(fold, meta, e),
+        P::GrantClosed(e) => grants::grant_closed(fold, meta, e),
     }
 }
 
@@ -73,6 +76,7 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
         P::ProgrammeDeclared(_) | P::TargetSet(_) => {}
         P::EnvelopeOpened(e) => envelope(&e.envelope_id),
         P::EnvelopeRevised(e) => envelope(&e.envelope_id),
+        P::EnvelopeClosed(e) => envelope(&e.envelope_id),
         P::LoanGranted(e) => envelope(&e.envelope_id),
         P::GrantAwarded(e) => {
             envelope(&e.envelope_id);
@@ -83,6 +87,10 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
             keys.grants.insert(e.grant_id.clone());
         }
         P::GrantCancelled(e) => {
+            envelope(&e.envelope_id);
+            keys.grants.insert(e.grant_id.clone());
+        }
+        P::GrantClosed(e) => {
             envelope(&e.envelope_id);
             keys.grants.insert(e.grant_id.clone());
         }

@@ -45,6 +45,9 @@ pub(crate) struct EnvelopeState {
     pub paid: i64,
     pub recovery_ordered: i64,
     pub recovery_received: i64,
+    /// Closed (clôture): what its grants release from now on is cancelled
+    /// rather than made available again.
+    pub closed: bool,
 }
 
 impl EnvelopeState {
@@ -235,6 +238,8 @@ pub(crate) struct Appends {
     pub centre_activity: CopyBuf,
     pub members: CopyBuf,
     pub installations: CopyBuf,
+    pub grant_closures: CopyBuf,
+    pub envelope_closures: CopyBuf,
 }
 
 /// A target as last set in the batch (targets are upserted: the last one
@@ -266,6 +271,7 @@ pub(crate) struct Fold<'l> {
     pub programme_ids: std::collections::HashSet<String>,
     pub member_keys: std::collections::HashSet<(String, String)>,
     pub loan_ids: std::collections::HashSet<String>,
+    pub ended_grants: std::collections::HashSet<String>,
 }
 
 impl<'l> Fold<'l> {
@@ -284,6 +290,7 @@ impl<'l> Fold<'l> {
             programme_ids: Default::default(),
             member_keys: Default::default(),
             loan_ids: Default::default(),
+            ended_grants: Default::default(),
         }
     }
 

@@ -50,6 +50,7 @@ type EnvelopeRow = (
     i64,
     i64,
     i64,
+    bool,
 );
 type GrantRow = (
     String,
@@ -76,13 +77,16 @@ impl Loaded {
         if !keys.envelopes.is_empty() {
             let rows: Vec<EnvelopeRow> = sqlx::query_as(
                 "SELECT envelope_id, programme_id, region_code, departement_code, voted_cents, committed_cents,
-                        paid_cents, recovery_ordered_cents, recovery_received_cents
-                 FROM envelopes WHERE envelope_id = ANY($1)",
+                        paid_cents, recovery_ordered_cents, recovery_received_cents,
+                        EXISTS (SELECT FROM envelope_closures c WHERE c.envelope_id = e.envelope_id)
+                 FROM envelopes e WHERE envelope_id = ANY($1)",
             )
             .bind(list(&keys.envelopes))
             .fetch_all(&mut *conn)
             .await?;
-            for (id, programme_id, region, departement, voted, committed, paid, ro, rr) in rows {
+            for (id, programme_id, region, departement, voted, committed, paid, ro, rr, closed) in
+                rows
+            {
                 let state = EnvelopeState {
                     programme_id,
                     region,
@@ -92,6 +96,7 @@ impl Loaded {
                     paid,
                     recovery_ordered: ro,
                     recovery_received: rr,
+                    closed,
                 };
                 loaded.envelopes.insert(id, state);
             }

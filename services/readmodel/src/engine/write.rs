@@ -93,9 +93,26 @@ pub(crate) async fn write(
     copy(conn, "envelopes", columns::ENVELOPES, &envelopes, &mut w).await?;
     update_envelopes(conn, fold, &mut w).await?;
 
+    copy(
+        conn,
+        "envelope_closures",
+        columns::ENVELOPE_CLOSURES,
+        &a.envelope_closures,
+        &mut w,
+    )
+    .await?;
+
     let grants = new_rows(&fold.grants.slots, grant);
     copy(conn, "grants", columns::GRANTS, &grants, &mut w).await?;
     update_grants(conn, fold, &mut w).await?;
+    copy(
+        conn,
+        "grant_closures",
+        columns::GRANT_CLOSURES,
+        &a.grant_closures,
+        &mut w,
+    )
+    .await?;
 
     copy(conn, "loans", columns::LOANS, &a.loans, &mut w).await?;
     let guarantees = new_rows(&fold.guarantees.slots, release);

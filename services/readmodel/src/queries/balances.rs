@@ -30,16 +30,28 @@ impl GroupBy {
         })
     }
 
-    fn column(self) -> &'static str {
+    /// The journal column lines are first summed by (the fiscal year aside,
+    /// which every query sums by).
+    fn line_key(self) -> &'static str {
         match self {
             Self::Envelope => "p.envelope_id",
-            Self::Programme => "p.programme_id",
-            Self::Funder => "COALESCE(pr.funder_code, '')",
+            Self::Programme | Self::Funder => "p.programme_id",
             Self::Region => "COALESCE(p.region_code, '')",
             Self::Departement => "COALESCE(p.departement_code, '')",
-            Self::FiscalYear => "p.fiscal_year::text",
+            Self::FiscalYear => "''",
         }
     }
+}
+
+/// The key funders are filtered and grouped by: kind and code, as
+/// `region:24`, `departement:24`, `grouping:<code>` or `national`.
+pub fn funder_key(kind: &str, code: &str) -> Option<String> {
+    let kind = match kind {
+        "region" | "departement" | "grouping" => kind,
+        "national" if code.is_empty() => return Some("national".to_owned()),
+        _ => return None,
+    };
+    (!code.is_empty()).then(|| format!("{kind}:{code}"))
 }
 
 /// Which lines to sum.
@@ -47,91 +59,183 @@ impl GroupBy {
 pub struct BalanceFilter {
     pub envelope_id: Option<String>,
     pub programme_id: Option<String>,
-    pub funder_code: Option<String>,
+    /// A [`funder_key`].
+    pub funder: Option<String>,
     pub region_code: Option<String>,
     pub departement_code: Option<String>,
+    /// The fiscal year asked about: flows of that year, stocks at its end.
     pub fiscal_year: Option<i32>,
     pub at: At,
     pub group_by: Option<GroupBy>,
 }
 
+/// The conditions selecting the lines of a scope, on `postings p`, with the
+/// scope's values bound as $1..$7 by [`bind_scope`] (the fiscal year is not
+/// among them: balances take it as a point in time, the journal as a filter).
+pub(crate) const SCOPE: &str = "($1::text IS NULL OR p.envelope_id = $1)
+           AND ($2::text IS NULL OR p.programme_id = $2)
+           AND ($3::text IS NULL OR p.programme_id IN
+                (SELECT programme_id FROM programmes WHERE funder = $3))
+           AND ($4::text IS NULL OR p.region_code = $4)
+           AND ($5::text IS NULL OR p.departement_code = $5)
+           AND ($6::date IS NULL OR p.effective_date <= $6)
+           AND ($7::timestamptz IS NULL OR p.recorded_at <= $7)";
+
+pub(crate) fn bind_scope<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    filter: &'q BalanceFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    query
+        .bind(&filter.envelope_id)
+        .bind(&filter.programme_id)
+        .bind(&filter.funder)
+        .bind(&filter.region_code)
+        .bind(&filter.departement_code)
+        .bind(filter.at.as_of)
+        .bind(filter.at.known_at)
+}
+
 /// The figures controllers ask for, in cents, each a sum of journal lines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+///
+/// Flows (voted, committed, paid, loans, recoveries ordered and received)
+/// are what happened in the period asked; stocks (available, restes à payer,
+/// recoveries outstanding, guarantee exposure, and the `_to_date` figures)
+/// are what stands at its end. Asked about a fiscal year, the period is that
+/// year and its end is 31 December (with the payments of the closing
+/// period); otherwise the period is everything up to `as_of`, and the flows
+/// equal their `_to_date` stocks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Balance {
     /// The value of the grouping dimension ("all" without grouping).
     pub key: String,
+    /// AP/AE voted in the period (votes and revisions).
     pub voted_cents: i64,
+    /// AP/AE voted, cumulated to the end of the period.
+    pub voted_to_date_cents: i64,
+    /// Commitments made in the period, net of releases.
     pub committed_cents: i64,
+    /// Commitments standing at the end of the period.
+    pub committed_to_date_cents: i64,
+    /// Left to commit at the end of the period (a stock).
     pub available_cents: i64,
+    /// AP/AE cancelled by closures at the end of the period (a stock): what
+    /// was left when the envelope closed, and what its grants released
+    /// after. voted to date = available + committed to date + cancelled.
+    pub cancelled_cents: i64,
+    /// Paid (mandated) in the period.
     pub paid_cents: i64,
-    /// Restes à payer: commitments not yet paid (cancellations release them).
+    /// Paid from the start to the end of the period.
+    pub paid_to_date_cents: i64,
+    /// Restes à payer at the end of the period: committed to date − paid to
+    /// date (a stock, never negative).
     pub remaining_to_pay_cents: i64,
     pub loans_cents: i64,
     pub recovery_ordered_cents: i64,
     pub recovery_received_cents: i64,
+    /// Recoveries ordered and not yet received, at the end of the period.
     pub recovery_outstanding_cents: i64,
+    /// Guarantees standing at the end of the period (off-balance).
     pub guarantee_exposure_cents: i64,
     /// Journal lines summed.
     pub postings: i64,
 }
 
-fn figures() -> String {
-    let sum = |account: &str| {
-        format!("COALESCE(SUM(p.amount_cents) FILTER (WHERE p.account = '{account}'), 0)::bigint")
+/// The figures' SQL over `a` (lines summed by key, fiscal year `a.y` and
+/// account): `flow` selects the years a flow sums, `stock` those a stock sums.
+fn figures(flow: &str, stock: &str) -> String {
+    let sum = |account: &str, years: &str| {
+        format!("COALESCE(SUM(a.s) FILTER (WHERE a.account = '{account}' AND {years}), 0)::bigint")
+    };
+    let committed = |years: &str| {
+        format!(
+            "({} + {} + {})",
+            sum(COMMITTED_UNPAID, years),
+            sum(PAID, years),
+            sum(LOANS, years)
+        )
     };
     format!(
-        "(-{authorised}) AS voted_cents,
-         ({unpaid} + {paid} + {loans}) AS committed_cents,
+        "(-{voted}) AS voted_cents,
+         (-{voted_to_date}) AS voted_to_date_cents,
+         {committed} AS committed_cents,
+         {committed_to_date} AS committed_to_date_cents,
          {available} AS available_cents,
+         {cancelled} AS cancelled_cents,
          {paid} AS paid_cents,
+         {paid_to_date} AS paid_to_date_cents,
          {unpaid} AS remaining_to_pay_cents,
          {loans} AS loans_cents,
          (-{recoveries}) AS recovery_ordered_cents,
          {recovered} AS recovery_received_cents,
          {receivable} AS recovery_outstanding_cents,
          {exposure} AS guarantee_exposure_cents,
-         count(p.*) AS postings",
-        authorised = sum(AUTHORISED),
-        unpaid = sum(COMMITTED_UNPAID),
-        paid = sum(PAID),
-        loans = sum(LOANS),
-        available = sum(AVAILABLE),
-        recoveries = sum(RECOVERIES),
-        recovered = sum(RECOVERED),
-        receivable = sum(RECOVERY_RECEIVABLE),
-        exposure = sum(GUARANTEE_EXPOSURE),
+         COALESCE(SUM(a.n) FILTER (WHERE {stock}), 0)::bigint AS postings",
+        voted = sum(AUTHORISED, flow),
+        voted_to_date = sum(AUTHORISED, stock),
+        committed = committed(flow),
+        committed_to_date = committed(stock),
+        available = sum(AVAILABLE, stock),
+        cancelled = sum(CANCELLED, stock),
+        paid = sum(PAID, flow),
+        paid_to_date = sum(PAID, stock),
+        unpaid = sum(COMMITTED_UNPAID, stock),
+        loans = sum(LOANS, flow),
+        recoveries = sum(RECOVERIES, flow),
+        recovered = sum(RECOVERED, flow),
+        receivable = sum(RECOVERY_RECEIVABLE, stock),
+        exposure = sum(GUARANTEE_EXPOSURE, stock),
     )
 }
 
 /// Balances grouped by `filter.group_by`, ordered by the group's value.
+///
+/// Lines are first summed by key, fiscal year and account (a few rows per
+/// key and year, however long the history), and only those sums are joined
+/// to programmes or spread over the years.
 pub async fn balances(
     pool: &PgPool,
     filter: &BalanceFilter,
 ) -> Result<Vec<Balance>, ReadModelError> {
-    let key = filter.group_by.map_or("'all'", GroupBy::column);
-    let sql = format!(
-        "SELECT {key} AS key, {figures}
-         FROM postings p LEFT JOIN programmes pr ON pr.programme_id = p.programme_id
-         WHERE ($1::text IS NULL OR p.envelope_id = $1)
-           AND ($2::text IS NULL OR p.programme_id = $2)
-           AND ($3::text IS NULL OR pr.funder_code = $3)
-           AND ($4::text IS NULL OR p.region_code = $4)
-           AND ($5::text IS NULL OR p.departement_code = $5)
-           AND ($6::int IS NULL OR p.fiscal_year = $6)
-           AND ($7::date IS NULL OR p.effective_date <= $7)
-           AND ($8::timestamptz IS NULL OR p.recorded_at <= $8)
-         GROUP BY 1 ORDER BY 1",
-        figures = figures()
+    let line_key = filter.group_by.map_or("''", GroupBy::line_key);
+    let sums = format!(
+        "WITH a AS (
+            SELECT {line_key} AS key, p.fiscal_year AS y, p.account,
+                   SUM(p.amount_cents) AS s, count(*) AS n
+            FROM postings p WHERE {SCOPE}
+            GROUP BY 1, 2, 3)"
     );
-    Ok(sqlx::query_as::<_, Balance>(&sql)
-        .bind(&filter.envelope_id)
-        .bind(&filter.programme_id)
-        .bind(&filter.funder_code)
-        .bind(&filter.region_code)
-        .bind(&filter.departement_code)
+    let sql = match filter.group_by {
+        Some(GroupBy::FiscalYear) => format!(
+            "{sums}, years AS (SELECT generate_series(min(y), max(y)) AS year FROM a)
+             SELECT years.year::text AS key, {figures}
+             FROM years JOIN a ON a.y <= years.year
+             WHERE $8::int IS NULL OR years.year = $8
+             GROUP BY years.year ORDER BY years.year",
+            figures = figures("a.y = years.year", "TRUE")
+        ),
+        Some(GroupBy::Funder) => format!(
+            "{sums}
+             SELECT COALESCE(pr.funder, '') AS key, {figures}
+             FROM a LEFT JOIN programmes pr ON pr.programme_id = a.key
+             WHERE $8::int IS NULL OR a.y <= $8
+             GROUP BY 1 ORDER BY 1",
+            figures = figures("($8::int IS NULL OR a.y = $8)", "TRUE")
+        ),
+        _ => format!(
+            "{sums}
+             SELECT {key} AS key, {figures}
+             FROM a WHERE $8::int IS NULL OR a.y <= $8
+             GROUP BY 1 ORDER BY 1",
+            key = if filter.group_by.is_some() {
+                "a.key"
+            } else {
+                "'all'"
+            },
+            figures = figures("($8::int IS NULL OR a.y = $8)", "TRUE")
+        ),
+    };
+    Ok(bind_scope(sqlx::query_as::<_, Balance>(&sql), filter)
         .bind(filter.fiscal_year)
-        .bind(filter.at.as_of)
-        .bind(filter.at.known_at)
         .fetch_all(pool)
         .await?)
 }
@@ -147,6 +251,8 @@ pub struct EnvelopeBalance {
     pub voted_cents: i64,
     pub committed_cents: i64,
     pub available_cents: i64,
+    /// AP/AE cancelled by the envelope's closure (and released after it).
+    pub cancelled_cents: i64,
     pub paid_cents: i64,
     /// Restes à payer: committed − paid − loans.
     pub remaining_to_pay_cents: i64,
@@ -189,20 +295,7 @@ pub async fn envelope_balance(
         .await?
         .into_iter()
         .next()
-        .unwrap_or(Balance {
-            key: "all".into(),
-            voted_cents: 0,
-            committed_cents: 0,
-            available_cents: 0,
-            paid_cents: 0,
-            remaining_to_pay_cents: 0,
-            loans_cents: 0,
-            recovery_ordered_cents: 0,
-            recovery_received_cents: 0,
-            recovery_outstanding_cents: 0,
-            guarantee_exposure_cents: 0,
-            postings: 0,
-        });
+        .unwrap_or_default();
     Ok(Some(EnvelopeBalance {
         envelope_id: envelope_id.to_owned(),
         programme_id,
@@ -212,6 +305,7 @@ pub async fn envelope_balance(
         voted_cents: b.voted_cents,
         committed_cents: b.committed_cents,
         available_cents: b.available_cents,
+        cancelled_cents: b.cancelled_cents,
         paid_cents: b.paid_cents,
         remaining_to_pay_cents: b.remaining_to_pay_cents,
         loans_cents: b.loans_cents,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::PgPool;
 
+use super::balances::{bind_scope, SCOPE};
 use super::{instant, BalanceFilter, DATE};
 use crate::ReadModelError;
 
@@ -31,6 +32,8 @@ pub struct Posting {
     pub amount_cents: i64,
     pub envelope_id: String,
     pub programme_id: String,
+    /// The programme's funder (`region:24`), once the programme is projected.
+    pub funder: Option<String>,
     pub region_code: Option<String>,
     pub departement_code: Option<String>,
     pub fiscal_year: i32,
@@ -49,40 +52,29 @@ pub async fn journal(
 ) -> Result<Vec<Posting>, ReadModelError> {
     let sql = format!(
         "SELECT p.posting_seq, p.event_id::text AS event_id, p.line, p.account, p.amount_cents,
-                p.envelope_id, p.programme_id, p.region_code, p.departement_code, p.fiscal_year,
+                p.envelope_id, p.programme_id, pr.funder, p.region_code, p.departement_code, p.fiscal_year,
                 p.subject_id, to_char(p.effective_date, {DATE}) AS effective_date,
                 {recorded} AS recorded_at, e.event_type, e.topic, e.partition, e.\"offset\" AS offset
          FROM postings p
          JOIN events e ON e.event_id = p.event_id
          LEFT JOIN programmes pr ON pr.programme_id = p.programme_id
-         WHERE ($1::text IS NULL OR p.envelope_id = $1)
-           AND ($2::text IS NULL OR p.programme_id = $2)
-           AND ($3::text IS NULL OR pr.funder_code = $3)
-           AND ($4::text IS NULL OR p.region_code = $4)
-           AND ($5::text IS NULL OR p.departement_code = $5)
-           AND ($6::int IS NULL OR p.fiscal_year = $6)
-           AND ($7::text IS NULL OR p.subject_id = $7)
-           AND ($8::text IS NULL OR p.account = $8)
-           AND ($9::date IS NULL OR p.effective_date <= $9)
-           AND ($10::timestamptz IS NULL OR p.recorded_at <= $10)
+         WHERE {SCOPE}
+           AND ($8::int IS NULL OR p.fiscal_year = $8)
+           AND ($9::text IS NULL OR p.subject_id = $9)
+           AND ($10::text IS NULL OR p.account = $10)
            AND ($11::bigint IS NULL OR p.posting_seq > $11)
          ORDER BY p.posting_seq
          LIMIT $12",
         recorded = instant("p.recorded_at")
     );
-    Ok(sqlx::query_as::<_, Posting>(&sql)
-        .bind(&filter.scope.envelope_id)
-        .bind(&filter.scope.programme_id)
-        .bind(&filter.scope.funder_code)
-        .bind(&filter.scope.region_code)
-        .bind(&filter.scope.departement_code)
-        .bind(filter.scope.fiscal_year)
-        .bind(&filter.subject_id)
-        .bind(&filter.account)
-        .bind(filter.scope.at.as_of)
-        .bind(filter.scope.at.known_at)
-        .bind(filter.after)
-        .bind(filter.limit)
-        .fetch_all(pool)
-        .await?)
+    Ok(
+        bind_scope(sqlx::query_as::<_, Posting>(&sql), &filter.scope)
+            .bind(filter.scope.fiscal_year)
+            .bind(&filter.subject_id)
+            .bind(&filter.account)
+            .bind(filter.after)
+            .bind(filter.limit)
+            .fetch_all(pool)
+            .await?,
+    )
 }

@@ -9,7 +9,9 @@ mod status;
 mod views;
 mod workforce;
 
-pub use balances::{balances, envelope_balance, Balance, BalanceFilter, EnvelopeBalance, GroupBy};
+pub use balances::{
+    balances, envelope_balance, funder_key, Balance, BalanceFilter, EnvelopeBalance, GroupBy,
+};
 pub use events::{event, EventRecord};
 pub use journal::{journal, JournalFilter, Posting};
 pub use status::{faults, has_reached, offsets, outages, Fault, Outage, StoredOffset};

@@ -29,8 +29,11 @@ pub struct GrantRow {
     pub departement_code: Option<String>,
     pub commune_code: Option<String>,
     pub awarded_on: String,
-    /// `active`, `paid` (in full) or `cancelled`.
+    /// `active`; `settled` (paid in full, or closed under-spent);
+    /// `lapsed` (caducité); `cancelled`; `breached` (its obligation was).
     pub state: String,
+    /// Last day it may be paid, if its decision set one.
+    pub deadline: Option<String>,
     pub committed_cents: i64,
     pub paid_cents: i64,
     pub remaining_to_pay_cents: i64,
@@ -43,13 +46,16 @@ pub struct GrantRow {
 const GRANT_SELECT: &str = "
     SELECT g.grant_id, g.envelope_id, g.kind, g.beneficiary, g.purpose, g.departement_code, g.commune_code,
            to_char(g.effective_date, 'YYYY-MM-DD') AS awarded_on,
-           CASE WHEN g.cancelled_on IS NOT NULL AND g.cancelled_on <= $1 THEN 'cancelled'
-                WHEN m.unpaid = 0 AND m.paid > 0 THEN 'paid'
+           CASE WHEN c.outcome IS NOT NULL THEN c.outcome
+                WHEN m.unpaid = 0 AND m.paid > 0 THEN 'settled'
                 ELSE 'active' END AS state,
+           to_char(g.deadline, 'YYYY-MM-DD') AS deadline,
            m.unpaid + m.paid AS committed_cents, m.paid AS paid_cents, m.unpaid AS remaining_to_pay_cents,
            m.ordered AS recovery_ordered_cents, m.received AS recovery_received_cents,
            g.recovery_rule, g.obligation_months
     FROM grants g
+    LEFT JOIN grant_closures c ON c.grant_id = g.grant_id AND c.closed_on <= $1
+         AND ($2::timestamptz IS NULL OR c.recorded_at <= $2)
     CROSS JOIN LATERAL (
         SELECT COALESCE(SUM(amount_cents) FILTER (WHERE account = 'committed_unpaid'), 0)::bigint AS unpaid,
                COALESCE(SUM(amount_cents) FILTER (WHERE account = 'paid'), 0)::bigint AS paid,
