@@ -282,15 +282,27 @@ impl TestLedger {
     /// envelope `cvl-msp` opened with `amount_cents`.
     pub async fn with_envelope(amount_cents: i64) -> Result<TestLedger> {
         let ledger = Self::start().await?;
-        for (command, key, body) in [
-            ("declare-programme", "setup-programme", declare_programme()),
+        let credits = CREDIT_YEARS.map(|year| {
+            (
+                "vote-credits",
+                format!("setup-credits-{year}"),
+                vote_credits(year, AMPLE_CREDITS),
+            )
+        });
+        let setup = [
+            (
+                "declare-programme",
+                "setup-programme".to_owned(),
+                declare_programme(),
+            ),
             (
                 "open-envelope",
-                "setup-envelope",
+                "setup-envelope".to_owned(),
                 open_envelope("cvl-msp", amount_cents),
             ),
-        ] {
-            let (status, answer) = ledger.command(command, Some(key), &body).await?;
+        ];
+        for (command, key, body) in setup.into_iter().chain(credits) {
+            let (status, answer) = ledger.command(command, Some(&key), &body).await?;
             if status != 201 {
                 bail!("{command}: {status} {answer}");
             }
@@ -930,7 +942,29 @@ pub fn open_envelope(envelope_id: &str, amount_cents: i64) -> Value {
         "vote_reference": "CR-2018-02-MSP",
         "label": "MSP — Plan Urgence Santé",
         "territory": {"region_code": "24"},
+        "imputation": {"section": "BUDGET_SECTION_INVESTISSEMENT", "chapitre": "204",
+                       "nature": "204142", "fonction": "41"},
         "effective_date": "2018-03-15"
+    })
+}
+
+/// The fiscal years [`TestLedger::with_envelope`] votes CP for.
+pub const CREDIT_YEARS: std::ops::RangeInclusive<i32> = 2015..=2030;
+/// CP no test payment exhausts unless it means to.
+pub const AMPLE_CREDITS: i64 = 1_000_000_000_000_000;
+
+/// CP for [`open_envelope`]'s chapter (Région 24, investment, chapitre
+/// 204) in one fiscal year.
+pub fn vote_credits(fiscal_year: i32, delta_cents: i64) -> Value {
+    serde_json::json!({
+        "funder": {"kind": "FUNDER_KIND_REGION", "code": "24", "name": "Région Centre-Val de Loire"},
+        "fiscal_year": fiscal_year,
+        "section": "BUDGET_SECTION_INVESTISSEMENT",
+        "chapitre": "204",
+        "delta_cents": delta_cents,
+        "vote": "CREDIT_VOTE_BUDGET_PRIMITIF",
+        "vote_reference": format!("BP {fiscal_year}"),
+        "effective_date": "2015-01-01"
     })
 }
 

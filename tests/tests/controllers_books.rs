@@ -62,6 +62,8 @@ async fn a_region_and_a_departement_with_the_same_code_are_two_funders() {
     let mut envelope = open_envelope("dordogne-ae", 250_000);
     envelope["programme_id"] = json!("dordogne-medecins");
     envelope["kind"] = json!("AUTHORISATION_KIND_AE");
+    envelope["imputation"] =
+        json!({"section": "BUDGET_SECTION_FONCTIONNEMENT", "chapitre": "65", "nature": "6574"});
     envelope["territory"] = json!({"region_code": "75", "departement_code": "24"});
     let last = accepted(&ledger, "open-envelope", envelope).await;
 
@@ -319,9 +321,10 @@ async fn a_fact_dated_after_today_is_refused_and_appends_nothing() {
         rows(&whole, &["committed_cents", "paid_cents"]),
         [("all".into(), vec![100_000, 0])]
     );
-    // The programme, two envelopes, the award of today and the target.
+    // The programme, its CP votes, two envelopes, the award of today and
+    // the target.
     let grants_events = ledger.grants_events().await.unwrap();
-    assert_eq!(grants_events.len(), 5);
+    assert_eq!(grants_events.len(), ledger_tests::CREDIT_YEARS.count() + 5);
     assert!(grants_events.iter().all(|e| e.effective_date <= today));
     ledger.shutdown().await;
 }
@@ -460,5 +463,185 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
         [&before["state"], &before["remaining_to_pay_cents"]],
         [&json!("active"), &json!(200_000)]
     );
+    ledger.shutdown().await;
+}
+
+#[tokio::test]
+async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
+    let ledger = TestLedger::start().await.unwrap();
+    accepted(&ledger, "declare-programme", declare_programme()).await;
+    // An AP needs its imputation, in the investment section.
+    let mut bare = open_envelope("cvl-msp", 1_000_000);
+    bare.as_object_mut().unwrap().remove("imputation");
+    let (status, body) = ledger.command("open-envelope", None, &bare).await.unwrap();
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("imputation")),
+        "{body}"
+    );
+    let mut misplaced = open_envelope("cvl-msp", 1_000_000);
+    misplaced["imputation"]["section"] = json!("BUDGET_SECTION_FONCTIONNEMENT");
+    let (status, body) = ledger
+        .command("open-envelope", None, &misplaced)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("imputation.section")),
+        "{body}"
+    );
+    let mut envelope = open_envelope("cvl-msp", 1_000_000);
+    envelope["cp_schedule"] = json!([{"fiscal_year": 2024, "amount_cents": 500_000},
+                                     {"fiscal_year": 2025, "amount_cents": 500_000}]);
+    accepted(&ledger, "open-envelope", envelope).await;
+    accepted(&ledger, "award-grant", award("g1", "cvl-msp", 1_000_000)).await;
+    accepted(
+        &ledger,
+        "vote-credits",
+        ledger_tests::vote_credits(2024, 300_000),
+    )
+    .await;
+
+    // Ten payments of 50,000 at once against 300,000 of CP: six pass.
+    let pay = |n: usize| {
+        json!({"grant_id": "g1", "payment_id": format!("p{n}"), "amount_cents": 50_000,
+               "effective_date": "2024-06-03", "mandate_reference": format!("M-{n}")})
+    };
+    let answers = futures::future::join_all((0..10).map(|n| {
+        let body = pay(n);
+        let ledger = &ledger;
+        async move { ledger.command("make-payment", None, &body).await.unwrap() }
+    }))
+    .await;
+    let accepted_count = answers.iter().filter(|(s, _)| *s == 201).count();
+    let refused: Vec<&str> = answers
+        .iter()
+        .filter(|(s, _)| *s != 201)
+        .map(|(s, b)| {
+            assert_eq!(*s, 409, "{b}");
+            b["error"]["code"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(accepted_count, 6);
+    assert_eq!(refused, ["payment_credits_exhausted"; 4]);
+
+    // A décision modificative adds 100,000: two more pass. It cannot take
+    // the CP below what is mandated.
+    let mut dm = ledger_tests::vote_credits(2024, 100_000);
+    dm["vote"] = json!("CREDIT_VOTE_DECISION_MODIFICATIVE");
+    dm["vote_reference"] = json!("DM1 2024");
+    accepted(&ledger, "vote-credits", dm).await;
+    for n in 10..13 {
+        let (status, _) = ledger.command("make-payment", None, &pay(n)).await.unwrap();
+        assert_eq!(status, if n < 12 { 201 } else { 409 });
+    }
+    let (status, body) = ledger
+        .command("vote-credits", None, &ledger_tests::vote_credits(2024, -1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("invalid_state")),
+        "{body}"
+    );
+    // No CP at all for 2025.
+    let mut next_year = pay(20);
+    next_year["effective_date"] = json!("2025-03-03");
+    let (status, body) = ledger
+        .command("make-payment", None, &next_year)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("payment_credits_exhausted")),
+        "{body}"
+    );
+    let position = ledger_tests::position(
+        &ledger
+            .command(
+                "vote-credits",
+                None,
+                &ledger_tests::vote_credits(2025, 1_000),
+            )
+            .await
+            .unwrap()
+            .1,
+    );
+
+    let (status, body) = ledger
+        .get(&format!(
+            "/v1/credits?funder=region:24&wait_for={position}&wait_ms=20000"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let lines: Vec<(i64, i64, i64, i64, Option<i64>)> = body["credits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["fiscal_year"].as_i64().unwrap(),
+                c["voted_cents"].as_i64().unwrap(),
+                c["mandated_cents"].as_i64().unwrap(),
+                c["available_cents"].as_i64().unwrap(),
+                c["execution_basis_points"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (2024, 400_000, 400_000, 0, Some(10_000)),
+            (2025, 1_000, 0, 1_000, Some(0))
+        ]
+    );
+
+    // The état des AP/AE: the envelope's schedule against its payments.
+    let (status, etat) = ledger.get("/v1/etat-ap-ae?funder=region:24").await.unwrap();
+    assert_eq!(status, 200, "{etat}");
+    let row = &etat["envelopes"][0];
+    assert_eq!(
+        [
+            &row["chapitre"],
+            &row["voted_cents"],
+            &row["committed_cents"],
+            &row["paid_to_date_cents"],
+            &row["remaining_to_pay_cents"]
+        ],
+        [
+            &json!("204"),
+            &json!(1_000_000),
+            &json!(1_000_000),
+            &json!(400_000),
+            &json!(600_000)
+        ]
+    );
+    assert_eq!(
+        row["cp_schedule"],
+        json!([{"fiscal_year": 2024, "scheduled_cents": 500_000, "paid_cents": 400_000},
+               {"fiscal_year": 2025, "scheduled_cents": 500_000, "paid_cents": 0}])
+    );
+    let csv = ledger
+        .http
+        .get(ledger.api_url("/v1/etat-ap-ae?funder=region:24&format=csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[1].ends_with("2024=500000/400000;2025=500000/0"),
+        "{csv}"
+    );
+    // The journal names the imputation of every line.
+    let (_, journal) = ledger
+        .get("/v1/journal?account=paid&limit=1")
+        .await
+        .unwrap();
+    assert_eq!(journal["postings"][0]["nature"], "204142");
     ledger.shutdown().await;
 }

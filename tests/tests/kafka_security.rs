@@ -189,6 +189,7 @@ async fn every_service_works_on_its_own_login_and_nothing_more() {
     for (command, body) in [
         ("declare-programme", ledger_tests::declare_programme()),
         ("open-envelope", open_envelope("cvl-msp", 2_000_000)),
+        ("vote-credits", ledger_tests::vote_credits(2023, 2_000_000)),
         ("award-grant", bursary("b1")),
         ("make-payment", bursary_payment("b1")),
     ] {

@@ -150,16 +150,7 @@ pub async fn journal(
     read: Read,
 ) -> Result<Response, ApiError> {
     let (b, j) = (query(b)?, query(j)?);
-    let csv = match j.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                "format must be json or csv",
-            ))
-        }
-    };
+    let csv = params::csv_format(&j.format)?;
     let after = j
         .after
         .as_deref()

@@ -2,6 +2,7 @@
 
 mod budget;
 mod config;
+mod credits;
 mod params;
 mod routes;
 mod views;

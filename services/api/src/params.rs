@@ -64,6 +64,15 @@ pub fn funder(field: &str, raw: &Option<String>) -> Result<Option<String>, ApiEr
         .transpose()
 }
 
+/// `format`: `json` (the default) or `csv`; true for CSV.
+pub fn csv_format(raw: &Option<String>) -> Result<bool, ApiError> {
+    match raw.as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(invalid("format", "format must be json or csv".into())),
+    }
+}
+
 pub fn flag(field: &str, raw: &Option<String>) -> Result<Option<bool>, ApiError> {
     raw.as_deref()
         .map(|raw| match raw {

@@ -18,7 +18,7 @@ use sqlx::PgPool;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{budget, views};
+use crate::{budget, credits, views};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -54,6 +54,8 @@ fn reads() -> OpenApiRouter<AppState> {
         .routes(routes!(budget::envelope_balance))
         .routes(routes!(budget::journal))
         .routes(routes!(budget::event))
+        .routes(routes!(credits::credits))
+        .routes(routes!(credits::etat_ap_ae))
         .routes(routes!(views::grants))
         .routes(routes!(views::grant))
         .routes(routes!(views::loans))

@@ -22,6 +22,9 @@ pub enum ErrorCode {
     IdempotencyConflict,
     /// A fact is dated after the day it is recorded (Europe/Paris).
     EffectiveDateInFuture,
+    /// The payment's chapter has not enough crédits de paiement left for
+    /// its fiscal year.
+    PaymentCreditsExhausted,
 }
 
 impl ErrorCode {
@@ -36,6 +39,7 @@ impl ErrorCode {
             ErrorCode::VersionConflict => "version_conflict",
             ErrorCode::IdempotencyConflict => "idempotency_conflict",
             ErrorCode::EffectiveDateInFuture => "effective_date_in_future",
+            ErrorCode::PaymentCreditsExhausted => "payment_credits_exhausted",
         }
     }
 }

@@ -30,6 +30,7 @@ pub const COMMANDS: ParseCommand<GrantsCommand> = command_table!("grants", Grant
     "grant-loan" => GrantLoan,
     "close-envelope" => CloseEnvelope,
     "close-grant" => CloseGrant,
+    "vote-credits" => VoteCredits,
 });
 
 /// Builds the service: listening, fenced, state rebuilt, ready.

@@ -52,6 +52,7 @@ impl v1::event_envelope::Payload {
             Self::ObligationBreached(_) => "ObligationBreached",
             Self::EnvelopeClosed(_) => "EnvelopeClosed",
             Self::GrantClosed(_) => "GrantClosed",
+            Self::CreditsVoted(_) => "CreditsVoted",
         }
     }
 }

@@ -77,6 +77,7 @@ commands! {
     GrantLoan => Grants, "grant-loan";
     CloseEnvelope => Grants, "close-envelope";
     CloseGrant => Grants, "close-grant";
+    VoteCredits => Grants, "vote-credits";
     OpenPost => Workforce, "open-post";
     ClosePost => Workforce, "close-post";
     HireProfessional => Workforce, "hire-professional";

@@ -240,7 +240,7 @@ pub fn funder_steps(seed: u64, sizes: Sizes, index: usize) -> Vec<Step> {
                 "reason": "Départ"})));
         }
     }
-    steps
+    crate::scenario::budget::with_budget(&tag, steps)
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub fn domain_error(err: DomainError) -> ApiError {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         ErrorCode::EnvelopeOvercommitted
+        | ErrorCode::PaymentCreditsExhausted
         | ErrorCode::AlreadyExists
         | ErrorCode::InvalidState
         | ErrorCode::VersionConflict

@@ -13,6 +13,8 @@ use crate::{event_date, ApplyError, Cents, DomainError, ErrorCode};
 pub struct Programme {
     pub period_start: Date,
     pub period_end: Date,
+    /// Its funder's key (`region:24`): whose budget its envelopes draw on.
+    pub funder: String,
 }
 
 /// An envelope and what is committed against it.
@@ -25,6 +27,9 @@ pub struct Envelope {
     pub period_end: Date,
     /// Closed (clôture): no commitment may be made on it any more.
     pub closed: bool,
+    /// The funder's chapter its payments draw CP from; none for envelopes
+    /// opened before imputations were required.
+    pub chapter: Option<super::credits::Chapter>,
 }
 
 impl Envelope {
@@ -159,6 +164,8 @@ pub struct GrantsBook {
     pub grants: Map<String, Grant>,
     pub guarantees: Map<String, Guarantee>,
     pub loans: Set<String>,
+    /// CP by chapter line ([`super::credits::Chapter::line`]).
+    pub credits: Map<String, super::credits::Credits>,
 }
 
 /// The recovery rule by its number in the contract: snapshots are binary and
@@ -194,6 +201,11 @@ impl GrantsBook {
                 let programme = Programme {
                     period_start: event_date(&e.period_start)?,
                     period_end: event_date(&e.period_end)?,
+                    funder: e
+                        .funder
+                        .as_ref()
+                        .map(super::credits::funder_key)
+                        .unwrap_or_default(),
                 };
                 self.programmes.insert(e.programme_id.clone(), programme);
             }
@@ -209,6 +221,7 @@ impl GrantsBook {
                     period_start: event_date(&e.period_start)?,
                     period_end: event_date(&e.period_end)?,
                     closed: false,
+                    chapter: self.chapter_of(&e.programme_id, e.imputation.as_ref()),
                 };
                 self.envelopes.insert(e.envelope_id.clone(), envelope);
             }
@@ -271,7 +284,17 @@ impl GrantsBook {
                 let grant = self.grant_mut(&e.grant_id)?;
                 grant.paid = add(grant.paid, e.amount_cents)?;
                 grant.payments.insert(e.payment_id.clone());
+                let line = self
+                    .envelope_mut(&e.envelope_id)?
+                    .chapter
+                    .as_ref()
+                    .map(|c| c.line(e.fiscal_year));
+                if let Some(line) = line {
+                    let credits = self.credits.entry(line).or_default();
+                    credits.mandated = add(credits.mandated, e.amount_cents)?;
+                }
             }
+            Payload::CreditsVoted(e) => super::credits::credits_voted(self, e),
             Payload::RecoveryOrdered(e) => {
                 let grant = self.grant_mut(&e.grant_id)?;
                 let recovery = Recovery {

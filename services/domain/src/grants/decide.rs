@@ -6,7 +6,7 @@ use ledger_proto::v1::{
     CloseGrant, DeclareProgramme, EnvelopeOpened, EnvelopeRevised, FunderKind, GrantAwarded,
     GrantKind, GrantLoan, GrantLoanGuarantee, Instalment, MakePayment, OpenEnvelope, OrderRecovery,
     ProgrammeDeclared, ReceiveRecovery, RecoveryRule, ReleaseLoanGuarantee, ReviseEnvelope,
-    SetTarget, TargetMetric, TargetSet,
+    SetTarget, TargetMetric, TargetSet, VoteCredits,
 };
 use time::Date;
 
@@ -37,6 +37,7 @@ pub enum GrantsCommand {
     /// The grants service's own reaction to a breach: never decoded from a
     /// client's command, so only the ledger closes a grant as breached.
     CloseGrantOnBreach(CloseGrant),
+    VoteCredits(VoteCredits),
 }
 
 impl GrantsBook {
@@ -59,6 +60,7 @@ impl GrantsBook {
             GrantsCommand::CloseEnvelope(c) => self.close_envelope(c),
             GrantsCommand::CloseGrant(c) => self.close_grant(c),
             GrantsCommand::CloseGrantOnBreach(c) => self.close_grant_on_breach(c),
+            GrantsCommand::VoteCredits(c) => self.vote_credits(c),
         }
     }
 
@@ -156,6 +158,9 @@ impl GrantsBook {
             .voted
             .checked_add(Cents::new(c.delta_cents))
             .ok_or_else(|| DomainError::invalid("delta_cents", "is out of range"))?;
+        if !c.cp_schedule.is_empty() {
+            super::credits::check_cp_schedule(&c.cp_schedule, voted)?;
+        }
         if voted < envelope.committed {
             return Err(DomainError::new(
                 ErrorCode::EnvelopeOvercommitted,
@@ -176,6 +181,7 @@ impl GrantsBook {
                 delta_cents: c.delta_cents,
                 vote_reference: c.vote_reference.clone(),
                 reason: c.reason.clone(),
+                cp_schedule: c.cp_schedule.clone(),
             }),
         })
     }
@@ -196,8 +202,10 @@ impl GrantsBook {
             )
             .field_path("programme_id")
         })?;
-        required_enum::<AuthorisationKind>("kind", c.kind)?;
-        Cents::positive("amount_cents", c.amount_cents)?;
+        let kind: AuthorisationKind = required_enum("kind", c.kind)?;
+        let amount = Cents::positive("amount_cents", c.amount_cents)?;
+        super::credits::check_imputation(kind, c.imputation.as_ref())?;
+        super::credits::check_cp_schedule(&c.cp_schedule, amount)?;
         let start = parse_date("period_start", &c.period_start)?;
         let end = parse_date("period_end", &c.period_end)?;
         if end < start {
@@ -230,6 +238,8 @@ impl GrantsBook {
                 vote_reference: c.vote_reference.clone(),
                 label: c.label.clone(),
                 territory: c.territory.clone(),
+                imputation: c.imputation.clone(),
+                cp_schedule: c.cp_schedule.clone(),
             }),
         })
     }

@@ -152,6 +152,8 @@ impl GrantsBook {
             .field_path("amount_cents"));
         }
         let effective_date = parse_date("effective_date", &c.effective_date)?;
+        let fiscal_year = fiscal_year(c.fiscal_year, effective_date)?;
+        self.check_credits(&grant.envelope_id, fiscal_year, amount)?;
         Ok(grant_decision(
             &c.grant_id,
             &grant.envelope_id,
@@ -162,7 +164,7 @@ impl GrantsBook {
                 envelope_id: grant.envelope_id.clone(),
                 payment_id: c.payment_id.clone(),
                 amount_cents: c.amount_cents,
-                fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
+                fiscal_year,
                 mandate_reference: c.mandate_reference.clone(),
             }),
         ))

@@ -3,6 +3,7 @@
 
 mod book;
 mod closure;
+pub mod credits;
 mod decide;
 mod lifecycle;
 mod loans;

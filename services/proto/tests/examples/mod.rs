@@ -66,12 +66,38 @@ pub fn payloads() -> Vec<Payload> {
             vote_reference: "DAP 18.01.01".into(),
             label: "MSP — enveloppe de 20 M€".into(),
             territory: territory("24", "", ""),
+            imputation: Some(Imputation {
+                section: BudgetSection::Investissement as i32,
+                chapitre: "204".into(),
+                nature: "204142".into(),
+                fonction: "41".into(),
+            }),
+            cp_schedule: (2018..=2025)
+                .map(|fiscal_year| CreditInstalment {
+                    fiscal_year,
+                    amount_cents: 250_000_000,
+                })
+                .collect(),
         }),
         Payload::EnvelopeRevised(EnvelopeRevised {
             envelope_id: "cvl-msp-2018".into(),
             delta_cents: 150_000_000,
             vote_reference: "DM 2021-2".into(),
             reason: "Abondement".into(),
+            cp_schedule: vec![],
+        }),
+        Payload::CreditsVoted(CreditsVoted {
+            funder: Some(Funder {
+                kind: FunderKind::Region as i32,
+                code: "24".into(),
+                name: "Région Centre-Val de Loire".into(),
+            }),
+            fiscal_year: 2025,
+            section: BudgetSection::Investissement as i32,
+            chapitre: "204".into(),
+            delta_cents: 180_000_000,
+            vote: CreditVote::BudgetPrimitif as i32,
+            vote_reference: "BP 2025".into(),
         }),
         Payload::GrantAwarded(GrantAwarded {
             grant_id: "bourse-2022-017".into(),

@@ -4,10 +4,10 @@
 //! that would break a balance the tables guard, is inapplicable.
 
 use ledger_proto::v1::{
-    beneficiary::Party, Beneficiary, EnvelopeClosed, EnvelopeOpened, EnvelopeRevised, GrantAmended,
-    GrantAwarded, GrantCancelled, GrantClosed, GrantOutcome, LoanGranted, LoanGuaranteeGranted,
-    LoanGuaranteeReleased, PaymentMade, ProgrammeDeclared, RecoveryOrdered, RecoveryReceived,
-    TargetSet, Territory,
+    beneficiary::Party, Beneficiary, CreditInstalment, CreditsVoted, EnvelopeClosed,
+    EnvelopeOpened, EnvelopeRevised, GrantAmended, GrantAwarded, GrantCancelled, GrantClosed,
+    GrantOutcome, LoanGranted, LoanGuaranteeGranted, LoanGuaranteeReleased, PaymentMade,
+    ProgrammeDeclared, RecoveryOrdered, RecoveryReceived, TargetSet, Territory,
 };
 
 use super::{date, nonempty, optional_date};
@@ -19,18 +19,24 @@ use crate::journal::{
     self, Entry, AUTHORISED, AVAILABLE, CANCELLED, COMMITTED_UNPAID, GUARANTEES_GIVEN,
     GUARANTEE_EXPOSURE, LOANS, PAID, RECOVERED, RECOVERIES, RECOVERY_RECEIVABLE,
 };
+use ledger_domain::grants::credits::{funder_key, section_name};
 
 pub(crate) const PROGRAMMES: &str =
     "programme_id, funder_kind, funder_code, funder_name, name, period_start, period_end, event_id, recorded_at";
 /// Leading columns of a new envelope, then its money ([`EnvelopeState`]).
 pub(crate) const ENVELOPES: &str =
     "envelope_id, programme_id, kind, label, vote_reference, period_start, period_end, \
-    event_id, measure_code, region_code, departement_code, \
+    event_id, measure_code, region_code, departement_code, section, chapitre, nature, fonction, \
     voted_cents, committed_cents, paid_cents, recovery_ordered_cents, recovery_received_cents";
 /// Leading columns of a new grant, then its money and cancellation.
 pub(crate) const GRANTS: &str = "grant_id, envelope_id, kind, purpose, effective_date, event_id, beneficiary, \
     region_code, departement_code, commune_code, measure_code, recovery_rule, obligation_months, recorded_at, \
     deadline, amount_cents, paid_cents, recovery_ordered_cents, recovery_received_cents, cancelled, cancelled_on";
+pub(crate) const CREDIT_VOTES: &str =
+    "event_id, funder, fiscal_year, section, chapitre, delta_cents, \
+    vote, vote_reference, effective_date, recorded_at";
+pub(crate) const CP_SCHEDULES: &str =
+    "event_id, envelope_id, fiscal_year, amount_cents, effective_date, recorded_at";
 pub(crate) const GRANT_CLOSURES: &str =
     "grant_id, outcome, closed_on, recorded_at, released_cents, event_id";
 pub(crate) const ENVELOPE_CLOSURES: &str =
@@ -169,6 +175,7 @@ pub(crate) fn target_set(fold: &mut Fold<'_>, meta: &Meta, e: &TargetSet) -> Fol
 pub(crate) fn envelope_opened(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeOpened) -> Folded {
     let (region, departement, _) = territory(&e.territory);
     let (start, end) = (date(&e.period_start)?, date(&e.period_end)?);
+    let imputation = e.imputation.as_ref();
     let leading = prefix(|r| {
         r.text(&e.envelope_id)
             .text(&e.programme_id)
@@ -181,6 +188,10 @@ pub(crate) fn envelope_opened(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeOpen
             .opt_text(nonempty(&e.measure_code))
             .opt_text(region.as_deref())
             .opt_text(departement.as_deref())
+            .opt_text(imputation.map(|i| section_name(i.section())))
+            .opt_text(imputation.map(|i| i.chapitre.as_str()))
+            .opt_text(imputation.map(|i| i.nature.as_str()))
+            .opt_text(imputation.and_then(|i| nonempty(&i.fonction)))
     });
     let state = EnvelopeState {
         programme_id: e.programme_id.clone(),
@@ -197,14 +208,55 @@ pub(crate) fn envelope_opened(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeOpen
         leading,
         &format!("envelope {}", e.envelope_id),
     )?;
+    cp_schedule(fold, meta, &e.envelope_id, &e.cp_schedule);
     let vote = entry(&e.envelope_id, None, AVAILABLE, AUTHORISED, e.amount_cents);
     journal::post(fold, meta, vote)
 }
 
 pub(crate) fn envelope_revised(fold: &mut Fold<'_>, meta: &Meta, e: &EnvelopeRevised) -> Folded {
     move_envelope(fold, &e.envelope_id, |env| env.voted += e.delta_cents)?;
+    cp_schedule(fold, meta, &e.envelope_id, &e.cp_schedule);
     let vote = entry(&e.envelope_id, None, AVAILABLE, AUTHORISED, e.delta_cents);
     journal::post(fold, meta, vote)
+}
+
+/// The CP schedule an envelope's opening or revision sets (none: the
+/// previous one stays in force).
+fn cp_schedule(fold: &mut Fold<'_>, meta: &Meta, envelope_id: &str, schedule: &[CreditInstalment]) {
+    for instalment in schedule {
+        fold.appends
+            .cp_schedules
+            .row()
+            .uuid(meta.event_id)
+            .text(envelope_id)
+            .int(i64::from(instalment.fiscal_year))
+            .int(instalment.amount_cents)
+            .date(meta.effective_date)
+            .instant(meta.recorded_at)
+            .end();
+    }
+}
+
+pub(crate) fn credits_voted(fold: &mut Fold<'_>, meta: &Meta, e: &CreditsVoted) -> Folded {
+    let funder = e
+        .funder
+        .as_ref()
+        .ok_or_else(|| inapplicable("credits voted without a funder"))?;
+    fold.appends
+        .credit_votes
+        .row()
+        .uuid(meta.event_id)
+        .text(&funder_key(funder))
+        .int(i64::from(e.fiscal_year))
+        .text(section_name(e.section()))
+        .text(&e.chapitre)
+        .int(e.delta_cents)
+        .text(e.vote().as_str_name())
+        .text(&e.vote_reference)
+        .date(meta.effective_date)
+        .instant(meta.recorded_at)
+        .end();
+    Ok(())
 }
 
 pub(crate) fn grant_awarded(fold: &mut Fold<'_>, meta: &Meta, e: &GrantAwarded) -> Folded {

@@ -20,8 +20,8 @@ use crate::engine::loaded::Keys;
 pub(crate) mod columns {
     pub(crate) use super::centres::{ACTIVITY, CENTRES, MEMBERS};
     pub(crate) use super::grants::{
-        ENVELOPES, ENVELOPE_CLOSURES, GRANTS, GRANT_CLOSURES, GUARANTEES, LOANS_COLUMNS as LOANS,
-        PROGRAMMES,
+        CP_SCHEDULES, CREDIT_VOTES, ENVELOPES, ENVELOPE_CLOSURES, GRANTS, GRANT_CLOSURES,
+        GUARANTEES, LOANS_COLUMNS as LOANS, PROGRAMMES,
     };
     pub(crate) use super::obligations::OBLIGATIONS;
     pub(crate) use super::workforce::{EMPLOYMENTS, INSTALLATIONS, POSTS};
@@ -61,6 +61,7 @@ pub(crate) fn fold(fold: &mut Fold<'_>, meta: &Meta, payload: &Payload) -> Folde
         P::ObligationBreached(e) => obligations::obligation_breached(fold, meta, e),
         P::EnvelopeClosed(e) => grants::envelope_closed(fold, meta, e),
         P::GrantClosed(e) => grants::grant_closed(fold, meta, e),
+        P::CreditsVoted(e) => grants::credits_voted(fold, meta, e),
     }
 }
 
@@ -73,7 +74,7 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
         keys.envelopes.insert(id.to_owned());
     };
     match payload {
-        P::ProgrammeDeclared(_) | P::TargetSet(_) => {}
+        P::ProgrammeDeclared(_) | P::TargetSet(_) | P::CreditsVoted(_) => {}
         P::EnvelopeOpened(e) => envelope(&e.envelope_id),
         P::EnvelopeRevised(e) => envelope(&e.envelope_id),
         P::EnvelopeClosed(e) => envelope(&e.envelope_id),

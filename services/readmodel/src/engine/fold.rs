@@ -240,6 +240,8 @@ pub(crate) struct Appends {
     pub installations: CopyBuf,
     pub grant_closures: CopyBuf,
     pub envelope_closures: CopyBuf,
+    pub credit_votes: CopyBuf,
+    pub cp_schedules: CopyBuf,
 }
 
 /// A target as last set in the batch (targets are upserted: the last one

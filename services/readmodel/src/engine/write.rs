@@ -95,6 +95,22 @@ pub(crate) async fn write(
 
     copy(
         conn,
+        "envelope_cp_schedules",
+        columns::CP_SCHEDULES,
+        &a.cp_schedules,
+        &mut w,
+    )
+    .await?;
+    copy(
+        conn,
+        "credit_votes",
+        columns::CREDIT_VOTES,
+        &a.credit_votes,
+        &mut w,
+    )
+    .await?;
+    copy(
+        conn,
         "envelope_closures",
         columns::ENVELOPE_CLOSURES,
         &a.envelope_closures,

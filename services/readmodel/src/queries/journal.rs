@@ -37,6 +37,11 @@ pub struct Posting {
     pub region_code: Option<String>,
     pub departement_code: Option<String>,
     pub fiscal_year: i32,
+    /// The envelope's M57 imputation.
+    pub section: Option<String>,
+    pub chapitre: Option<String>,
+    pub nature: Option<String>,
+    pub fonction: Option<String>,
     pub subject_id: Option<String>,
     pub effective_date: String,
     pub recorded_at: String,
@@ -53,11 +58,13 @@ pub async fn journal(
     let sql = format!(
         "SELECT p.posting_seq, p.event_id::text AS event_id, p.line, p.account, p.amount_cents,
                 p.envelope_id, p.programme_id, pr.funder, p.region_code, p.departement_code, p.fiscal_year,
+                env.section, env.chapitre, env.nature, env.fonction,
                 p.subject_id, to_char(p.effective_date, {DATE}) AS effective_date,
                 {recorded} AS recorded_at, e.event_type, e.topic, e.partition, e.\"offset\" AS offset
          FROM postings p
          JOIN events e ON e.event_id = p.event_id
          LEFT JOIN programmes pr ON pr.programme_id = p.programme_id
+         JOIN envelopes env ON env.envelope_id = p.envelope_id
          WHERE {SCOPE}
            AND ($8::int IS NULL OR p.fiscal_year = $8)
            AND ($9::text IS NULL OR p.subject_id = $9)

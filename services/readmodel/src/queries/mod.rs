@@ -3,6 +3,7 @@
 //! stably and paged with a cursor.
 
 mod balances;
+mod credits;
 mod events;
 mod journal;
 mod status;
@@ -12,6 +13,7 @@ mod workforce;
 pub use balances::{
     balances, envelope_balance, funder_key, Balance, BalanceFilter, EnvelopeBalance, GroupBy,
 };
+pub use credits::{credits, etat_ap_ae, CreditFilter, CreditRow, EtatRow, ScheduleYear};
 pub use events::{event, EventRecord};
 pub use journal::{journal, JournalFilter, Posting};
 pub use status::{faults, has_reached, offsets, outages, Fault, Outage, StoredOffset};

@@ -1,6 +1,7 @@
 //! The seed history. Each module is one seed document; every value a seed
 //! does not give is marked `INVENTED` where it is made up.
 
+pub(crate) mod budget;
 mod cvl;
 mod ile_de_france;
 mod loir_et_cher;
@@ -15,10 +16,10 @@ use crate::Step;
 /// The whole seed history, in an order every context accepts.
 pub fn seed_scenario() -> Vec<Step> {
     let mut steps = Vec::new();
-    steps.extend(cvl::steps());
-    steps.extend(occitanie::steps());
-    steps.extend(loir_et_cher::steps());
-    steps.extend(ile_de_france::steps());
+    steps.extend(budget::with_budget("cvl", cvl::steps()));
+    steps.extend(budget::with_budget("occitanie", occitanie::steps()));
+    steps.extend(budget::with_budget("cd41", loir_et_cher::steps()));
+    steps.extend(budget::with_budget("idf", ile_de_france::steps()));
     steps
 }
 
