@@ -56,11 +56,11 @@ still has room; award an installation aid and watch its balance move:
   curl -s -X POST http://127.0.0.1:$LEDGER_GRANTS_PORT/v1/commands/award-grant \\
     -H "Authorization: Bearer \$INTEGRATOR" \\
     -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \\
-    -d '{"grant_id": "cd41-aide-installation-9", "envelope_id": "cd41-plan-sante-2022",
+    -d '{"grant_id": "cd41-aide-installation-9", "envelope_id": "cd41-plan-sante-2022-investissement",
          "beneficiary": {"person_id": "medecin-41-009"}, "kind": "GRANT_KIND_INSTALLATION_AID",
          "amount_cents": 1500000, "purpose": "Aide à l installation", "measure_code": "axe-4",
          "territory": {"region_code": "24", "departement_code": "41"}, "effective_date": "2026-03-02"}'
-  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/envelopes/cd41-plan-sante-2022/balance?wait_for=<topic:partition:offset from the answer>'
+  curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/envelopes/cd41-plan-sante-2022-investissement/balance?wait_for=<topic:partition:offset from the answer>'
 
 Stop everything with deploy/local/down.sh.
 MSG

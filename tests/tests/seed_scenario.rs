@@ -197,13 +197,70 @@ async fn the_read_api_reproduces_the_seed_figures() {
     assert_eq!(breached["obligations"].as_array().unwrap().len(), 1);
     let fulfilled = get(&ledger, "/v1/obligations?state=fulfilled").await;
     assert_eq!(fulfilled["obligations"].as_array().unwrap().len(), 1);
-    let cd41 = get(
+    // The plan's €10M: an AE for operating aid, an AP for investment (which
+    // carries the guarantee), each imputed and scheduled.
+    let plan = get(
         &ledger,
-        &format!("/v1/envelopes/{}/balance", LOIR_ET_CHER.envelope_id),
+        &format!("/v1/balances?programme_id={}", LOIR_ET_CHER.programme_id),
     )
     .await;
-    assert_eq!(cd41["voted_cents"], LOIR_ET_CHER.envelope_cents);
-    assert_eq!(cd41["guarantee_exposure_cents"], 20_000_000);
+    assert_eq!(plan["balances"][0]["voted_cents"], 1_000_000_000);
+    let ap = get(
+        &ledger,
+        &format!(
+            "/v1/envelopes/{}/balance",
+            LOIR_ET_CHER.investment_envelope_id
+        ),
+    )
+    .await;
+    assert_eq!(ap["voted_cents"], LOIR_ET_CHER.investment_cents);
+    assert_eq!(ap["guarantee_exposure_cents"], 20_000_000);
+    let etat = get(&ledger, "/v1/etat-ap-ae?funder=departement:41").await;
+    let envelopes: Vec<(&str, &str, &str, i64)> = etat["envelopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let scheduled = e["cp_schedule"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|y| y["scheduled_cents"].as_i64().unwrap())
+                .sum::<i64>();
+            assert_eq!(Some(scheduled), e["voted_cents"].as_i64(), "{e}");
+            (
+                e["envelope_id"].as_str().unwrap(),
+                e["kind"].as_str().unwrap(),
+                e["section"].as_str().unwrap(),
+                e["voted_cents"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        envelopes,
+        [
+            (
+                LOIR_ET_CHER.envelope_id,
+                "AUTHORISATION_KIND_AE",
+                "fonctionnement",
+                LOIR_ET_CHER.envelope_cents
+            ),
+            (
+                LOIR_ET_CHER.investment_envelope_id,
+                "AUTHORISATION_KIND_AP",
+                "investissement",
+                LOIR_ET_CHER.investment_cents
+            ),
+        ]
+    );
+    // Every seed payment found its CP, which no year overdraws.
+    let credits = get(&ledger, "/v1/credits").await;
+    let credits = credits["credits"].as_array().unwrap();
+    assert!(credits.len() >= 10, "{credits:?}");
+    assert!(credits
+        .iter()
+        .all(|c| c["mandated_cents"].as_i64() > Some(0)
+            && c["mandated_cents"].as_i64() <= c["voted_cents"].as_i64()));
 
     // Île-de-France: 0% loans.
     let loans = get(&ledger, "/v1/loans?envelope_id=idf-psi").await;

@@ -2,9 +2,10 @@
 
 use ledger_proto::v1::{
     beneficiary::Party, event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant,
-    Beneficiary, CancelGrant, CloseEnvelope, CloseGrant, DeclareProgramme, Funder, FunderKind,
-    GrantKind, GrantOutcome, Instalment, LegalEntity, MakePayment, ObligationTerms, OpenEnvelope,
-    OrderRecovery, ReceiveRecovery, RecoveryReason, RecoveryRule, ReviseEnvelope, Territory,
+    Beneficiary, BudgetSection, CancelGrant, CloseEnvelope, CloseGrant, CreditVote,
+    DeclareProgramme, Funder, FunderKind, GrantKind, GrantOutcome, Imputation, Instalment,
+    LegalEntity, MakePayment, ObligationTerms, OpenEnvelope, OrderRecovery, ReceiveRecovery,
+    RecoveryReason, RecoveryRule, ReviseEnvelope, Territory, VoteCredits,
 };
 use proptest::prelude::*;
 
@@ -36,8 +37,29 @@ fn envelope(amount_cents: i64) -> OpenEnvelope {
         period_end: "2025-12-31".into(),
         vote_reference: "CR-1".into(),
         effective_date: "2018-03-01".into(),
+        imputation: Some(Imputation {
+            section: BudgetSection::Investissement as i32,
+            chapitre: "204".into(),
+            nature: "204142".into(),
+            fonction: "41".into(),
+        }),
         ..Default::default()
     }
+}
+
+/// CP for the test envelope's chapter in one fiscal year.
+fn credits(fiscal_year: i32, delta_cents: i64) -> GrantsCommand {
+    GrantsCommand::VoteCredits(VoteCredits {
+        funder: programme().funder,
+        fiscal_year,
+        section: BudgetSection::Investissement as i32,
+        chapitre: "204".into(),
+        delta_cents,
+        vote: CreditVote::BudgetPrimitif as i32,
+        vote_reference: format!("BP {fiscal_year}"),
+        effective_date: "2018-01-01".into(),
+        ..Default::default()
+    })
 }
 
 fn award(id: &str, amount_cents: i64) -> AwardGrant {
@@ -63,6 +85,7 @@ fn run(book: &mut GrantsBook, command: GrantsCommand) -> Result<Payload, DomainE
     Ok(decision.payload)
 }
 
+/// A programme, its envelope, and ample CP for 2018–2030.
 fn book_with_envelope(amount_cents: i64) -> GrantsBook {
     let mut book = GrantsBook::default();
     run(&mut book, GrantsCommand::DeclareProgramme(programme())).unwrap();
@@ -71,6 +94,9 @@ fn book_with_envelope(amount_cents: i64) -> GrantsBook {
         GrantsCommand::OpenEnvelope(envelope(amount_cents)),
     )
     .unwrap();
+    for year in 2018..=2030 {
+        run(&mut book, credits(year, 1_000_000_000)).unwrap();
+    }
     book
 }
 
@@ -629,4 +655,84 @@ fn a_breach_orders_its_recovery_and_closes_the_grant_once() {
     );
     // Seen again (a restart), the breach closes nothing more.
     assert!(book.closure_for_breach(&breach).is_none());
+}
+
+#[test]
+fn payments_draw_on_the_credits_of_their_year_and_chapter() {
+    let mut book = GrantsBook::default();
+    run(&mut book, GrantsCommand::DeclareProgramme(programme())).unwrap();
+    run(&mut book, GrantsCommand::OpenEnvelope(envelope(10_000))).unwrap();
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 5_000))).unwrap();
+    assert_eq!(
+        refusal(&book, pay("p1", "a", 1, "2023-03-01")),
+        (
+            ErrorCode::PaymentCreditsExhausted,
+            Some("amount_cents".into())
+        )
+    );
+    run(&mut book, credits(2023, 1_000)).unwrap();
+    run(&mut book, pay("p1", "a", 600, "2023-03-01")).unwrap();
+    assert_eq!(
+        refusal(&book, pay("p2", "a", 401, "2023-04-01")).0,
+        ErrorCode::PaymentCreditsExhausted
+    );
+    // Mandated CP cannot be voted away; the rest can.
+    assert_eq!(
+        refusal(&book, credits(2023, -401)),
+        (ErrorCode::InvalidState, Some("delta_cents".into()))
+    );
+    run(&mut book, credits(2023, -400)).unwrap();
+    // A January payment of the last year draws on the last year's CP.
+    run(&mut book, credits(2024, 10_000)).unwrap();
+    let january = GrantsCommand::MakePayment(MakePayment {
+        fiscal_year: 2023,
+        ..match pay("p3", "a", 1, "2024-01-15") {
+            GrantsCommand::MakePayment(p) => p,
+            _ => unreachable!(),
+        }
+    });
+    assert_eq!(
+        refusal(&book, january).0,
+        ErrorCode::PaymentCreditsExhausted
+    );
+    run(&mut book, pay("p3", "a", 1, "2024-01-15")).unwrap();
+    assert_eq!(
+        book.credits["region:24/2024/investissement/204"]
+            .mandated
+            .get(),
+        1
+    );
+}
+
+#[test]
+fn an_envelope_sits_in_the_section_of_its_kind_with_a_schedule_that_adds_up() {
+    let mut book = GrantsBook::default();
+    run(&mut book, GrantsCommand::DeclareProgramme(programme())).unwrap();
+    let ae_in_investment = OpenEnvelope {
+        kind: AuthorisationKind::Ae as i32,
+        ..envelope(10_000)
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::OpenEnvelope(ae_in_investment)),
+        (ErrorCode::InvalidField, Some("imputation.section".into()))
+    );
+    let unimputed = OpenEnvelope {
+        imputation: None,
+        ..envelope(10_000)
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::OpenEnvelope(unimputed)).1,
+        Some("imputation".into())
+    );
+    let short = OpenEnvelope {
+        cp_schedule: vec![ledger_proto::v1::CreditInstalment {
+            fiscal_year: 2019,
+            amount_cents: 9_999,
+        }],
+        ..envelope(10_000)
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::OpenEnvelope(short)).1,
+        Some("cp_schedule".into())
+    );
 }

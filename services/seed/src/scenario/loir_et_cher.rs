@@ -8,7 +8,9 @@
 //! obligation); loan guarantees; telemedicine on the model of Suèvres.
 //!
 //! From the seed: the nine axes, the amounts and durations above, Suèvres.
-//! INVENTED: the envelope (exactly €10M, one AE for the plan), how many
+//! INVENTED: the envelopes (exactly €10M: an AP of €7M for investment —
+//! MSP, first-installation equipment, telemedicine, the guarantee — and an
+//! AE of €3M for operating aid — bursaries, allowances), how many
 //! bursaries, allowances and aids (6 GP interns, 4 paramedical students, 5
 //! allowances, 3 installation aids, 2 MSP aids, 1 guarantee, 1 telemedicine
 //! subsidy), their amounts where the seed gives none, every date, the
@@ -24,8 +26,12 @@ use crate::Step;
 
 pub struct LoirEtCher {
     pub programme_id: &'static str,
+    /// The AE: operating aid (bursaries, allowances).
     pub envelope_id: &'static str,
     pub envelope_cents: i64,
+    /// The AP: investment aid (MSP, equipment, telemedicine, guarantee).
+    pub investment_envelope_id: &'static str,
+    pub investment_cents: i64,
     /// The bursary whose obligation is breached, and what is recovered.
     pub breached_grant: &'static str,
     pub recovery_cents: i64,
@@ -34,7 +40,9 @@ pub struct LoirEtCher {
 pub const LOIR_ET_CHER: LoirEtCher = LoirEtCher {
     programme_id: "cd41-41-en-bonne-sante",
     envelope_id: "cd41-plan-sante-2022",
-    envelope_cents: 1_000_000_000,
+    envelope_cents: 300_000_000,
+    investment_envelope_id: "cd41-plan-sante-2022-investissement",
+    investment_cents: 700_000_000,
     breached_grant: "cd41-bourse-interne-3",
     recovery_cents: 800_000,
 };
@@ -108,6 +116,7 @@ fn start(steps: &mut Vec<Step>, grant: &str, holder: Value, months: u32, on: &st
 /// A grant paid at once, with its obligation terms if any.
 struct OneOff<'a> {
     id: &'a str,
+    envelope: &'a str,
     kind: &'a str,
     beneficiary: Value,
     cents: i64,
@@ -121,7 +130,7 @@ impl OneOff<'_> {
     fn push(self, steps: &mut Vec<Step>) {
         let id = self.id;
         let mut body = json!({
-            "grant_id": id, "envelope_id": LOIR_ET_CHER.envelope_id, "beneficiary": self.beneficiary,
+            "grant_id": id, "envelope_id": self.envelope, "beneficiary": self.beneficiary,
             "kind": self.kind, "amount_cents": self.cents, "purpose": self.purpose, "measure_code": self.axis,
             "territory": territory(), "decision_reference": format!("CP-41-{id}"), "effective_date": self.awarded});
         if let Some(terms) = self.terms {
@@ -161,7 +170,17 @@ pub(super) fn steps() -> Vec<Step> {
             "envelope_id": LOIR_ET_CHER.envelope_id, "programme_id": LOIR_ET_CHER.programme_id,
             "kind": "AUTHORISATION_KIND_AE", "amount_cents": LOIR_ET_CHER.envelope_cents,
             "period_start": "2022-01-01", "period_end": "2028-12-31",
-            "vote_reference": "DM-2022-SANTE-41", "label": "Plan 41 en bonne santé — près de 10 M€",
+            "vote_reference": "DM-2022-SANTE-41", "label": "Plan 41 en bonne santé — aides de fonctionnement",
+            "territory": territory(), "effective_date": "2022-02-14"}),
+        ),
+        Step::http(
+            "open-envelope",
+            "cd41-envelope-investissement",
+            json!({
+            "envelope_id": LOIR_ET_CHER.investment_envelope_id, "programme_id": LOIR_ET_CHER.programme_id,
+            "kind": "AUTHORISATION_KIND_AP", "amount_cents": LOIR_ET_CHER.investment_cents,
+            "period_start": "2022-01-01", "period_end": "2028-12-31",
+            "vote_reference": "DM-2022-SANTE-41", "label": "Plan 41 en bonne santé — investissement",
             "territory": territory(), "effective_date": "2022-02-14"}),
         ),
     ];
@@ -202,6 +221,7 @@ pub(super) fn steps() -> Vec<Step> {
         );
         OneOff {
             id: &id,
+            envelope: LOIR_ET_CHER.envelope_id,
             kind: "GRANT_KIND_ALLOWANCE",
             beneficiary: person(&format!("interne-stage-41-{n:03}")),
             cents: 150_000,
@@ -218,6 +238,7 @@ pub(super) fn steps() -> Vec<Step> {
         let awarded = month_day(2022, 5 + 3 * n, 15);
         OneOff {
             id: &id,
+            envelope: LOIR_ET_CHER.investment_envelope_id,
             kind: "GRANT_KIND_INSTALLATION_AID",
             beneficiary: person(&holder),
             cents: 1_500_000,
@@ -244,6 +265,7 @@ pub(super) fn steps() -> Vec<Step> {
         let sisa = json!({"legal_entity": {"siret": siret(8_800_000_000_000 + n * 31), "name": format!("SISA de la MSP de {town}")}});
         OneOff {
             id: &id,
+            envelope: LOIR_ET_CHER.investment_envelope_id,
             kind: "GRANT_KIND_SUBSIDY",
             beneficiary: sisa.clone(),
             cents: 25_000_000,
@@ -266,12 +288,12 @@ pub(super) fn steps() -> Vec<Step> {
         );
     }
     steps.push(Step::http("grant-loan-guarantee", "cd41-garantie-1", json!({
-        "guarantee_id": "cd41-garantie-1", "envelope_id": LOIR_ET_CHER.envelope_id,
+        "guarantee_id": "cd41-garantie-1", "envelope_id": LOIR_ET_CHER.investment_envelope_id,
         "borrower": {"legal_entity": {"siret": siret(8_800_000_000_031), "name": "SISA de la MSP de Montoire-sur-le-Loir"}},
         "lender": {"siret": siret(7_750_000_000_001), "name": "Banque régionale"},
         "principal_cents": 40_000_000, "guaranteed_cents": 20_000_000,
         "start_date": "2023-03-01", "end_date": "2038-02-28", "purpose": "Emprunt pour l'extension de la MSP"})));
-    OneOff { id: "cd41-telemedecine-suevres", kind: "GRANT_KIND_TELEMEDICINE", beneficiary: json!({"legal_entity": {"siret": siret(2_141_025_200_001), "name": "Commune de Suèvres"}}), cents: 4_000_000,
+    OneOff { id: "cd41-telemedecine-suevres", envelope: LOIR_ET_CHER.investment_envelope_id, kind: "GRANT_KIND_TELEMEDICINE", beneficiary: json!({"legal_entity": {"siret": siret(2_141_025_200_001), "name": "Commune de Suèvres"}}), cents: 4_000_000,
              axis: "axe-7", purpose: "Cabinet de télémédecine sur le modèle de Suèvres", awarded: "2023-04-03", terms: None }
         .push(&mut steps);
 
