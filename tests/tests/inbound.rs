@@ -11,8 +11,8 @@ use ledger_kafka::{
 };
 use ledger_proto::v1::{
     beneficiary::Party, inbound_command::Command, AuthorisationKind, AwardGrant, Beneficiary,
-    CommandResult, DeclareProgramme, Funder, FunderKind, GrantKind, InboundCommand, OpenEnvelope,
-    Outcome,
+    BudgetSection, CommandResult, DeclareProgramme, Funder, FunderKind, GrantKind, Imputation,
+    InboundCommand, OpenEnvelope, Outcome,
 };
 use ledger_tests::{kafka, TestLedger};
 use prost::Message;
@@ -108,6 +108,12 @@ async fn every_inbound_command_gets_exactly_one_result() {
                     period_end: "2028-12-31".into(),
                     vote_reference: "CP 2022-101".into(),
                     effective_date: "2022-01-20".into(),
+                    imputation: Some(Imputation {
+                        section: BudgetSection::Fonctionnement as i32,
+                        chapitre: "65".into(),
+                        nature: "6574".into(),
+                        fonction: "41".into(),
+                    }),
                     ..Default::default()
                 }),
             ),

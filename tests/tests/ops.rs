@@ -28,7 +28,11 @@ async fn the_chain_audit_holds_on_the_log_and_names_a_forged_event() {
     }
     let kafka = kafka();
     let honest = grants_audit(&kafka, &ledger).await;
-    assert_eq!(honest.events, 4, "programme, envelope, two awards");
+    assert_eq!(
+        honest.events,
+        4 + ledger_tests::CREDIT_YEARS.count() as u64,
+        "programme, envelope, its CP votes, two awards"
+    );
     assert!(honest.broken.is_empty(), "{:?}", honest.broken);
 
     // Forge: a copy of g1's award that claims to follow it, with the amount
@@ -166,7 +170,11 @@ async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
     )
     .await
     .unwrap();
-    assert_eq!(done.events, 2 + 20 + 1);
+    // The programme, the envelope and its CP votes, the history.
+    assert_eq!(
+        done.events,
+        2 + ledger_tests::CREDIT_YEARS.count() as u64 + 20 + 1
+    );
     let checks = verify(&ledger.database_url, "public", "shadow")
         .await
         .unwrap();

@@ -53,6 +53,14 @@ fn snapshot_file(dir: &std::path::Path, topic: &str) -> PathBuf {
     dir.join(format!("{topic}.snapshot"))
 }
 
+/// An award carrying the obligation terms [`obligation`] starts on.
+fn award_with_terms(id: &str, cents: i64) -> Value {
+    let mut award = award(id, "cvl-msp", cents);
+    award["obligation"] = json!({"duration_months": 36, "territory": {"departement_code": "41"},
+                                 "recovery_rule": "RECOVERY_RULE_PRORATA"});
+    award
+}
+
 fn obligation(id: &str, grant: &str) -> Value {
     json!({"obligation_id": id, "grant_id": grant, "beneficiary": {"person_id": "p-1"},
            "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"})
@@ -67,7 +75,7 @@ async fn a_writer_restored_from_a_snapshot_answers_and_decides_as_if_it_had_read
     ledger.start_emitter("grants").await.unwrap();
     ledger.start_emitter("obligations").await.unwrap();
     setup(&ledger, 1_000).await;
-    let first = accepted(&ledger, "award-grant", "a1", award("g1", "cvl-msp", 600)).await;
+    let first = accepted(&ledger, "award-grant", "a1", award_with_terms("g1", 600)).await;
     eventually(
         &ledger,
         "start-obligation",
@@ -84,7 +92,7 @@ async fn a_writer_restored_from_a_snapshot_answers_and_decides_as_if_it_had_read
     // Events the snapshots do not hold: written with snapshots off.
     ledger.snapshots = None;
     ledger.start_emitter("grants").await.unwrap();
-    let second = accepted(&ledger, "award-grant", "a2", award("g2", "cvl-msp", 300)).await;
+    let second = accepted(&ledger, "award-grant", "a2", award_with_terms("g2", 300)).await;
     ledger.stop_emitter("grants").await;
 
     ledger.snapshots = Some((dir.clone(), 1_000));
@@ -93,10 +101,10 @@ async fn a_writer_restored_from_a_snapshot_answers_and_decides_as_if_it_had_read
 
     // The same answers to the same commands, from the snapshot and the tail.
     // (A replay gets the first call's status and body.)
-    let (status, again) = send(&ledger, "award-grant", "a1", award("g1", "cvl-msp", 600)).await;
+    let (status, again) = send(&ledger, "award-grant", "a1", award_with_terms("g1", 600)).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again, first);
-    let (status, again) = send(&ledger, "award-grant", "a2", award("g2", "cvl-msp", 300)).await;
+    let (status, again) = send(&ledger, "award-grant", "a2", award_with_terms("g2", 300)).await;
     assert_eq!(status, 201, "{again}");
     assert_eq!(again, second);
     let (status, conflict) = send(&ledger, "award-grant", "a1", award("g9", "cvl-msp", 1)).await;

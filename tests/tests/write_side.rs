@@ -379,14 +379,10 @@ async fn no_obligation_on_an_unknown_grant() {
         Some("not_found"),
     )
     .await;
-    expect(
-        &ledger,
-        "award-grant",
-        award("g", "cvl-msp", 1_000),
-        201,
-        None,
-    )
-    .await;
+    let mut terms = award("g", "cvl-msp", 1_000);
+    terms["obligation"] = json!({"duration_months": 36, "territory": {"departement_code": "41"},
+                                 "recovery_rule": "RECOVERY_RULE_FULL"});
+    expect(&ledger, "award-grant", terms, 201, None).await;
     let started = eventually(&ledger, "start-obligation", start, 201).await;
     assert_eq!(started["events"][0]["event_type"], "ObligationStarted");
     let obligations = ledger.events(&ledger.topics.obligations).await.unwrap();
