@@ -32,6 +32,31 @@ fn payment(id: &str, cents: i64, date: &str, fiscal_year: i32) -> Value {
            "fiscal_year": fiscal_year, "mandate_reference": format!("M-{id}")})
 }
 
+/// Sends a command that must be refused with `status` and `code`; returns
+/// the answer.
+async fn refused(
+    ledger: &TestLedger,
+    command: &str,
+    body: &Value,
+    status: u16,
+    code: &str,
+) -> Value {
+    let (got, answer) = ledger.command(command, None, body).await.unwrap();
+    assert_eq!(
+        (got, answer["error"]["code"].as_str()),
+        (status, Some(code)),
+        "{command}: {answer}"
+    );
+    answer
+}
+
+/// A CSV export of the read API.
+async fn csv(ledger: &TestLedger, path: &str) -> String {
+    let answer = ledger.http.get(ledger.api_url(path)).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{path}");
+    answer.text().await.unwrap()
+}
+
 /// `key: [figures…]` for each row, in the order `names` lists.
 fn rows(balances: &[Value], names: &[&str]) -> Vec<(String, Vec<i64>)> {
     balances
@@ -106,15 +131,7 @@ async fn a_region_and_a_departement_with_the_same_code_are_two_funders() {
         .map(|p| p["funder"].as_str().unwrap())
         .collect();
     assert_eq!(funders, ["departement:24", "departement:24"]);
-    let csv = ledger
-        .http
-        .get(ledger.api_url("/v1/journal?funder=departement:24&format=csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = csv(&ledger, "/v1/journal?funder=departement:24&format=csv").await;
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let column = header.iter().position(|c| *c == "funder").unwrap();
@@ -157,15 +174,14 @@ async fn a_fiscal_year_shows_its_flows_and_its_year_end_stocks() {
     .await;
 
     // A mandat of January may belong to the last year, never to an older one.
-    let (status, body) = ledger
-        .command("make-payment", None, &payment("p5", 1, "2021-01-20", 2019))
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (422, Some("invalid_field")),
-        "{body}"
-    );
+    let body = refused(
+        &ledger,
+        "make-payment",
+        &payment("p5", 1, "2021-01-20", 2019),
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_eq!(body["error"]["field"], "fiscal_year");
 
     let names = [
@@ -300,20 +316,15 @@ async fn a_fact_dated_after_today_is_refused_and_appends_nothing() {
         "description": "125 MSP fin 2028", "effective_date": today});
     accepted(&ledger, "set-target", target).await;
 
-    let (status, body) = ledger
-        .command(
-            "make-payment",
-            None,
-            &json!({"grant_id": "g1", "payment_id": "p1",
+    refused(
+        &ledger,
+        "make-payment",
+        &json!({"grant_id": "g1", "payment_id": "p1",
             "amount_cents": 10_000, "effective_date": tomorrow, "mandate_reference": "M-1"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (422, Some("effective_date_in_future")),
-        "{body}"
-    );
+        422,
+        "effective_date_in_future",
+    )
+    .await;
 
     // Nothing of the refused commands reached the log or the balance.
     let whole = balances(&ledger, "/v1/balances", &[last]).await;
@@ -360,25 +371,23 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
         json!({"grant_id": "g1", "outcome": "GRANT_OUTCOME_LAPSED", "reason": "délai de validité expiré",
                "decision_reference": "AR-2023-02", "effective_date": on})
     };
-    let (status, body) = ledger
-        .command("close-grant", None, &lapse("2022-12-31"))
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{body}"
-    );
+    refused(
+        &ledger,
+        "close-grant",
+        &lapse("2022-12-31"),
+        409,
+        "invalid_state",
+    )
+    .await;
     let lapsed = accepted(&ledger, "close-grant", lapse("2023-01-15")).await;
-    let (status, body) = ledger
-        .command("make-payment", None, &payment("p2", 1, "2023-02-01", 2023))
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{body}"
-    );
+    refused(
+        &ledger,
+        "make-payment",
+        &payment("p2", 1, "2023-02-01", 2023),
+        409,
+        "invalid_state",
+    )
+    .await;
 
     // A bursary paid in part, whose obligation is breached: the grants
     // service orders the recovery and closes the grant, releasing the rest.
@@ -398,20 +407,15 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
         ],
         [400_000, 0]
     );
-    let (status, body) = ledger
-        .command(
-            "make-payment",
-            None,
-            &json!({"grant_id": "b1", "payment_id": "late",
+    refused(
+        &ledger,
+        "make-payment",
+        &json!({"grant_id": "b1", "payment_id": "late",
             "amount_cents": 1, "effective_date": "2024-12-02", "mandate_reference": "M-late"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{body}"
-    );
+        409,
+        "invalid_state",
+    )
+    .await;
     // Exactly once: one recovery and one closure for the one breach.
     let events = ledger.grants_events().await.unwrap();
     let reactions: Vec<&str> = events
@@ -426,15 +430,14 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
     let close = json!({"envelope_id": "cvl-msp", "vote_reference": "CR-2025-12 clôture",
                        "reason": "fin du plan", "effective_date": "2025-12-31"});
     let closed = accepted(&ledger, "close-envelope", close).await;
-    let (status, body) = ledger
-        .command("award-grant", None, &award("g3", "cvl-msp", 1))
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{body}"
-    );
+    refused(
+        &ledger,
+        "award-grant",
+        &award("g3", "cvl-msp", 1),
+        409,
+        "invalid_state",
+    )
+    .await;
 
     let g1 = grant_when(&ledger, "g1", |g| g["state"] == "lapsed").await;
     assert_eq!(g1["state"], "lapsed", "{g1}");
@@ -514,7 +517,7 @@ async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
     }))
     .await;
     let accepted_count = answers.iter().filter(|(s, _)| *s == 201).count();
-    let refused: Vec<&str> = answers
+    let refusals: Vec<&str> = answers
         .iter()
         .filter(|(s, _)| *s != 201)
         .map(|(s, b)| {
@@ -523,7 +526,7 @@ async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
         })
         .collect();
     assert_eq!(accepted_count, 6);
-    assert_eq!(refused, ["payment_credits_exhausted"; 4]);
+    assert_eq!(refusals, ["payment_credits_exhausted"; 4]);
 
     // A décision modificative adds 100,000: two more pass. It cannot take
     // the CP below what is mandated.
@@ -535,27 +538,25 @@ async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
         let (status, _) = ledger.command("make-payment", None, &pay(n)).await.unwrap();
         assert_eq!(status, if n < 12 { 201 } else { 409 });
     }
-    let (status, body) = ledger
-        .command("vote-credits", None, &ledger_tests::vote_credits(2024, -1))
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("invalid_state")),
-        "{body}"
-    );
+    refused(
+        &ledger,
+        "vote-credits",
+        &ledger_tests::vote_credits(2024, -1),
+        409,
+        "invalid_state",
+    )
+    .await;
     // No CP at all for 2025.
     let mut next_year = pay(20);
     next_year["effective_date"] = json!("2025-03-03");
-    let (status, body) = ledger
-        .command("make-payment", None, &next_year)
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("payment_credits_exhausted")),
-        "{body}"
-    );
+    refused(
+        &ledger,
+        "make-payment",
+        &next_year,
+        409,
+        "payment_credits_exhausted",
+    )
+    .await;
     let position = ledger_tests::position(
         &ledger
             .command(
@@ -622,15 +623,7 @@ async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
         json!([{"fiscal_year": 2024, "scheduled_cents": 500_000, "paid_cents": 400_000},
                {"fiscal_year": 2025, "scheduled_cents": 500_000, "paid_cents": 0}])
     );
-    let csv = ledger
-        .http
-        .get(ledger.api_url("/v1/etat-ap-ae?funder=region:24&format=csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = csv(&ledger, "/v1/etat-ap-ae?funder=region:24&format=csv").await;
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(

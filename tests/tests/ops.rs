@@ -154,6 +154,19 @@ async fn history(ledger: &TestLedger, awards: usize) -> String {
 async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
     let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
     history(&ledger, 20).await;
+    // A grant closed under-spent: its closure and release are rebuilt too.
+    let close = serde_json::json!({"grant_id": "g1", "outcome": "GRANT_OUTCOME_SETTLED",
+        "reason": "projet réalisé pour moins", "effective_date": "2023-03-01"});
+    let (status, body) = ledger.command("close-grant", None, &close).await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = ledger
+        .get(&format!(
+            "/v1/balances?wait_for={}&wait_ms=20000",
+            ledger_tests::position(&body)
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
     let kafka = kafka();
     let done = rebuild(
         Plan {
@@ -170,10 +183,10 @@ async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
     )
     .await
     .unwrap();
-    // The programme, the envelope and its CP votes, the history.
+    // The programme, the envelope and its CP votes, the history, the closure.
     assert_eq!(
         done.events,
-        2 + ledger_tests::CREDIT_YEARS.count() as u64 + 20 + 1
+        2 + ledger_tests::CREDIT_YEARS.count() as u64 + 20 + 1 + 1
     );
     let checks = verify(&ledger.database_url, "public", "shadow")
         .await
@@ -185,8 +198,11 @@ async fn a_rebuild_equals_the_live_view_and_verify_sees_a_tampered_row() {
             .find(|c| c.table == "postings")
             .unwrap()
             .shadow_rows,
-        2 * 22
+        2 * 23
     );
+    assert!(checks
+        .iter()
+        .any(|c| c.table == "grant_closures" && c.shadow_rows == 1));
 
     sqlx::query("UPDATE public.grants SET amount_cents = amount_cents + 1 WHERE grant_id = 'g3'")
         .execute(&ledger.pool)

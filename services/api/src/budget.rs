@@ -2,7 +2,6 @@
 
 use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
-    http::header,
     response::{IntoResponse, Response},
     Json,
 };
@@ -13,6 +12,7 @@ use ledger_readmodel::queries::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    export::Csv,
     params,
     routes::{query, unavailable, AppState},
     wait::{Read, ReadParams},
@@ -184,17 +184,13 @@ pub async fn journal(
 /// Every matching line as CSV, read page by page.
 async fn csv_export(state: &AppState, mut filter: JournalFilter) -> Result<Response, ApiError> {
     filter.limit = ledger_readmodel::queries::MAX_LIMIT;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| {
-        tracing::error!(error = %e, "csv export failed");
-        ApiError::unavailable("export_failed", "the export could not be written")
-    };
+    let mut csv = Csv::new();
     loop {
         let page = queries::journal(&state.pool, &filter)
             .await
             .map_err(unavailable)?;
         for posting in &page {
-            writer.serialize(posting).map_err(failed)?;
+            csv.serialize(posting)?;
         }
         match page.last() {
             Some(last) if page.len() as i64 == filter.limit => {
@@ -203,20 +199,7 @@ async fn csv_export(state: &AppState, mut filter: JournalFilter) -> Result<Respo
             _ => break,
         }
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| failed(csv::Error::from(e.into_error())))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"journal.csv\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    csv.into_response("journal.csv")
 }
 
 /// One event: its Kafka coordinates, stream, hash chain links and content.

@@ -3,7 +3,6 @@
 
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
-    http::header,
     response::{IntoResponse, Response},
     Json,
 };
@@ -12,6 +11,7 @@ use ledger_readmodel::queries::{self, CreditFilter, CreditRow, EtatRow};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    export::Csv,
     params,
     routes::{query, unavailable, AppState},
     wait::{Read, ReadParams},
@@ -109,34 +109,28 @@ pub async fn etat_ap_ae(
         })
         .into_response());
     }
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| {
-        tracing::error!(error = %e, "csv export failed");
-        ApiError::unavailable("export_failed", "the export could not be written")
-    };
-    writer
-        .write_record([
-            "envelope_id",
-            "programme_id",
-            "funder",
-            "kind",
-            "label",
-            "vote_reference",
-            "section",
-            "chapitre",
-            "nature",
-            "fonction",
-            "voted_initially_cents",
-            "revisions_cents",
-            "voted_cents",
-            "committed_cents",
-            "paid_to_date_cents",
-            "cancelled_cents",
-            "available_cents",
-            "remaining_to_pay_cents",
-            "cp_schedule",
-        ])
-        .map_err(failed)?;
+    let mut csv = Csv::new();
+    csv.record([
+        "envelope_id",
+        "programme_id",
+        "funder",
+        "kind",
+        "label",
+        "vote_reference",
+        "section",
+        "chapitre",
+        "nature",
+        "fonction",
+        "voted_initially_cents",
+        "revisions_cents",
+        "voted_cents",
+        "committed_cents",
+        "paid_to_date_cents",
+        "cancelled_cents",
+        "available_cents",
+        "remaining_to_pay_cents",
+        "cp_schedule",
+    ])?;
     for r in &envelopes {
         let schedule = r
             .cp_schedule
@@ -145,42 +139,27 @@ pub async fn etat_ap_ae(
             .collect::<Vec<_>>()
             .join(";");
         let text = |o: &Option<String>| o.clone().unwrap_or_default();
-        writer
-            .write_record([
-                r.envelope_id.clone(),
-                r.programme_id.clone(),
-                text(&r.funder),
-                r.kind.clone(),
-                r.label.clone(),
-                r.vote_reference.clone(),
-                text(&r.section),
-                text(&r.chapitre),
-                text(&r.nature),
-                text(&r.fonction),
-                r.voted_initially_cents.to_string(),
-                r.revisions_cents.to_string(),
-                r.voted_cents.to_string(),
-                r.committed_cents.to_string(),
-                r.paid_to_date_cents.to_string(),
-                r.cancelled_cents.to_string(),
-                r.available_cents.to_string(),
-                r.remaining_to_pay_cents.to_string(),
-                schedule,
-            ])
-            .map_err(failed)?;
+        csv.record([
+            r.envelope_id.clone(),
+            r.programme_id.clone(),
+            text(&r.funder),
+            r.kind.clone(),
+            r.label.clone(),
+            r.vote_reference.clone(),
+            text(&r.section),
+            text(&r.chapitre),
+            text(&r.nature),
+            text(&r.fonction),
+            r.voted_initially_cents.to_string(),
+            r.revisions_cents.to_string(),
+            r.voted_cents.to_string(),
+            r.committed_cents.to_string(),
+            r.paid_to_date_cents.to_string(),
+            r.cancelled_cents.to_string(),
+            r.available_cents.to_string(),
+            r.remaining_to_pay_cents.to_string(),
+            schedule,
+        ])?;
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| failed(csv::Error::from(e.into_error())))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"etat-ap-ae.csv\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    csv.into_response("etat-ap-ae.csv")
 }
