@@ -185,6 +185,7 @@ async fn the_openapi_document_describes_every_route_of_the_read_api() {
         "/v1/events/{event_id}",
         "/v1/grants",
         "/v1/grants/{grant_id}",
+        "/v1/grants/{grant_id}/recoveries",
         "/v1/loans",
         "/v1/guarantees",
         "/v1/obligations",

@@ -58,6 +58,7 @@ fn reads() -> OpenApiRouter<AppState> {
         .routes(routes!(credits::etat_ap_ae))
         .routes(routes!(views::grants))
         .routes(routes!(views::grant))
+        .routes(routes!(views::recoveries))
         .routes(routes!(views::loans))
         .routes(routes!(views::guarantees))
         .routes(routes!(views::obligations))

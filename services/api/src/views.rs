@@ -8,7 +8,8 @@ use axum::{
 use ledger_http::ApiError;
 use ledger_readmodel::queries::{
     self, CentreFilter, CentreRow, GrantFilter, GrantRow, GuaranteeRow, Headcount, HeadcountFilter,
-    HeadcountGroup, LoanRow, MemberCount, ObligationFilter, ObligationRow, PostRow, TargetProgress,
+    HeadcountGroup, LoanRow, MemberCount, ObligationFilter, ObligationRow, PostRow, RecoveryRow,
+    TargetProgress,
 };
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +84,32 @@ pub async fn grant(
                 "grant {grant_id} is not in the ledger at that date"
             ))
         })
+}
+
+/// A grant's titres de recette: ordered, reduced, received, waived, written
+/// off, outstanding, and their repayment plans with arrears at the date.
+#[utoipa::path(get, path = "/v1/grants/{grant_id}/recoveries", tag = "grants",
+    params(("grant_id" = String, Path), ReadParams),
+    responses((status = 200, body = [RecoveryRow]), (status = 404, description = "not_found")))]
+pub async fn recoveries(
+    State(state): State<AppState>,
+    Path(grant_id): Path<String>,
+    read: Read,
+) -> Result<Json<Vec<RecoveryRow>>, ApiError> {
+    let at = read.ready(&state).await?;
+    if queries::grant(&state.pool, &grant_id, at)
+        .await
+        .map_err(unavailable)?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "grant {grant_id} is not in the ledger at that date"
+        )));
+    }
+    queries::recoveries(&state.pool, &grant_id, at)
+        .await
+        .map(Json)
+        .map_err(unavailable)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

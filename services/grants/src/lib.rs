@@ -31,6 +31,8 @@ pub const COMMANDS: ParseCommand<GrantsCommand> = command_table!("grants", Grant
     "close-envelope" => CloseEnvelope,
     "close-grant" => CloseGrant,
     "vote-credits" => VoteCredits,
+    "adjust-recovery" => AdjustRecovery,
+    "schedule-recovery" => ScheduleRecovery,
 });
 
 /// Builds the service: listening, fenced, state rebuilt, ready.

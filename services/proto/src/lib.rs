@@ -53,6 +53,8 @@ impl v1::event_envelope::Payload {
             Self::EnvelopeClosed(_) => "EnvelopeClosed",
             Self::GrantClosed(_) => "GrantClosed",
             Self::CreditsVoted(_) => "CreditsVoted",
+            Self::RecoveryAdjusted(_) => "RecoveryAdjusted",
+            Self::RecoveryScheduled(_) => "RecoveryScheduled",
         }
     }
 }

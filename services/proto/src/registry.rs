@@ -78,6 +78,8 @@ commands! {
     CloseEnvelope => Grants, "close-envelope";
     CloseGrant => Grants, "close-grant";
     VoteCredits => Grants, "vote-credits";
+    AdjustRecovery => Grants, "adjust-recovery";
+    ScheduleRecovery => Grants, "schedule-recovery";
     OpenPost => Workforce, "open-post";
     ClosePost => Workforce, "close-post";
     HireProfessional => Workforce, "hire-professional";

@@ -13,6 +13,8 @@
 //! | `recoveries` | recovery orders (credit) | − recoveries ordered |
 //! | `recovery_receivable` | orders (debit), receipts (credit) | recoveries still to receive |
 //! | `recovered` | receipts (debit) | recoveries received |
+//! | `recoveries_waived` | remises gracieuses (debit) | recoveries waived |
+//! | `recoveries_written_off` | admissions en non-valeur (debit) | recoveries written off |
 //! | `guarantee_exposure` / `guarantees_given` | guarantees granted and released (memo, off-balance) | ± exposure |
 
 use crate::engine::fold::{inapplicable, Fold, Folded, Meta};
@@ -26,6 +28,8 @@ pub const LOANS: &str = "loans";
 pub const RECOVERIES: &str = "recoveries";
 pub const RECOVERY_RECEIVABLE: &str = "recovery_receivable";
 pub const RECOVERED: &str = "recovered";
+pub const RECOVERIES_WAIVED: &str = "recoveries_waived";
+pub const RECOVERIES_WRITTEN_OFF: &str = "recoveries_written_off";
 pub const GUARANTEE_EXPOSURE: &str = "guarantee_exposure";
 pub const GUARANTEES_GIVEN: &str = "guarantees_given";
 

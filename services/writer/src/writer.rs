@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, time::Instant};
 
-use ledger_domain::Decider;
+use ledger_domain::{Decider, DomainError};
 use ledger_kafka::{
     follow_from, KafkaConfig, KafkaError, OutboundRecord, Position, TailRecord, TxProducer,
 };
@@ -288,6 +288,18 @@ async fn write_batch<D: Decider>(
                 state.mark_observed(&read_at.topic, read_at.partition, read_at.offset);
                 observed += 1;
                 Slot::Silent
+            }
+            // The ledger's own source system is its reactions': a client
+            // sending under it could answer for them, or pre-empt them.
+            Job::Command { meta, .. } if meta.source_system == crate::REACTIONS_SOURCE => {
+                Slot::Done(Err(DomainError::invalid(
+                    "source_system",
+                    format!(
+                        "{:?} is reserved for the ledger's own reactions",
+                        crate::REACTIONS_SOURCE
+                    ),
+                )
+                .into()))
             }
             Job::Command {
                 meta,

@@ -2,7 +2,7 @@
 
 use crate::collections::{Map, Set};
 
-use ledger_proto::v1::{event_envelope::Payload, GrantOutcome, RecoveryRule};
+use ledger_proto::v1::{event_envelope::Payload, GrantOutcome, RecoveryAdjustment, RecoveryRule};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -140,11 +140,26 @@ impl Grant {
     }
 }
 
+impl Recovery {
+    /// What remains to receive: ordered − received − waived − written off
+    /// (reductions lower `ordered` itself).
+    pub fn outstanding(&self) -> Cents {
+        Cents::new(
+            self.ordered.get() - self.received.get() - self.waived.get() - self.written_off.get(),
+        )
+    }
+}
+
 /// One recovery order and what was received on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recovery {
+    /// Ordered, net of reductions and cancellations.
     pub ordered: Cents,
     pub received: Cents,
+    /// Remise gracieuse.
+    pub waived: Cents,
+    /// Admission en non-valeur.
+    pub written_off: Cents,
 }
 
 /// A loan guarantee: off-balance exposure.
@@ -295,11 +310,39 @@ impl GrantsBook {
                 }
             }
             Payload::CreditsVoted(e) => super::credits::credits_voted(self, e),
+            Payload::RecoveryAdjusted(e) => {
+                let grant = self.grant_mut(&e.grant_id)?;
+                let recovery = grant
+                    .recoveries
+                    .get_mut(&e.recovery_id)
+                    .ok_or_else(|| ApplyError(format!("unknown recovery {}", e.recovery_id)))?;
+                let moved = match RecoveryAdjustment::try_from(e.adjustment) {
+                    Ok(RecoveryAdjustment::Reduced) => &mut recovery.ordered,
+                    Ok(RecoveryAdjustment::Waived) => &mut recovery.waived,
+                    Ok(RecoveryAdjustment::WrittenOff) => &mut recovery.written_off,
+                    Ok(RecoveryAdjustment::Unspecified) | Err(_) => {
+                        return Err(ApplyError(format!(
+                            "recovery {} adjusted with adjustment {}",
+                            e.recovery_id, e.adjustment
+                        )))
+                    }
+                };
+                let delta = if e.adjustment == RecoveryAdjustment::Reduced as i32 {
+                    -e.amount_cents
+                } else {
+                    e.amount_cents
+                };
+                *moved = add(*moved, delta)?;
+            }
+            // A plan changes when money is due, not how much.
+            Payload::RecoveryScheduled(_) => {}
             Payload::RecoveryOrdered(e) => {
                 let grant = self.grant_mut(&e.grant_id)?;
                 let recovery = Recovery {
                     ordered: Cents::new(e.amount_cents),
                     received: Cents::ZERO,
+                    waived: Cents::ZERO,
+                    written_off: Cents::ZERO,
                 };
                 grant.recoveries.insert(e.recovery_id.clone(), recovery);
             }

@@ -2,11 +2,12 @@
 
 use crate::stream_ref;
 use ledger_proto::v1::{
-    event_envelope::Payload, AmendGrant, AuthorisationKind, AwardGrant, CancelGrant, CloseEnvelope,
-    CloseGrant, DeclareProgramme, EnvelopeOpened, EnvelopeRevised, FunderKind, GrantAwarded,
-    GrantKind, GrantLoan, GrantLoanGuarantee, Instalment, MakePayment, OpenEnvelope, OrderRecovery,
-    ProgrammeDeclared, ReceiveRecovery, RecoveryRule, ReleaseLoanGuarantee, ReviseEnvelope,
-    SetTarget, TargetMetric, TargetSet, VoteCredits,
+    event_envelope::Payload, AdjustRecovery, AmendGrant, AuthorisationKind, AwardGrant,
+    CancelGrant, CloseEnvelope, CloseGrant, DeclareProgramme, EnvelopeOpened, EnvelopeRevised,
+    FunderKind, GrantAwarded, GrantKind, GrantLoan, GrantLoanGuarantee, Instalment, MakePayment,
+    OpenEnvelope, OrderRecovery, ProgrammeDeclared, ReceiveRecovery, RecoveryRule,
+    ReleaseLoanGuarantee, ReviseEnvelope, ScheduleRecovery, SetTarget, TargetMetric, TargetSet,
+    VoteCredits,
 };
 use time::Date;
 
@@ -38,6 +39,11 @@ pub enum GrantsCommand {
     /// client's command, so only the ledger closes a grant as breached.
     CloseGrantOnBreach(CloseGrant),
     VoteCredits(VoteCredits),
+    AdjustRecovery(AdjustRecovery),
+    ScheduleRecovery(ScheduleRecovery),
+    /// The grants service's own recovery after a breach: never decoded from
+    /// a client's command, so only the ledger uses the `breach-` ids.
+    OrderRecoveryOnBreach(OrderRecovery),
 }
 
 impl GrantsBook {
@@ -61,6 +67,9 @@ impl GrantsBook {
             GrantsCommand::CloseGrant(c) => self.close_grant(c),
             GrantsCommand::CloseGrantOnBreach(c) => self.close_grant_on_breach(c),
             GrantsCommand::VoteCredits(c) => self.vote_credits(c),
+            GrantsCommand::AdjustRecovery(c) => self.adjust_recovery(c),
+            GrantsCommand::ScheduleRecovery(c) => self.schedule_recovery(c),
+            GrantsCommand::OrderRecoveryOnBreach(c) => self.order_any_recovery(c),
         }
     }
 

@@ -17,7 +17,7 @@ use crate::{dates::parse_date, ids::EntityId, Cents, Decision, DomainError, Erro
 /// The fiscal year given, or the year of the effective date. A payment or
 /// a titre de recette belongs to the year of its date, or to the previous
 /// year during the closing period (up to 31 January): nothing else.
-fn fiscal_year(given: i32, effective_date: Date) -> Result<i32, DomainError> {
+pub(super) fn fiscal_year(given: i32, effective_date: Date) -> Result<i32, DomainError> {
     let open = crate::dates::fiscal_years_open_on(effective_date);
     match given {
         0 => Ok(effective_date.year()),
@@ -170,7 +170,26 @@ impl GrantsBook {
         ))
     }
 
+    /// A client's titre de recette: the ids of the ledger's own breach
+    /// recoveries are not theirs to take, so a breach's recovery can never
+    /// be pre-empted.
     pub(super) fn order_recovery(&self, c: &OrderRecovery) -> Result<Decision, DomainError> {
+        if c.recovery_id
+            .starts_with(super::recovery::BREACH_RECOVERY_PREFIX)
+        {
+            return Err(DomainError::invalid(
+                "recovery_id",
+                format!(
+                    "ids starting with {:?} are reserved for the recoveries the ledger orders after a breach",
+                    super::recovery::BREACH_RECOVERY_PREFIX
+                ),
+            ));
+        }
+        self.order_any_recovery(c)
+    }
+
+    /// A titre de recette, the client's or the ledger's own.
+    pub(super) fn order_any_recovery(&self, c: &OrderRecovery) -> Result<Decision, DomainError> {
         let grant = self.grant(&c.grant_id)?;
         EntityId::parse("recovery_id", &c.recovery_id)?;
         if grant.recoveries.contains_key(&c.recovery_id) {
@@ -218,18 +237,9 @@ impl GrantsBook {
 
     pub(super) fn receive_recovery(&self, c: &ReceiveRecovery) -> Result<Decision, DomainError> {
         let grant = self.grant(&c.grant_id)?;
-        let recovery = grant.recoveries.get(&c.recovery_id).ok_or_else(|| {
-            DomainError::new(
-                ErrorCode::NotFound,
-                format!(
-                    "recovery {} of grant {} does not exist",
-                    c.recovery_id, c.grant_id
-                ),
-            )
-            .field_path("recovery_id")
-        })?;
+        let recovery = super::receivables::recovery_of(grant, &c.grant_id, &c.recovery_id)?;
         let amount = Cents::positive("amount_cents", c.amount_cents)?;
-        let outstanding = Cents::new(recovery.ordered.get() - recovery.received.get());
+        let outstanding = recovery.outstanding();
         if amount > outstanding {
             return Err(DomainError::new(
                 ErrorCode::InvalidState,

@@ -9,6 +9,7 @@ mod lifecycle;
 mod loans;
 mod lookup;
 pub mod parse;
+mod receivables;
 pub mod recovery;
 
 pub use book::{Ending, Envelope, Grant, GrantsBook, Guarantee, Programme, Recovery};

@@ -8,6 +8,10 @@ use ledger_proto::v1::{
 use super::{GrantsBook, GrantsCommand};
 use crate::{command_digest, Cents, Reaction};
 
+/// The start of the ids of the recoveries the ledger orders after a breach
+/// (`breach-<obligation>`): reserved, clients cannot use them.
+pub const BREACH_RECOVERY_PREFIX: &str = "breach-";
+
 /// Idempotency key of the recovery ordered for one breach event.
 pub fn breach_recovery_key(breach_event_id: &str) -> String {
     format!("breach-recovery:{breach_event_id}")
@@ -76,7 +80,7 @@ impl GrantsBook {
         }
         let command = OrderRecovery {
             grant_id: breach.grant_id.clone(),
-            recovery_id: format!("breach-{}", breach.obligation_id),
+            recovery_id: format!("{BREACH_RECOVERY_PREFIX}{}", breach.obligation_id),
             amount_cents: amount.get(),
             reason: RecoveryReason::ObligationBreach as i32,
             reason_text: breach.reason.clone(),
@@ -90,7 +94,7 @@ impl GrantsBook {
         Some(Reaction {
             command_id: breach_recovery_key(&event.event_id),
             digest: command_digest("OrderRecovery", &command),
-            command: GrantsCommand::OrderRecovery(command),
+            command: GrantsCommand::OrderRecoveryOnBreach(command),
         })
     }
 }

@@ -5,7 +5,7 @@ use ledger_proto::v1::{
     Beneficiary, BudgetSection, CancelGrant, CloseEnvelope, CloseGrant, CreditVote,
     DeclareProgramme, Funder, FunderKind, GrantKind, GrantOutcome, Imputation, Instalment,
     LegalEntity, MakePayment, ObligationTerms, OpenEnvelope, OrderRecovery, ReceiveRecovery,
-    RecoveryReason, RecoveryRule, ReviseEnvelope, Territory, VoteCredits,
+    RecoveryAdjustment, RecoveryReason, RecoveryRule, ReviseEnvelope, Territory, VoteCredits,
 };
 use proptest::prelude::*;
 
@@ -631,7 +631,7 @@ fn a_breach_orders_its_recovery_and_closes_the_grant_once() {
         .map(|r| {
             (
                 r.command_id.as_str(),
-                matches!(r.command, GrantsCommand::OrderRecovery(_)),
+                matches!(r.command, GrantsCommand::OrderRecoveryOnBreach(_)),
             )
         })
         .collect();
@@ -735,4 +735,47 @@ fn an_envelope_sits_in_the_section_of_its_kind_with_a_schedule_that_adds_up() {
         refusal(&book, GrantsCommand::OpenEnvelope(short)).1,
         Some("cp_schedule".into())
     );
+}
+
+#[test]
+fn a_client_cannot_take_a_breach_recovery_id_and_outstanding_never_goes_below_zero() {
+    let mut book = book_with_envelope(10_000);
+    run(&mut book, GrantsCommand::AwardGrant(award("a", 1_000))).unwrap();
+    run(&mut book, pay("p1", "a", 1_000, "2023-03-01")).unwrap();
+    let breach_id = OrderRecovery {
+        recovery_id: "breach-o-a".into(),
+        ..match order("r", 500) {
+            GrantsCommand::OrderRecovery(o) => o,
+            _ => unreachable!(),
+        }
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::OrderRecovery(breach_id.clone())),
+        (ErrorCode::InvalidField, Some("recovery_id".into()))
+    );
+    // The ledger's own reaction may.
+    run(&mut book, GrantsCommand::OrderRecoveryOnBreach(breach_id)).unwrap();
+    let adjust = |kind: RecoveryAdjustment, cents: i64| {
+        GrantsCommand::AdjustRecovery(ledger_proto::v1::AdjustRecovery {
+            grant_id: "a".into(),
+            recovery_id: "breach-o-a".into(),
+            adjustment: kind as i32,
+            amount_cents: cents,
+            decision_reference: "DCD-1".into(),
+            reason: "remise".into(),
+            effective_date: "2024-02-01".into(),
+            ..Default::default()
+        })
+    };
+    run(&mut book, adjust(RecoveryAdjustment::Waived, 200)).unwrap();
+    run(&mut book, adjust(RecoveryAdjustment::Reduced, 100)).unwrap();
+    assert_eq!(
+        refusal(&book, adjust(RecoveryAdjustment::WrittenOff, 201)),
+        (ErrorCode::InvalidState, Some("amount_cents".into()))
+    );
+    run(&mut book, adjust(RecoveryAdjustment::WrittenOff, 200)).unwrap();
+    let recovery = book.grants["a"].recoveries["breach-o-a"];
+    assert_eq!(recovery.outstanding().get(), 0);
+    // A reduction frees what may be ordered again: 1,000 paid, 400 ordered.
+    assert_eq!(book.grants["a"].recovery_ordered().get(), 400);
 }

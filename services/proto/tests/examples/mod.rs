@@ -145,6 +145,32 @@ pub fn payloads() -> Vec<Payload> {
             decision_reference: String::new(),
             cause_event_id: "0193f0c2-8a1e-7c3b-9d2e-4f5a6b7c8d9e".into(),
         }),
+        Payload::RecoveryAdjusted(RecoveryAdjusted {
+            grant_id: "bourse-2022-017".into(),
+            envelope_id: "cd41-bourses".into(),
+            recovery_id: "breach-obl-2022-017".into(),
+            adjustment: RecoveryAdjustment::Waived as i32,
+            amount_cents: 200_000,
+            fiscal_year: 2025,
+            decision_reference: "DCD-2025-06-12".into(),
+            reason: "Situation sociale du débiteur".into(),
+        }),
+        Payload::RecoveryScheduled(RecoveryScheduled {
+            grant_id: "bourse-2022-017".into(),
+            envelope_id: "cd41-bourses".into(),
+            recovery_id: "breach-obl-2022-017".into(),
+            instalments: vec![
+                Instalment {
+                    due_date: "2025-07-01".into(),
+                    amount_cents: 300_000,
+                },
+                Instalment {
+                    due_date: "2025-10-01".into(),
+                    amount_cents: 300_000,
+                },
+            ],
+            decision_reference: "ECH-2025-14".into(),
+        }),
         Payload::EnvelopeClosed(EnvelopeClosed {
             envelope_id: "cvl-msp-2018".into(),
             cancelled_cents: 12_500_000,

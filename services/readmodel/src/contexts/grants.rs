@@ -7,7 +7,8 @@ use ledger_proto::v1::{
     beneficiary::Party, Beneficiary, CreditInstalment, CreditsVoted, EnvelopeClosed,
     EnvelopeOpened, EnvelopeRevised, GrantAmended, GrantAwarded, GrantCancelled, GrantClosed,
     GrantOutcome, LoanGranted, LoanGuaranteeGranted, LoanGuaranteeReleased, PaymentMade,
-    ProgrammeDeclared, RecoveryOrdered, RecoveryReceived, TargetSet, Territory,
+    ProgrammeDeclared, RecoveryAdjusted, RecoveryAdjustment, RecoveryOrdered, RecoveryReceived,
+    RecoveryScheduled, TargetSet, Territory,
 };
 
 use super::{date, nonempty, optional_date};
@@ -17,7 +18,8 @@ use crate::engine::fold::{
 };
 use crate::journal::{
     self, Entry, AUTHORISED, AVAILABLE, CANCELLED, COMMITTED_UNPAID, GUARANTEES_GIVEN,
-    GUARANTEE_EXPOSURE, LOANS, PAID, RECOVERED, RECOVERIES, RECOVERY_RECEIVABLE,
+    GUARANTEE_EXPOSURE, LOANS, PAID, RECOVERED, RECOVERIES, RECOVERIES_WAIVED,
+    RECOVERIES_WRITTEN_OFF, RECOVERY_RECEIVABLE,
 };
 use ledger_domain::grants::credits::{funder_key, section_name};
 
@@ -37,6 +39,12 @@ pub(crate) const CREDIT_VOTES: &str =
     vote, vote_reference, effective_date, recorded_at";
 pub(crate) const CP_SCHEDULES: &str =
     "event_id, envelope_id, fiscal_year, amount_cents, effective_date, recorded_at";
+pub(crate) const RECOVERY_MOVEMENTS: &str =
+    "event_id, grant_id, recovery_id, movement, amount_cents, \
+    reference, effective_date, recorded_at";
+pub(crate) const RECOVERY_INSTALMENTS: &str =
+    "event_id, line, grant_id, recovery_id, due_date, amount_cents, \
+    effective_date, recorded_at";
 pub(crate) const GRANT_CLOSURES: &str =
     "grant_id, outcome, closed_on, recorded_at, released_cents, event_id";
 pub(crate) const ENVELOPE_CLOSURES: &str =
@@ -461,6 +469,10 @@ enum Column {
     Paid,
     RecoveryOrdered,
     RecoveryReceived,
+    /// A reduction or cancellation: the recovery ordered goes down.
+    RecoveryReduced,
+    /// A waiver or write-off: no column, only what is outstanding.
+    Neither,
 }
 
 /// Money moving on a grant within a fiscal year (a payment, a recovery
@@ -483,12 +495,16 @@ impl GrantMoney<'_> {
             Column::Paid => env.paid += cents,
             Column::RecoveryOrdered => env.recovery_ordered += cents,
             Column::RecoveryReceived => env.recovery_received += cents,
+            Column::RecoveryReduced => env.recovery_ordered -= cents,
+            Column::Neither => {}
         })?;
         move_grant(fold, self.grant_id, self.envelope_id, |g| {
             match self.column {
                 Column::Paid => g.paid += cents,
                 Column::RecoveryOrdered => g.recovery_ordered += cents,
                 Column::RecoveryReceived => g.recovery_received += cents,
+                Column::RecoveryReduced => g.recovery_ordered -= cents,
+                Column::Neither => {}
             }
             Ok(())
         })?;
@@ -521,6 +537,14 @@ pub(crate) fn payment_made(fold: &mut Fold<'_>, meta: &Meta, e: &PaymentMade) ->
 }
 
 pub(crate) fn recovery_ordered(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryOrdered) -> Folded {
+    let movement = Movement {
+        grant_id: &e.grant_id,
+        recovery_id: &e.recovery_id,
+        kind: "ordered",
+        cents: e.amount_cents,
+        reference: &e.title_reference,
+    };
+    movement.append(fold, meta);
     GrantMoney {
         envelope_id: &e.envelope_id,
         grant_id: &e.grant_id,
@@ -534,6 +558,14 @@ pub(crate) fn recovery_ordered(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryOrd
 }
 
 pub(crate) fn recovery_received(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryReceived) -> Folded {
+    let movement = Movement {
+        grant_id: &e.grant_id,
+        recovery_id: &e.recovery_id,
+        kind: "received",
+        cents: e.amount_cents,
+        reference: &e.receipt_reference,
+    };
+    movement.append(fold, meta);
     GrantMoney {
         envelope_id: &e.envelope_id,
         grant_id: &e.grant_id,
@@ -544,6 +576,89 @@ pub(crate) fn recovery_received(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryRe
         fiscal_year: e.fiscal_year,
     }
     .fold(fold, meta)
+}
+
+/// A reduction or cancellation reverses part of the order; a waiver or a
+/// write-off moves what is outstanding to what the funder forgoes.
+pub(crate) fn recovery_adjusted(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryAdjusted) -> Folded {
+    let (kind, column, debit) = match e.adjustment() {
+        RecoveryAdjustment::Reduced => ("reduced", Column::RecoveryReduced, RECOVERIES),
+        RecoveryAdjustment::Waived => ("waived", Column::Neither, RECOVERIES_WAIVED),
+        RecoveryAdjustment::WrittenOff => ("written_off", Column::Neither, RECOVERIES_WRITTEN_OFF),
+        RecoveryAdjustment::Unspecified => {
+            return Err(inapplicable(format!(
+                "recovery {} adjusted without an adjustment",
+                e.recovery_id
+            )))
+        }
+    };
+    let movement = Movement {
+        grant_id: &e.grant_id,
+        recovery_id: &e.recovery_id,
+        kind,
+        cents: e.amount_cents,
+        reference: &e.decision_reference,
+    };
+    movement.append(fold, meta);
+    GrantMoney {
+        envelope_id: &e.envelope_id,
+        grant_id: &e.grant_id,
+        column,
+        debit,
+        credit: RECOVERY_RECEIVABLE,
+        cents: e.amount_cents,
+        fiscal_year: e.fiscal_year,
+    }
+    .fold(fold, meta)
+}
+
+pub(crate) fn recovery_scheduled(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    e: &RecoveryScheduled,
+) -> Folded {
+    fold.grant(&e.grant_id, &e.envelope_id)?;
+    for (line, instalment) in e.instalments.iter().enumerate() {
+        fold.appends
+            .recovery_instalments
+            .row()
+            .uuid(meta.event_id)
+            .int(line as i64)
+            .text(&e.grant_id)
+            .text(&e.recovery_id)
+            .date(date(&instalment.due_date)?)
+            .int(instalment.amount_cents)
+            .date(meta.effective_date)
+            .instant(meta.recorded_at)
+            .end();
+    }
+    Ok(())
+}
+
+/// One movement of a titre de recette, for the recoveries view.
+struct Movement<'a> {
+    grant_id: &'a str,
+    recovery_id: &'a str,
+    kind: &'static str,
+    cents: i64,
+    reference: &'a str,
+}
+
+impl Movement<'_> {
+    fn append(self, fold: &mut Fold<'_>, meta: &Meta) {
+        fold.appends
+            .recovery_movements
+            .row()
+            .uuid(meta.event_id)
+            .text(self.grant_id)
+            .text(self.recovery_id)
+            .text(self.kind)
+            .int(self.cents)
+            .opt_text(nonempty(self.reference))
+            .date(meta.effective_date)
+            .instant(meta.recorded_at)
+            .end();
+    }
 }
 
 pub(crate) fn loan_granted(fold: &mut Fold<'_>, meta: &Meta, e: &LoanGranted) -> Folded {

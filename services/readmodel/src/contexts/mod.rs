@@ -21,7 +21,7 @@ pub(crate) mod columns {
     pub(crate) use super::centres::{ACTIVITY, CENTRES, MEMBERS};
     pub(crate) use super::grants::{
         CP_SCHEDULES, CREDIT_VOTES, ENVELOPES, ENVELOPE_CLOSURES, GRANTS, GRANT_CLOSURES,
-        GUARANTEES, LOANS_COLUMNS as LOANS, PROGRAMMES,
+        GUARANTEES, LOANS_COLUMNS as LOANS, PROGRAMMES, RECOVERY_INSTALMENTS, RECOVERY_MOVEMENTS,
     };
     pub(crate) use super::obligations::OBLIGATIONS;
     pub(crate) use super::workforce::{EMPLOYMENTS, INSTALLATIONS, POSTS};
@@ -62,6 +62,8 @@ pub(crate) fn fold(fold: &mut Fold<'_>, meta: &Meta, payload: &Payload) -> Folde
         P::EnvelopeClosed(e) => grants::envelope_closed(fold, meta, e),
         P::GrantClosed(e) => grants::grant_closed(fold, meta, e),
         P::CreditsVoted(e) => grants::credits_voted(fold, meta, e),
+        P::RecoveryAdjusted(e) => grants::recovery_adjusted(fold, meta, e),
+        P::RecoveryScheduled(e) => grants::recovery_scheduled(fold, meta, e),
     }
 }
 
@@ -104,6 +106,14 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
             keys.grants.insert(e.grant_id.clone());
         }
         P::RecoveryReceived(e) => {
+            envelope(&e.envelope_id);
+            keys.grants.insert(e.grant_id.clone());
+        }
+        P::RecoveryAdjusted(e) => {
+            envelope(&e.envelope_id);
+            keys.grants.insert(e.grant_id.clone());
+        }
+        P::RecoveryScheduled(e) => {
             envelope(&e.envelope_id);
             keys.grants.insert(e.grant_id.clone());
         }

@@ -242,6 +242,8 @@ pub(crate) struct Appends {
     pub envelope_closures: CopyBuf,
     pub credit_votes: CopyBuf,
     pub cp_schedules: CopyBuf,
+    pub recovery_movements: CopyBuf,
+    pub recovery_instalments: CopyBuf,
 }
 
 /// A target as last set in the batch (targets are upserted: the last one

@@ -123,6 +123,22 @@ pub(crate) async fn write(
     update_grants(conn, fold, &mut w).await?;
     copy(
         conn,
+        "recovery_movements",
+        columns::RECOVERY_MOVEMENTS,
+        &a.recovery_movements,
+        &mut w,
+    )
+    .await?;
+    copy(
+        conn,
+        "recovery_instalments",
+        columns::RECOVERY_INSTALMENTS,
+        &a.recovery_instalments,
+        &mut w,
+    )
+    .await?;
+    copy(
+        conn,
         "grant_closures",
         columns::GRANT_CLOSURES,
         &a.grant_closures,

@@ -132,7 +132,12 @@ pub struct Balance {
     pub loans_cents: i64,
     pub recovery_ordered_cents: i64,
     pub recovery_received_cents: i64,
-    /// Recoveries ordered and not yet received, at the end of the period.
+    /// Remises gracieuses granted in the period.
+    pub recovery_waived_cents: i64,
+    /// Admissions en non-valeur in the period.
+    pub recovery_written_off_cents: i64,
+    /// Recoveries ordered and not yet received, waived or written off, at
+    /// the end of the period.
     pub recovery_outstanding_cents: i64,
     /// Guarantees standing at the end of the period (off-balance).
     pub guarantee_exposure_cents: i64,
@@ -167,6 +172,8 @@ fn figures(flow: &str, stock: &str) -> String {
          {loans} AS loans_cents,
          (-{recoveries}) AS recovery_ordered_cents,
          {recovered} AS recovery_received_cents,
+         {waived} AS recovery_waived_cents,
+         {written_off} AS recovery_written_off_cents,
          {receivable} AS recovery_outstanding_cents,
          {exposure} AS guarantee_exposure_cents,
          COALESCE(SUM(a.n) FILTER (WHERE {stock}), 0)::bigint AS postings",
@@ -182,6 +189,8 @@ fn figures(flow: &str, stock: &str) -> String {
         loans = sum(LOANS, flow),
         recoveries = sum(RECOVERIES, flow),
         recovered = sum(RECOVERED, flow),
+        waived = sum(RECOVERIES_WAIVED, flow),
+        written_off = sum(RECOVERIES_WRITTEN_OFF, flow),
         receivable = sum(RECOVERY_RECEIVABLE, stock),
         exposure = sum(GUARANTEE_EXPOSURE, stock),
     )

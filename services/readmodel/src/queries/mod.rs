@@ -6,6 +6,7 @@ mod balances;
 mod credits;
 mod events;
 mod journal;
+mod recoveries;
 mod status;
 mod views;
 mod workforce;
@@ -16,6 +17,7 @@ pub use balances::{
 pub use credits::{credits, etat_ap_ae, CreditFilter, CreditRow, EtatRow, ScheduleYear};
 pub use events::{event, EventRecord};
 pub use journal::{journal, JournalFilter, Posting};
+pub use recoveries::{recoveries, RecoveryInstalment, RecoveryRow};
 pub use status::{faults, has_reached, offsets, outages, Fault, Outage, StoredOffset};
 pub use views::{
     centres, grant, grants, guarantees, loans, members, obligations, targets, CentreFilter,

@@ -39,6 +39,10 @@ pub struct GrantRow {
     pub remaining_to_pay_cents: i64,
     pub recovery_ordered_cents: i64,
     pub recovery_received_cents: i64,
+    /// Recoveries still to receive (not waived or written off).
+    pub recovery_outstanding_cents: i64,
+    /// What the grant cost the funder: paid − recovered.
+    pub net_cost_cents: i64,
     pub recovery_rule: Option<String>,
     pub obligation_months: Option<i32>,
 }
@@ -52,6 +56,7 @@ const GRANT_SELECT: &str = "
            to_char(g.deadline, 'YYYY-MM-DD') AS deadline,
            m.unpaid + m.paid AS committed_cents, m.paid AS paid_cents, m.unpaid AS remaining_to_pay_cents,
            m.ordered AS recovery_ordered_cents, m.received AS recovery_received_cents,
+           m.outstanding AS recovery_outstanding_cents, m.paid - m.received AS net_cost_cents,
            g.recovery_rule, g.obligation_months
     FROM grants g
     LEFT JOIN grant_closures c ON c.grant_id = g.grant_id AND c.closed_on <= $1
@@ -60,7 +65,8 @@ const GRANT_SELECT: &str = "
         SELECT COALESCE(SUM(amount_cents) FILTER (WHERE account = 'committed_unpaid'), 0)::bigint AS unpaid,
                COALESCE(SUM(amount_cents) FILTER (WHERE account = 'paid'), 0)::bigint AS paid,
                (-COALESCE(SUM(amount_cents) FILTER (WHERE account = 'recoveries'), 0))::bigint AS ordered,
-               COALESCE(SUM(amount_cents) FILTER (WHERE account = 'recovered'), 0)::bigint AS received
+               COALESCE(SUM(amount_cents) FILTER (WHERE account = 'recovered'), 0)::bigint AS received,
+               COALESCE(SUM(amount_cents) FILTER (WHERE account = 'recovery_receivable'), 0)::bigint AS outstanding
         FROM postings p
         WHERE p.subject_id = g.grant_id AND p.envelope_id = g.envelope_id
           AND p.effective_date <= $1 AND ($2::timestamptz IS NULL OR p.recorded_at <= $2)
