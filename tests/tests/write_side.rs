@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ledger_proto::v1::event_envelope::Payload;
+use ledger_proto::v1::{event_envelope::Payload, GrantOutcome};
 use ledger_tests::{award, position, TestLedger};
 use serde_json::{json, Value};
 
@@ -575,6 +575,15 @@ async fn a_breach_orders_its_recovery_exactly_once_even_when_the_grants_service_
         );
         assert!(!recovery.cause_event_id.is_empty());
     }
+    // And one closure per breach, which stops the grant's payments.
+    let closures = ledger
+        .grants_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(&e.payload, Some(Payload::GrantClosed(c)) if c.outcome() == GrantOutcome::Breached))
+        .count();
+    assert_eq!(closures, 2);
     ledger.shutdown().await;
 }
 
