@@ -27,8 +27,9 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// [`WriterState`] (the command log, stream heads, a context's book) changes
 /// shape or meaning: older snapshots are then ignored, never misread.
 /// 2: signed by the writer. 3: the obligations book keeps each grant's
-/// obligation terms.
-const FORMAT: u32 = 3;
+/// obligation terms. 4: closures, credits, the grants the obligations book
+/// knows as ended or obligated.
+const FORMAT: u32 = 4;
 
 /// Where snapshots go and how often they are taken.
 #[derive(Debug, Clone)]

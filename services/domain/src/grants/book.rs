@@ -30,6 +30,8 @@ pub struct Envelope {
     /// The funder's chapter its payments draw CP from; none for envelopes
     /// opened before imputations were required.
     pub chapter: Option<super::credits::Chapter>,
+    /// Carries a CP schedule, which each revision must then restate.
+    pub scheduled: bool,
 }
 
 impl Envelope {
@@ -237,12 +239,14 @@ impl GrantsBook {
                     period_end: event_date(&e.period_end)?,
                     closed: false,
                     chapter: self.chapter_of(&e.programme_id, e.imputation.as_ref()),
+                    scheduled: !e.cp_schedule.is_empty(),
                 };
                 self.envelopes.insert(e.envelope_id.clone(), envelope);
             }
             Payload::EnvelopeRevised(e) => {
                 let envelope = self.envelope_mut(&e.envelope_id)?;
                 envelope.voted = add(envelope.voted, e.delta_cents)?;
+                envelope.scheduled |= !e.cp_schedule.is_empty();
             }
             Payload::GrantAwarded(e) => {
                 let amount = Cents::new(e.amount_cents);

@@ -85,7 +85,12 @@ impl GrantsBook {
             .funder
             .as_ref()
             .ok_or_else(|| DomainError::invalid("funder", "is required"))?;
-        required_enum::<FunderKind>("funder.kind", funder.kind)?;
+        let kind: FunderKind = required_enum("funder.kind", funder.kind)?;
+        // Kind and code make the funder (`region:24`); only national bodies
+        // go without a code.
+        if kind != FunderKind::National {
+            required_text("funder.code", &funder.code)?;
+        }
         required_text("funder.name", &funder.name)?;
         required_text("name", &c.name)?;
         let start = parse_date("period_start", &c.period_start)?;
@@ -169,6 +174,12 @@ impl GrantsBook {
             .ok_or_else(|| DomainError::invalid("delta_cents", "is out of range"))?;
         if !c.cp_schedule.is_empty() {
             super::credits::check_cp_schedule(&c.cp_schedule, voted)?;
+        } else if envelope.scheduled {
+            // The schedule in force would no longer add up to the vote.
+            return Err(DomainError::invalid(
+                "cp_schedule",
+                "the envelope has a CP schedule: a revision restates it, adding up to the new amount",
+            ));
         }
         if voted < envelope.committed {
             return Err(DomainError::new(

@@ -93,6 +93,18 @@ impl GrantsBook {
             .field_path("amount_delta_cents"));
         }
         check_schedule(&c.schedule, amount)?;
+        if let Some(deadline) = grant.deadline {
+            let late = c
+                .schedule
+                .iter()
+                .any(|i| parse_date("due_date", &i.due_date).is_ok_and(|due| due > deadline));
+            if late {
+                return Err(DomainError::invalid(
+                    "schedule",
+                    "an instalment falls after the grant's deadline",
+                ));
+            }
+        }
         let effective_date = parse_date("effective_date", &c.effective_date)?;
         Ok(grant_decision(
             &c.grant_id,
@@ -152,6 +164,17 @@ impl GrantsBook {
             .field_path("amount_cents"));
         }
         let effective_date = parse_date("effective_date", &c.effective_date)?;
+        if let Some(deadline) = grant.deadline.filter(|d| effective_date > *d) {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "grant {} may be paid until {} only",
+                    c.grant_id,
+                    crate::dates::format_date(deadline)
+                ),
+            )
+            .field_path("effective_date"));
+        }
         let fiscal_year = fiscal_year(c.fiscal_year, effective_date)?;
         self.check_credits(&grant.envelope_id, fiscal_year, amount)?;
         Ok(grant_decision(

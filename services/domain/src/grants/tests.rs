@@ -779,3 +779,61 @@ fn a_client_cannot_take_a_breach_recovery_id_and_outstanding_never_goes_below_ze
     // A reduction frees what may be ordered again: 1,000 paid, 400 ordered.
     assert_eq!(book.grants["a"].recovery_ordered().get(), 400);
 }
+
+#[test]
+fn no_payment_after_the_deadline_and_a_scheduled_envelope_restates_its_schedule() {
+    let mut book = book_with_envelope(10_000);
+    let with_deadline = AwardGrant {
+        deadline: "2024-08-31".into(),
+        ..award("a", 1_000)
+    };
+    run(&mut book, GrantsCommand::AwardGrant(with_deadline)).unwrap();
+    assert_eq!(
+        refusal(&book, pay("p1", "a", 100, "2024-09-01")),
+        (ErrorCode::InvalidState, Some("effective_date".into()))
+    );
+    run(&mut book, pay("p1", "a", 100, "2024-08-31")).unwrap();
+
+    let mut book = GrantsBook::default();
+    run(&mut book, GrantsCommand::DeclareProgramme(programme())).unwrap();
+    let scheduled = OpenEnvelope {
+        cp_schedule: vec![ledger_proto::v1::CreditInstalment {
+            fiscal_year: 2019,
+            amount_cents: 10_000,
+        }],
+        ..envelope(10_000)
+    };
+    run(&mut book, GrantsCommand::OpenEnvelope(scheduled)).unwrap();
+    let revision = ReviseEnvelope {
+        envelope_id: "env".into(),
+        delta_cents: 1_000,
+        vote_reference: "DM-1".into(),
+        effective_date: "2019-06-01".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        refusal(&book, GrantsCommand::ReviseEnvelope(revision.clone())).1,
+        Some("cp_schedule".into())
+    );
+    let restated = ReviseEnvelope {
+        cp_schedule: vec![ledger_proto::v1::CreditInstalment {
+            fiscal_year: 2019,
+            amount_cents: 11_000,
+        }],
+        ..revision
+    };
+    run(&mut book, GrantsCommand::ReviseEnvelope(restated)).unwrap();
+}
+
+#[test]
+fn a_funder_other_than_national_needs_its_code() {
+    let book = GrantsBook::default();
+    let mut codeless = programme();
+    if let Some(f) = codeless.funder.as_mut() {
+        f.code = String::new();
+    }
+    assert_eq!(
+        refusal(&book, GrantsCommand::DeclareProgramme(codeless)).1,
+        Some("funder.code".into())
+    );
+}

@@ -57,12 +57,24 @@ fn territory_codes(t: Option<&ledger_proto::v1::Territory>) -> [String; 3] {
     [t.region_code, t.departement_code, t.commune_code]
 }
 
+/// A grant as the obligations service knows it from `ledger.grants.v1`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownGrant {
+    /// The obligation terms its award attached, if any.
+    pub terms: Option<AttachedTerms>,
+    /// Cancelled or closed: no obligation starts on it any more.
+    pub ended: bool,
+    /// The obligation started on it: one grant, one obligation, so one
+    /// breach recovery at most.
+    pub obligation: Option<String>,
+}
+
 /// What the obligations service knows, including the grants it has seen
-/// awarded on `ledger.grants.v1` and the obligation terms each carries.
+/// on `ledger.grants.v1`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ObligationsBook {
     pub obligations: Map<String, Obligation>,
-    pub known_grants: Map<String, Option<AttachedTerms>>,
+    pub known_grants: Map<String, KnownGrant>,
 }
 
 fn stream(id: &str) -> StreamRef {
@@ -98,13 +110,26 @@ impl ObligationsBook {
             ));
         }
         EntityId::parse("grant_id", &c.grant_id)?;
-        let terms = self.known_grants.get(&c.grant_id).ok_or_else(|| {
+        let grant = self.known_grants.get(&c.grant_id).ok_or_else(|| {
             DomainError::new(
                 ErrorCode::NotFound,
                 format!("grant {} is not known to the ledger", c.grant_id),
             )
             .field_path("grant_id")
         })?;
+        let refused = |why: String| {
+            Err(DomainError::new(ErrorCode::InvalidState, why).field_path("grant_id"))
+        };
+        if grant.ended {
+            return refused(format!("grant {} has ended", c.grant_id));
+        }
+        if let Some(other) = &grant.obligation {
+            return refused(format!(
+                "grant {} already carries obligation {other}",
+                c.grant_id
+            ));
+        }
+        let terms = &grant.terms;
         beneficiary("beneficiary", c.beneficiary.as_ref())?;
         territory("territory", c.territory.as_ref())?;
         if c.duration_months == 0 || c.duration_months > 600 {
@@ -240,6 +265,9 @@ impl Decider for ObligationsBook {
                     settled: false,
                 };
                 self.obligations.insert(e.obligation_id.clone(), obligation);
+                if let Some(grant) = self.known_grants.get_mut(&e.grant_id) {
+                    grant.obligation = Some(e.obligation_id.clone());
+                }
             }
             Payload::ObligationFulfilled(ledger_proto::v1::ObligationFulfilled {
                 obligation_id,
@@ -261,9 +289,21 @@ impl Decider for ObligationsBook {
     }
 
     fn observe(&mut self, payload: &Payload) {
-        if let Payload::GrantAwarded(grant) = payload {
-            let terms = grant.obligation.as_ref().map(AttachedTerms::of);
-            self.known_grants.insert(grant.grant_id.clone(), terms);
+        let ended = match payload {
+            Payload::GrantAwarded(grant) => {
+                let known = KnownGrant {
+                    terms: grant.obligation.as_ref().map(AttachedTerms::of),
+                    ..KnownGrant::default()
+                };
+                self.known_grants.insert(grant.grant_id.clone(), known);
+                return;
+            }
+            Payload::GrantCancelled(e) => &e.grant_id,
+            Payload::GrantClosed(e) => &e.grant_id,
+            _ => return,
+        };
+        if let Some(grant) = self.known_grants.get_mut(ended) {
+            grant.ended = true;
         }
     }
 }
@@ -345,6 +385,25 @@ mod tests {
             (ErrorCode::InvalidState, Some("grant_id".into()))
         );
         run(&mut book, start("o", "bourse-1")).unwrap();
+        // One grant, one obligation: a second would recover twice.
+        assert_eq!(
+            refused(&book, start("o2", "bourse-1")),
+            (ErrorCode::InvalidState, Some("grant_id".into()))
+        );
+    }
+
+    #[test]
+    fn no_obligation_starts_on_an_ended_grant() {
+        let mut book = book();
+        book.observe(&Payload::GrantCancelled(ledger_proto::v1::GrantCancelled {
+            grant_id: "bourse-1".into(),
+            ..Default::default()
+        }));
+        let err = book.decide(&start("o", "bourse-1")).unwrap_err();
+        assert_eq!(
+            (err.code, err.field),
+            (ErrorCode::InvalidState, Some("grant_id".into()))
+        );
     }
 
     fn run(book: &mut ObligationsBook, command: ObligationsCommand) -> Result<Payload, ErrorCode> {

@@ -14,7 +14,8 @@ use ledger_proto::v1::{
 use super::{date, nonempty, optional_date};
 use crate::engine::copy::prefix;
 use crate::engine::fold::{
-    inapplicable, EnvelopeState, Fold, Folded, GrantState, GuaranteeState, Meta, Release, TargetRow,
+    inapplicable, EnvelopeState, Fold, Folded, GrantState, GuaranteeState, Inapplicable, Meta,
+    Release, TargetRow,
 };
 use crate::journal::{
     self, Entry, AUTHORISED, AVAILABLE, CANCELLED, COMMITTED_UNPAID, GUARANTEES_GIVEN,
@@ -326,15 +327,28 @@ pub(crate) fn grant_amended(fold: &mut Fold<'_>, meta: &Meta, e: &GrantAmended) 
         g.amount += e.amount_delta_cents;
         Ok(())
     })?;
+    // A closed envelope takes no increase; what a decrease frees is
+    // cancelled with the rest of it.
+    let other_side = released_to(fold, &e.envelope_id)?;
     let amendment = grant_entry(
         fold,
         &e.envelope_id,
         &e.grant_id,
         COMMITTED_UNPAID,
-        AVAILABLE,
+        other_side,
         e.amount_delta_cents,
     )?;
     journal::post(fold, meta, amendment)
+}
+
+/// Where what a grant releases goes: back to what its envelope has left to
+/// commit, or, once the envelope is closed, to what it cancelled.
+fn released_to(fold: &mut Fold<'_>, envelope_id: &str) -> Result<&'static str, Inapplicable> {
+    Ok(if fold.envelope(envelope_id)?.closed {
+        CANCELLED
+    } else {
+        AVAILABLE
+    })
 }
 
 pub(crate) fn grant_cancelled(fold: &mut Fold<'_>, meta: &Meta, e: &GrantCancelled) -> Folded {
@@ -390,15 +404,16 @@ struct Ending<'a> {
 
 impl Ending<'_> {
     fn fold(self, fold: &mut Fold<'_>, meta: &Meta) -> Folded {
-        if !fold.ended_grants.insert(self.grant_id.to_owned()) {
-            return Err(inapplicable(format!("grant {} ended twice", self.grant_id)));
-        }
         let released = self.released;
-        move_envelope(fold, self.envelope_id, |env| env.committed -= released)?;
         move_grant(fold, self.grant_id, self.envelope_id, |g| {
+            if g.ended {
+                return Err(inapplicable("the grant has ended already"));
+            }
+            g.ended = true;
             g.amount -= released;
             Ok(())
         })?;
+        move_envelope(fold, self.envelope_id, |env| env.committed -= released)?;
         fold.appends
             .grant_closures
             .row()
@@ -409,11 +424,7 @@ impl Ending<'_> {
             .int(released)
             .uuid(meta.event_id)
             .end();
-        let back_to = if fold.envelope(self.envelope_id)?.closed {
-            CANCELLED
-        } else {
-            AVAILABLE
-        };
+        let back_to = released_to(fold, self.envelope_id)?;
         let release = grant_entry(
             fold,
             self.envelope_id,

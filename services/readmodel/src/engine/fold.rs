@@ -83,6 +83,8 @@ pub(crate) struct GrantState {
     pub recovery_ordered: i64,
     pub recovery_received: i64,
     pub cancelled_on: Option<Date>,
+    /// Cancelled or closed: it releases nothing more.
+    pub ended: bool,
 }
 
 impl GrantState {
@@ -275,7 +277,6 @@ pub(crate) struct Fold<'l> {
     pub programme_ids: std::collections::HashSet<String>,
     pub member_keys: std::collections::HashSet<(String, String)>,
     pub loan_ids: std::collections::HashSet<String>,
-    pub ended_grants: std::collections::HashSet<String>,
 }
 
 impl<'l> Fold<'l> {
@@ -294,7 +295,6 @@ impl<'l> Fold<'l> {
             programme_ids: Default::default(),
             member_keys: Default::default(),
             loan_ids: Default::default(),
-            ended_grants: Default::default(),
         }
     }
 

@@ -62,6 +62,7 @@ type GrantRow = (
     i64,
     i64,
     Option<Date>,
+    bool,
 );
 type EndingRow = (String, Option<Date>, Option<OffsetDateTime>);
 
@@ -105,13 +106,16 @@ impl Loaded {
             let rows: Vec<GrantRow> = sqlx::query_as(
                 "SELECT grant_id, envelope_id, region_code, departement_code, amount_cents, paid_cents,
                         recovery_ordered_cents, recovery_received_cents,
-                        CASE WHEN cancelled THEN COALESCE(cancelled_on, effective_date) END
-                 FROM grants WHERE grant_id = ANY($1)",
+                        CASE WHEN cancelled THEN COALESCE(cancelled_on, effective_date) END,
+                        EXISTS (SELECT FROM grant_closures c WHERE c.grant_id = g.grant_id)
+                 FROM grants g WHERE grant_id = ANY($1)",
             )
             .bind(list(&keys.grants))
             .fetch_all(&mut *conn)
             .await?;
-            for (id, envelope_id, region, departement, amount, paid, ro, rr, cancelled_on) in rows {
+            for (id, envelope_id, region, departement, amount, paid, ro, rr, cancelled_on, ended) in
+                rows
+            {
                 let state = GrantState {
                     envelope_id,
                     region,
@@ -121,6 +125,7 @@ impl Loaded {
                     recovery_ordered: ro,
                     recovery_received: rr,
                     cancelled_on,
+                    ended,
                 };
                 loaded.grants.insert(id, state);
             }

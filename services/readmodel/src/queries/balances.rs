@@ -46,12 +46,13 @@ impl GroupBy {
 /// The key funders are filtered and grouped by: kind and code, as
 /// `region:24`, `departement:24`, `grouping:<code>` or `national`.
 pub fn funder_key(kind: &str, code: &str) -> Option<String> {
-    let kind = match kind {
-        "region" | "departement" | "grouping" => kind,
-        "national" if code.is_empty() => return Some("national".to_owned()),
-        _ => return None,
-    };
-    (!code.is_empty()).then(|| format!("{kind}:{code}"))
+    match (kind, code) {
+        ("national", "") => Some("national".to_owned()),
+        ("region" | "departement" | "grouping" | "national", code) if !code.is_empty() => {
+            Some(format!("{kind}:{code}"))
+        }
+        _ => None,
+    }
 }
 
 /// Which lines to sum.
@@ -215,7 +216,11 @@ pub async fn balances(
     );
     let sql = match filter.group_by {
         Some(GroupBy::FiscalYear) => format!(
-            "{sums}, years AS (SELECT generate_series(min(y), max(y)) AS year FROM a)
+            "{sums}, years AS (
+                -- Every year from the first line's, through the last line's
+                -- or the year asked if later: stocks carry forward.
+                SELECT generate_series(min(y), GREATEST(max(y), COALESCE($8::int, max(y)))) AS year
+                FROM a)
              SELECT years.year::text AS key, {figures}
              FROM years JOIN a ON a.y <= years.year
              WHERE $8::int IS NULL OR years.year = $8

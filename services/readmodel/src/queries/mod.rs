@@ -37,9 +37,11 @@ pub struct At {
     pub known_at: Option<OffsetDateTime>,
 }
 
-/// The accounting date asked for: `as_of`, else today.
+/// The accounting date asked for: `as_of`, else today in Paris (the day the
+/// writers date facts by).
 pub(crate) fn day(at: At) -> Date {
-    at.as_of.unwrap_or_else(|| OffsetDateTime::now_utc().date())
+    at.as_of
+        .unwrap_or_else(|| ledger_domain::dates::paris_day(OffsetDateTime::now_utc()))
 }
 
 /// Rows per page unless asked otherwise, and the most a page may hold.
