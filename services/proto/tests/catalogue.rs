@@ -237,8 +237,10 @@ A refused command appends nothing and answers
 | 415 | `unsupported_media_type` | neither JSON nor protobuf |
 | 422 | `invalid_field` | a field is missing, malformed (SIRET Luhn, FINESS, RPPS, INSEE codes, dates) or out of range; `field` names it |
 | 422 | `not_found` | the command refers to something the ledger does not know |
+| 422 | `effective_date_in_future` | a fact is dated after the day it is recorded (Europe/Paris); schedules, deadlines and periods may lie ahead |
 | 409 | `already_exists` | the id is taken |
 | 409 | `envelope_overcommitted` | the envelope has less left to commit (or a revision would go below commitments) |
+| 409 | `payment_credits_exhausted` | the payment's chapter has not enough crédits de paiement left for its fiscal year |
 | 409 | `invalid_state` | the aggregate's state forbids it (paid beyond the grant, cancelled grant, closed centre, filled post…) |
 | 409 | `version_conflict` | `X-Expected-Version` does not match the stream |
 | 409 | `idempotency_conflict` | the `Idempotency-Key` was used with another body |
