@@ -67,18 +67,22 @@ pub fn parse_month_end(field: &str, raw: &str) -> Result<Date, DomainError> {
     Date::from_calendar_date(year, month, last_day).map_err(|_| bad())
 }
 
+/// The same day `months` months after `date`, or the last day of that
+/// month when it is shorter (a loan repaid on the 31st is repaid on 29
+/// February).
+pub fn add_months(date: Date, months: u32) -> Option<Date> {
+    let total =
+        i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + i64::from(months);
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
+    Date::from_calendar_date(year, month, date.day().min(month.length(year))).ok()
+}
+
 /// The day before the same day `months` later: the last day of a period of
 /// `months` months starting on `start` (a 36-month obligation starting
 /// 2023-09-01 ends 2026-08-31). Days past the end of a shorter month clamp.
 pub fn last_day_of_months(start: Date, months: u32) -> Option<Date> {
-    let total =
-        i64::from(start.year()) * 12 + i64::from(u8::from(start.month())) - 1 + i64::from(months);
-    let year = i32::try_from(total.div_euclid(12)).ok()?;
-    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
-    let day = start.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day)
-        .ok()?
-        .previous_day()
+    add_months(start, months)?.previous_day()
 }
 
 #[cfg(test)]

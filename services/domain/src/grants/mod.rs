@@ -1,6 +1,7 @@
 //! Programmes, envelopes and grants: the state the grants service guards and
 //! the rules that turn its commands into events.
 
+pub mod amortisation;
 mod book;
 mod closure;
 pub mod credits;
