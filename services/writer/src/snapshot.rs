@@ -28,8 +28,9 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// shape or meaning: older snapshots are then ignored, never misread.
 /// 2: signed by the writer. 3: the obligations book keeps each grant's
 /// obligation terms. 4: closures, credits, the grants the obligations book
-/// knows as ended or obligated.
-const FORMAT: u32 = 4;
+/// knows as ended or obligated. 5: CP mandated by programme, envelopes
+/// imputed without their funder.
+const FORMAT: u32 = 5;
 
 /// Where snapshots go and how often they are taken.
 #[derive(Debug, Clone)]

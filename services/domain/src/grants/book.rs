@@ -27,9 +27,10 @@ pub struct Envelope {
     pub period_end: Date,
     /// Closed (clôture): no commitment may be made on it any more.
     pub closed: bool,
-    /// The funder's chapter its payments draw CP from; none for envelopes
-    /// opened before imputations were required.
-    pub chapter: Option<super::credits::Chapter>,
+    /// The section and chapitre its payments draw CP from, under its
+    /// programme's funder; none for envelopes opened before imputations
+    /// were required.
+    pub chapter: Option<super::credits::Imputed>,
     /// Carries a CP schedule, which each revision must then restate.
     pub scheduled: bool,
 }
@@ -181,8 +182,11 @@ pub struct GrantsBook {
     pub grants: Map<String, Grant>,
     pub guarantees: Map<String, Guarantee>,
     pub loans: Set<String>,
-    /// CP by chapter line ([`super::credits::Chapter::line`]).
+    /// CP voted by chapter line ([`super::credits::Chapter::line`]).
     pub credits: Map<String, super::credits::Credits>,
+    /// Mandated by programme, year and imputation
+    /// ([`super::credits::Imputed::mandated_key`]).
+    pub mandated: Map<String, Cents>,
 }
 
 /// The recovery rule by its number in the contract: snapshots are binary and
@@ -238,7 +242,7 @@ impl GrantsBook {
                     period_start: event_date(&e.period_start)?,
                     period_end: event_date(&e.period_end)?,
                     closed: false,
-                    chapter: self.chapter_of(&e.programme_id, e.imputation.as_ref()),
+                    chapter: super::credits::Imputed::of(e.imputation.as_ref()),
                     scheduled: !e.cp_schedule.is_empty(),
                 };
                 self.envelopes.insert(e.envelope_id.clone(), envelope);
@@ -303,14 +307,14 @@ impl GrantsBook {
                 let grant = self.grant_mut(&e.grant_id)?;
                 grant.paid = add(grant.paid, e.amount_cents)?;
                 grant.payments.insert(e.payment_id.clone());
-                let line = self
-                    .envelope_mut(&e.envelope_id)?
+                let envelope = self.envelope_mut(&e.envelope_id)?;
+                let key = envelope
                     .chapter
                     .as_ref()
-                    .map(|c| c.line(e.fiscal_year));
-                if let Some(line) = line {
-                    let credits = self.credits.entry(line).or_default();
-                    credits.mandated = add(credits.mandated, e.amount_cents)?;
+                    .map(|c| c.mandated_key(&envelope.programme_id, e.fiscal_year));
+                if let Some(key) = key {
+                    let mandated = self.mandated.entry(key).or_default();
+                    *mandated = add(*mandated, e.amount_cents)?;
                 }
             }
             Payload::CreditsVoted(e) => super::credits::credits_voted(self, e),

@@ -66,6 +66,33 @@ pub struct Credits {
     pub mandated: Cents,
 }
 
+/// An envelope's place in its funder's budget, without the funder: the
+/// funder comes from the programme, whose event may be replayed after the
+/// envelope's (they are in different partitions), so it is looked up when
+/// deciding, never fixed when folding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imputed {
+    pub section: String,
+    pub chapitre: String,
+}
+
+impl Imputed {
+    pub(super) fn of(imputation: Option<&Imputation>) -> Option<Self> {
+        imputation.map(|i| Self {
+            section: section_name(i.section()).to_owned(),
+            chapitre: i.chapitre.clone(),
+        })
+    }
+
+    /// The key of what one programme mandated on this imputation in a year.
+    pub(super) fn mandated_key(&self, programme_id: &str, fiscal_year: i32) -> String {
+        format!(
+            "{programme_id}/{fiscal_year}/{}/{}",
+            self.section, self.chapitre
+        )
+    }
+}
+
 fn digits(
     field: &str,
     raw: &str,
@@ -192,7 +219,7 @@ impl GrantsBook {
             chapitre: c.chapitre.clone(),
         };
         let line = chapter.line(c.fiscal_year);
-        let now = self.credits.get(&line).copied().unwrap_or_default();
+        let now = self.credits_of(&chapter, c.fiscal_year);
         let voted = now
             .voted
             .checked_add(Cents::new(c.delta_cents))
@@ -233,11 +260,13 @@ impl GrantsBook {
         fiscal_year: i32,
         amount: Cents,
     ) -> Result<(), DomainError> {
-        let Some(chapter) = self.envelope(envelope_id)?.chapter.as_ref() else {
+        let envelope = self.envelope(envelope_id)?;
+        let Some(chapter) = self.chapter_of(&envelope.programme_id, envelope.chapter.as_ref())
+        else {
             return Ok(());
         };
         let line = chapter.line(fiscal_year);
-        let credits = self.credits.get(&line).copied().unwrap_or_default();
+        let credits = self.credits_of(&chapter, fiscal_year);
         let left = Cents::new(credits.voted.get() - credits.mandated.get());
         if amount > left {
             return Err(DomainError::new(
@@ -256,15 +285,39 @@ impl GrantsBook {
     pub(super) fn chapter_of(
         &self,
         programme_id: &str,
-        imputation: Option<&Imputation>,
+        imputed: Option<&Imputed>,
     ) -> Option<Chapter> {
-        let imputation = imputation?;
+        let imputed = imputed?;
         let programme = self.programmes.get(programme_id)?;
         Some(Chapter {
             funder: programme.funder.clone(),
-            section: section_name(imputation.section()).to_owned(),
-            chapitre: imputation.chapitre.clone(),
+            section: imputed.section.clone(),
+            chapitre: imputed.chapitre.clone(),
         })
+    }
+
+    /// A chapter's CP for a year: voted, and mandated by the envelopes of
+    /// every programme of its funder.
+    pub fn credits_of(&self, chapter: &Chapter, fiscal_year: i32) -> Credits {
+        let voted = self
+            .credits
+            .get(&chapter.line(fiscal_year))
+            .map_or(Cents::ZERO, |c| c.voted);
+        let imputed = Imputed {
+            section: chapter.section.clone(),
+            chapitre: chapter.chapitre.clone(),
+        };
+        let mandated = self
+            .programmes
+            .iter()
+            .filter(|(_, p)| p.funder == chapter.funder)
+            .filter_map(|(id, _)| self.mandated.get(&imputed.mandated_key(id, fiscal_year)))
+            .map(|c| c.get())
+            .sum();
+        Credits {
+            voted,
+            mandated: Cents::new(mandated),
+        }
     }
 }
 

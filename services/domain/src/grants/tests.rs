@@ -696,11 +696,33 @@ fn payments_draw_on_the_credits_of_their_year_and_chapter() {
         ErrorCode::PaymentCreditsExhausted
     );
     run(&mut book, pay("p3", "a", 1, "2024-01-15")).unwrap();
+    let chapter = super::credits::Chapter {
+        funder: "region:24".into(),
+        section: "investissement".into(),
+        chapitre: "204".into(),
+    };
+    assert_eq!(book.credits_of(&chapter, 2024).mandated.get(), 1);
+    // Folded in another order (an envelope before its programme, as two
+    // partitions may be replayed), the book decides the same.
+    let mut replayed = GrantsBook::default();
+    let mut events = Vec::new();
+    let mut fresh = GrantsBook::default();
+    for command in [
+        GrantsCommand::DeclareProgramme(programme()),
+        GrantsCommand::OpenEnvelope(envelope(10_000)),
+        GrantsCommand::AwardGrant(award("a", 5_000)),
+        credits(2023, 1_000),
+        pay("p1", "a", 600, "2023-03-01"),
+    ] {
+        events.push(run(&mut fresh, command).unwrap());
+    }
+    events.swap(0, 1);
+    for event in &events {
+        replayed.apply(event).unwrap();
+    }
     assert_eq!(
-        book.credits["region:24/2024/investissement/204"]
-            .mandated
-            .get(),
-        1
+        refusal(&replayed, pay("p2", "a", 401, "2023-04-01")).0,
+        ErrorCode::PaymentCreditsExhausted
     );
 }
 
