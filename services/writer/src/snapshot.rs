@@ -29,8 +29,9 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// 2: signed by the writer. 3: the obligations book keeps each grant's
 /// obligation terms. 4: closures, credits, the grants the obligations book
 /// knows as ended or obligated. 5: CP mandated by programme, envelopes
-/// imputed without their funder.
-const FORMAT: u32 = 5;
+/// imputed without their funder. 6: posts' holders and grants' obligations
+/// kept so that any replay order gives the same book.
+const FORMAT: u32 = 6;
 
 /// Where snapshots go and how often they are taken.
 #[derive(Debug, Clone)]

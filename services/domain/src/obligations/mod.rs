@@ -64,9 +64,6 @@ pub struct KnownGrant {
     pub terms: Option<AttachedTerms>,
     /// Cancelled or closed: no obligation starts on it any more.
     pub ended: bool,
-    /// The obligation started on it: one grant, one obligation, so one
-    /// breach recovery at most.
-    pub obligation: Option<String>,
 }
 
 /// What the obligations service knows, including the grants it has seen
@@ -75,6 +72,12 @@ pub struct KnownGrant {
 pub struct ObligationsBook {
     pub obligations: Map<String, Obligation>,
     pub known_grants: Map<String, KnownGrant>,
+    /// The obligation started on each grant: one grant, one obligation, so
+    /// one breach recovery at most. Kept from this service's own events, not
+    /// in `known_grants`: a rebuild folds the own topic before it reads
+    /// `ledger.grants.v1` again, so an obligation is applied before the
+    /// award of its grant is seen.
+    pub obligation_of: Map<String, String>,
 }
 
 fn stream(id: &str) -> StreamRef {
@@ -123,7 +126,7 @@ impl ObligationsBook {
         if grant.ended {
             return refused(format!("grant {} has ended", c.grant_id));
         }
-        if let Some(other) = &grant.obligation {
+        if let Some(other) = self.obligation_of.get(&c.grant_id) {
             return refused(format!(
                 "grant {} already carries obligation {other}",
                 c.grant_id
@@ -265,9 +268,8 @@ impl Decider for ObligationsBook {
                     settled: false,
                 };
                 self.obligations.insert(e.obligation_id.clone(), obligation);
-                if let Some(grant) = self.known_grants.get_mut(&e.grant_id) {
-                    grant.obligation = Some(e.obligation_id.clone());
-                }
+                self.obligation_of
+                    .insert(e.grant_id.clone(), e.obligation_id.clone());
             }
             Payload::ObligationFulfilled(ledger_proto::v1::ObligationFulfilled {
                 obligation_id,
@@ -335,6 +337,12 @@ mod tests {
 
     fn book() -> ObligationsBook {
         let mut book = ObligationsBook::default();
+        see_awards(&mut book);
+        book
+    }
+
+    /// What `ledger.grants.v1` tells the service: two bursaries.
+    fn see_awards(book: &mut ObligationsBook) {
         book.observe(&Payload::GrantAwarded(GrantAwarded {
             grant_id: "bourse-1".into(),
             obligation: Some(ObligationTerms {
@@ -352,7 +360,6 @@ mod tests {
             grant_id: "sans-obligation".into(),
             ..Default::default()
         }));
-        book
     }
 
     #[test]
@@ -388,6 +395,22 @@ mod tests {
         // One grant, one obligation: a second would recover twice.
         assert_eq!(
             refused(&book, start("o2", "bourse-1")),
+            (ErrorCode::InvalidState, Some("grant_id".into()))
+        );
+    }
+
+    #[test]
+    fn a_rebuilt_book_still_refuses_a_second_obligation() {
+        let mut live = book();
+        let started = run(&mut live, start("o", "bourse-1")).unwrap();
+        // A rebuild folds the service's own topic first, then reads the
+        // grants' topic again: the obligation comes before its grant.
+        let mut rebuilt = ObligationsBook::default();
+        rebuilt.apply(&started).unwrap();
+        see_awards(&mut rebuilt);
+        let err = rebuilt.decide(&start("o2", "bourse-1")).unwrap_err();
+        assert_eq!(
+            (err.code, err.field),
             (ErrorCode::InvalidState, Some("grant_id".into()))
         );
     }

@@ -33,8 +33,6 @@ pub enum WorkforceCommand {
 pub struct Post {
     pub centre_id: String,
     pub open: bool,
-    /// The employment filling it, as (person, employment).
-    pub holder: Option<(String, String)>,
 }
 
 /// One person's employment.
@@ -51,6 +49,12 @@ pub struct Employment {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkforceBook {
     pub posts: Map<String, Post>,
+    /// The active employments filling each post, as (person, employment).
+    /// Kept apart from `posts` because a post's events and its holders' are
+    /// on different partitions (keyed by post, by person): a replay may fold
+    /// a hire before the post's opening, or a newcomer's hire before the
+    /// previous holder's departure, and the book must come out the same.
+    pub holders: Map<String, Set<(String, String)>>,
     pub employments: Map<(String, String), Employment>,
     /// People employed per centre, never negative by construction: only an
     /// active employment can end.
@@ -71,6 +75,10 @@ fn fte(field: &str, fte_milli: u32) -> Result<(), DomainError> {
 }
 
 impl WorkforceBook {
+    fn filled(&self, post_id: &str) -> bool {
+        self.holders.get(post_id).is_some_and(|h| !h.is_empty())
+    }
+
     fn open_centre(&self, id: &str) -> Result<(), DomainError> {
         EntityId::parse("centre_id", id)?;
         if self.open_centres.contains(id) {
@@ -136,7 +144,7 @@ impl WorkforceBook {
                 format!("post {} is already closed", c.post_id),
             ));
         }
-        if post.holder.is_some() {
+        if self.filled(&c.post_id) {
             return Err(DomainError::new(
                 ErrorCode::InvalidState,
                 format!("post {} is filled; record the departure first", c.post_id),
@@ -180,7 +188,7 @@ impl WorkforceBook {
                 )
                 .field_path("post_id")
             })?;
-            if !post.open || post.holder.is_some() || post.centre_id != c.centre_id {
+            if !post.open || self.filled(&c.post_id) || post.centre_id != c.centre_id {
                 return Err(DomainError::new(
                     ErrorCode::InvalidState,
                     format!(
@@ -311,7 +319,6 @@ impl Decider for WorkforceBook {
                     Post {
                         centre_id: e.centre_id.clone(),
                         open: true,
-                        holder: None,
                     },
                 );
             }
@@ -323,11 +330,10 @@ impl Decider for WorkforceBook {
             }
             Payload::ProfessionalHired(e) => {
                 if !e.post_id.is_empty() {
-                    let post = self
-                        .posts
-                        .get_mut(&e.post_id)
-                        .ok_or_else(|| ApplyError(format!("unknown post {}", e.post_id)))?;
-                    post.holder = Some((e.person_id.clone(), e.employment_id.clone()));
+                    self.holders
+                        .entry(e.post_id.clone())
+                        .or_default()
+                        .insert((e.person_id.clone(), e.employment_id.clone()));
                 }
                 let employment = Employment {
                     centre_id: e.centre_id.clone(),
@@ -345,12 +351,12 @@ impl Decider for WorkforceBook {
                     .get_mut(&(e.person_id.clone(), e.employment_id.clone()))
                     .ok_or_else(|| ApplyError(format!("unknown employment {}", e.employment_id)))?;
                 employment.active = false;
-                if let Some(post) = employment
+                if let Some(holders) = employment
                     .post_id
                     .as_ref()
-                    .and_then(|p| self.posts.get_mut(p))
+                    .and_then(|p| self.holders.get_mut(p))
                 {
-                    post.holder = None;
+                    holders.remove(&(e.person_id.clone(), e.employment_id.clone()));
                 }
                 let count = self.headcount.entry(e.centre_id.clone()).or_default();
                 *count = count.checked_sub(1).ok_or_else(|| {
