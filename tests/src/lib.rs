@@ -649,6 +649,32 @@ impl TestLedger {
         Ok((status, response.json().await?))
     }
 
+    /// Sends a JSON command that must be accepted; returns the position of
+    /// its event (`topic:partition:offset`). Panics otherwise, with the answer.
+    pub async fn accepted(&self, name: &str, body: Value) -> String {
+        let (status, answer) = self
+            .command(name, None, &body)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        assert_eq!(status, 201, "{name}: {answer}");
+        position(&answer)
+    }
+
+    /// Sends a JSON command that must be refused with `status` and the
+    /// machine-readable `code`; returns the answer. Panics otherwise.
+    pub async fn refused(&self, name: &str, body: &Value, status: u16, code: &str) -> Value {
+        let (got, answer) = self
+            .command(name, None, body)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{name}: {answer}"
+        );
+        answer
+    }
+
     /// Sends a raw body with a content type; returns status and JSON body.
     pub async fn raw_command(
         &self,

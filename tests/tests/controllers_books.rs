@@ -4,14 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
-use ledger_tests::{award, declare_programme, open_envelope, position, TestLedger};
+use ledger_tests::{award, declare_programme, open_envelope, TestLedger};
 use serde_json::{json, Value};
-
-async fn accepted(ledger: &TestLedger, command: &str, body: Value) -> String {
-    let (status, answer) = ledger.command(command, None, &body).await.unwrap();
-    assert_eq!(status, 201, "{command}: {answer}");
-    position(&answer)
-}
 
 /// The balances at `path` once every position given is applied.
 async fn balances(ledger: &TestLedger, path: &str, after: &[String]) -> Vec<Value> {
@@ -34,22 +28,6 @@ fn payment(id: &str, cents: i64, date: &str, fiscal_year: i32) -> Value {
 
 /// Sends a command that must be refused with `status` and `code`; returns
 /// the answer.
-async fn refused(
-    ledger: &TestLedger,
-    command: &str,
-    body: &Value,
-    status: u16,
-    code: &str,
-) -> Value {
-    let (got, answer) = ledger.command(command, None, body).await.unwrap();
-    assert_eq!(
-        (got, answer["error"]["code"].as_str()),
-        (status, Some(code)),
-        "{command}: {answer}"
-    );
-    answer
-}
-
 /// A CSV export of the read API.
 async fn csv(ledger: &TestLedger, path: &str) -> String {
     let answer = ledger.http.get(ledger.api_url(path)).send().await.unwrap();
@@ -83,14 +61,14 @@ async fn a_region_and_a_departement_with_the_same_code_are_two_funders() {
     let mut dordogne = declare_programme();
     dordogne["programme_id"] = json!("dordogne-medecins");
     dordogne["funder"] = json!({"kind": "FUNDER_KIND_DEPARTEMENT", "code": "24", "name": "Département de la Dordogne"});
-    accepted(&ledger, "declare-programme", dordogne).await;
+    ledger.accepted("declare-programme", dordogne).await;
     let mut envelope = open_envelope("dordogne-ae", 250_000);
     envelope["programme_id"] = json!("dordogne-medecins");
     envelope["kind"] = json!("AUTHORISATION_KIND_AE");
     envelope["imputation"] =
         json!({"section": "BUDGET_SECTION_FONCTIONNEMENT", "chapitre": "65", "nature": "6574"});
     envelope["territory"] = json!({"region_code": "75", "departement_code": "24"});
-    let last = accepted(&ledger, "open-envelope", envelope).await;
+    let last = ledger.accepted("open-envelope", envelope).await;
 
     let by_funder = balances(&ledger, "/v1/balances?group_by=funder", &[last]).await;
     assert_eq!(
@@ -147,41 +125,31 @@ async fn a_fiscal_year_shows_its_flows_and_its_year_end_stocks() {
     let ledger = TestLedger::with_envelope(1_000_000).await.unwrap();
     // Voted 2018; g1 committed in 2019 and paid over 2019–2021, one
     // mandat of 2020 issued in the closing period (January 2021).
-    accepted(&ledger, "award-grant", award("g1", "cvl-msp", 700_000)).await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("p1", 100_000, "2019-09-10", 2019),
-    )
-    .await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("p2", 150_000, "2020-06-10", 2020),
-    )
-    .await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("p3", 50_000, "2021-01-20", 2020),
-    )
-    .await;
-    let last = accepted(
-        &ledger,
-        "make-payment",
-        payment("p4", 300_000, "2021-05-10", 2021),
-    )
-    .await;
+    ledger
+        .accepted("award-grant", award("g1", "cvl-msp", 700_000))
+        .await;
+    ledger
+        .accepted("make-payment", payment("p1", 100_000, "2019-09-10", 2019))
+        .await;
+    ledger
+        .accepted("make-payment", payment("p2", 150_000, "2020-06-10", 2020))
+        .await;
+    ledger
+        .accepted("make-payment", payment("p3", 50_000, "2021-01-20", 2020))
+        .await;
+    let last = ledger
+        .accepted("make-payment", payment("p4", 300_000, "2021-05-10", 2021))
+        .await;
 
     // A mandat of January may belong to the last year, never to an older one.
-    let body = refused(
-        &ledger,
-        "make-payment",
-        &payment("p5", 1, "2021-01-20", 2019),
-        422,
-        "invalid_field",
-    )
-    .await;
+    let body = ledger
+        .refused(
+            "make-payment",
+            &payment("p5", 1, "2021-01-20", 2019),
+            422,
+            "invalid_field",
+        )
+        .await;
     assert_eq!(body["error"]["field"], "fiscal_year");
 
     let names = [
@@ -240,18 +208,20 @@ async fn a_fiscal_year_shows_its_flows_and_its_year_end_stocks() {
 async fn territories_never_show_a_negative_stock_and_add_up_to_the_whole() {
     // The envelope is the region's; its grants go to two départements.
     let ledger = TestLedger::with_envelope(1_000_000).await.unwrap();
-    accepted(&ledger, "award-grant", award("g1", "cvl-msp", 600_000)).await;
+    ledger
+        .accepted("award-grant", award("g1", "cvl-msp", 600_000))
+        .await;
     let mut g2 = award("g2", "cvl-msp", 300_000);
     g2["territory"] =
         json!({"region_code": "24", "departement_code": "37", "commune_code": "37261"});
-    accepted(&ledger, "award-grant", g2).await;
-    let last = accepted(
-        &ledger,
-        "make-payment",
-        json!({"grant_id": "g2", "payment_id": "p1", "amount_cents": 120_000,
+    ledger.accepted("award-grant", g2).await;
+    let last = ledger
+        .accepted(
+            "make-payment",
+            json!({"grant_id": "g2", "payment_id": "p1", "amount_cents": 120_000,
                "effective_date": "2020-02-03", "mandate_reference": "M-1"}),
-    )
-    .await;
+        )
+        .await;
 
     let names = [
         "voted_cents",
@@ -292,7 +262,7 @@ async fn a_fact_dated_after_today_is_refused_and_appends_nothing() {
     current["period_start"] = json!("2026-01-01");
     current["period_end"] = json!("2028-12-31");
     current["effective_date"] = json!("2026-01-15");
-    accepted(&ledger, "open-envelope", current).await;
+    ledger.accepted("open-envelope", current).await;
 
     let mut future = award("g1", "cvl-courant", 100_000);
     future["effective_date"] = json!(tomorrow);
@@ -310,21 +280,21 @@ async fn a_fact_dated_after_today_is_refused_and_appends_nothing() {
     // Dated today, it is a fact: accepted. A deadline may lie ahead.
     let mut award_today = award("g1", "cvl-courant", 100_000);
     award_today["effective_date"] = json!(today);
-    let last = accepted(&ledger, "award-grant", award_today).await;
+    let last = ledger.accepted("award-grant", award_today).await;
     let target = json!({"programme_id": "cvl-plan-urgence-sante", "target_id": "msp-2028",
         "metric": "TARGET_METRIC_MSP_OPEN", "value": 125, "deadline": "2028-12-31",
         "description": "125 MSP fin 2028", "effective_date": today});
-    accepted(&ledger, "set-target", target).await;
+    ledger.accepted("set-target", target).await;
 
-    refused(
-        &ledger,
-        "make-payment",
-        &json!({"grant_id": "g1", "payment_id": "p1",
+    ledger
+        .refused(
+            "make-payment",
+            &json!({"grant_id": "g1", "payment_id": "p1",
             "amount_cents": 10_000, "effective_date": tomorrow, "mandate_reference": "M-1"}),
-        422,
-        "effective_date_in_future",
-    )
-    .await;
+            422,
+            "effective_date_in_future",
+        )
+        .await;
 
     // Nothing of the refused commands reached the log or the balance.
     let whole = balances(&ledger, "/v1/balances", &[last]).await;
@@ -360,41 +330,35 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
     // A subsidy valid until the end of 2022, paid a third, lapses in 2023.
     let mut g1 = award("g1", "cvl-msp", 300_000);
     g1["deadline"] = json!("2022-12-31");
-    accepted(&ledger, "award-grant", g1).await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("p1", 100_000, "2021-03-01", 2021),
-    )
-    .await;
+    ledger.accepted("award-grant", g1).await;
+    ledger
+        .accepted("make-payment", payment("p1", 100_000, "2021-03-01", 2021))
+        .await;
     let lapse = |on: &str| {
         json!({"grant_id": "g1", "outcome": "GRANT_OUTCOME_LAPSED", "reason": "délai de validité expiré",
                "decision_reference": "AR-2023-02", "effective_date": on})
     };
-    refused(
-        &ledger,
-        "close-grant",
-        &lapse("2022-12-31"),
-        409,
-        "invalid_state",
-    )
-    .await;
-    let lapsed = accepted(&ledger, "close-grant", lapse("2023-01-15")).await;
-    refused(
-        &ledger,
-        "make-payment",
-        &payment("p2", 1, "2023-02-01", 2023),
-        409,
-        "invalid_state",
-    )
-    .await;
+    ledger
+        .refused("close-grant", &lapse("2022-12-31"), 409, "invalid_state")
+        .await;
+    let lapsed = ledger.accepted("close-grant", lapse("2023-01-15")).await;
+    ledger
+        .refused(
+            "make-payment",
+            &payment("p2", 1, "2023-02-01", 2023),
+            409,
+            "invalid_state",
+        )
+        .await;
 
     // A bursary paid in part, whose obligation is breached: the grants
     // service orders the recovery and closes the grant, releasing the rest.
-    accepted(&ledger, "award-grant", ledger_tests::bursary("b1")).await;
+    ledger
+        .accepted("award-grant", ledger_tests::bursary("b1"))
+        .await;
     let mut partial = ledger_tests::bursary_payment("b1");
     partial["amount_cents"] = json!(400_000);
-    accepted(&ledger, "make-payment", partial).await;
+    ledger.accepted("make-payment", partial).await;
     ledger.start_and_breach_obligation("b1").await.unwrap();
     let breached = grant_when(&ledger, "b1", |g| g["state"] == "breached").await;
     assert_eq!(breached["state"], "breached", "{breached}");
@@ -407,15 +371,15 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
         ],
         [400_000, 0]
     );
-    refused(
-        &ledger,
-        "make-payment",
-        &json!({"grant_id": "b1", "payment_id": "late",
+    ledger
+        .refused(
+            "make-payment",
+            &json!({"grant_id": "b1", "payment_id": "late",
             "amount_cents": 1, "effective_date": "2024-12-02", "mandate_reference": "M-late"}),
-        409,
-        "invalid_state",
-    )
-    .await;
+            409,
+            "invalid_state",
+        )
+        .await;
     // Exactly once: one recovery and one closure for the one breach.
     let events = ledger.grants_events().await.unwrap();
     let reactions: Vec<&str> = events
@@ -429,15 +393,15 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
     // commitment may follow.
     let close = json!({"envelope_id": "cvl-msp", "vote_reference": "CR-2025-12 clôture",
                        "reason": "fin du plan", "effective_date": "2025-12-31"});
-    let closed = accepted(&ledger, "close-envelope", close).await;
-    refused(
-        &ledger,
-        "award-grant",
-        &award("g3", "cvl-msp", 1),
-        409,
-        "invalid_state",
-    )
-    .await;
+    let closed = ledger.accepted("close-envelope", close).await;
+    ledger
+        .refused(
+            "award-grant",
+            &award("g3", "cvl-msp", 1),
+            409,
+            "invalid_state",
+        )
+        .await;
 
     let g1 = grant_when(&ledger, "g1", |g| g["state"] == "lapsed").await;
     assert_eq!(g1["state"], "lapsed", "{g1}");
@@ -472,7 +436,9 @@ async fn lapse_breach_and_closure_release_what_is_unpaid_and_stop_what_follows()
 #[tokio::test]
 async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
     let ledger = TestLedger::start().await.unwrap();
-    accepted(&ledger, "declare-programme", declare_programme()).await;
+    ledger
+        .accepted("declare-programme", declare_programme())
+        .await;
     // An AP needs its imputation, in the investment section.
     let mut bare = open_envelope("cvl-msp", 1_000_000);
     bare.as_object_mut().unwrap().remove("imputation");
@@ -496,14 +462,13 @@ async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
     let mut envelope = open_envelope("cvl-msp", 1_000_000);
     envelope["cp_schedule"] = json!([{"fiscal_year": 2024, "amount_cents": 500_000},
                                      {"fiscal_year": 2025, "amount_cents": 500_000}]);
-    accepted(&ledger, "open-envelope", envelope).await;
-    accepted(&ledger, "award-grant", award("g1", "cvl-msp", 1_000_000)).await;
-    accepted(
-        &ledger,
-        "vote-credits",
-        ledger_tests::vote_credits(2024, 300_000),
-    )
-    .await;
+    ledger.accepted("open-envelope", envelope).await;
+    ledger
+        .accepted("award-grant", award("g1", "cvl-msp", 1_000_000))
+        .await;
+    ledger
+        .accepted("vote-credits", ledger_tests::vote_credits(2024, 300_000))
+        .await;
 
     // Ten payments of 50,000 at once against 300,000 of CP: six pass.
     let pay = |n: usize| {
@@ -533,30 +498,25 @@ async fn payments_are_bounded_by_the_credits_of_their_chapter_and_year() {
     let mut dm = ledger_tests::vote_credits(2024, 100_000);
     dm["vote"] = json!("CREDIT_VOTE_DECISION_MODIFICATIVE");
     dm["vote_reference"] = json!("DM1 2024");
-    accepted(&ledger, "vote-credits", dm).await;
+    ledger.accepted("vote-credits", dm).await;
     for n in 10..13 {
         let (status, _) = ledger.command("make-payment", None, &pay(n)).await.unwrap();
         assert_eq!(status, if n < 12 { 201 } else { 409 });
     }
-    refused(
-        &ledger,
-        "vote-credits",
-        &ledger_tests::vote_credits(2024, -1),
-        409,
-        "invalid_state",
-    )
-    .await;
+    ledger
+        .refused(
+            "vote-credits",
+            &ledger_tests::vote_credits(2024, -1),
+            409,
+            "invalid_state",
+        )
+        .await;
     // No CP at all for 2025.
     let mut next_year = pay(20);
     next_year["effective_date"] = json!("2025-03-03");
-    refused(
-        &ledger,
-        "make-payment",
-        &next_year,
-        409,
-        "payment_credits_exhausted",
-    )
-    .await;
+    ledger
+        .refused("make-payment", &next_year, 409, "payment_credits_exhausted")
+        .await;
     let position = ledger_tests::position(
         &ledger
             .command(

@@ -5,30 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
-use ledger_tests::{bursary, bursary_payment, position, TestLedger};
+use ledger_tests::{bursary, bursary_payment, TestLedger};
 use serde_json::{json, Value};
-
-async fn accepted(ledger: &TestLedger, command: &str, body: Value) -> String {
-    let (status, answer) = ledger.command(command, None, &body).await.unwrap();
-    assert_eq!(status, 201, "{command}: {answer}");
-    position(&answer)
-}
-
-async fn refused(
-    ledger: &TestLedger,
-    command: &str,
-    body: &Value,
-    status: u16,
-    code: &str,
-) -> Value {
-    let (got, answer) = ledger.command(command, None, body).await.unwrap();
-    assert_eq!(
-        (got, answer["error"]["code"].as_str()),
-        (status, Some(code)),
-        "{command}: {answer}"
-    );
-    answer
-}
 
 fn adjust(kind: &str, cents: i64, reference: &str, on: &str) -> Value {
     json!({"grant_id": "b1", "recovery_id": "r1", "adjustment": kind, "amount_cents": cents,
@@ -43,8 +21,8 @@ fn receive(id: &str, cents: i64, on: &str) -> Value {
 #[tokio::test]
 async fn a_titre_de_recette_is_reduced_paid_by_plan_waived_and_written_off() {
     let ledger = TestLedger::with_envelope(2_000_000).await.unwrap();
-    accepted(&ledger, "award-grant", bursary("b1")).await;
-    accepted(&ledger, "make-payment", bursary_payment("b1")).await;
+    ledger.accepted("award-grant", bursary("b1")).await;
+    ledger.accepted("make-payment", bursary_payment("b1")).await;
 
     // The ids of breach recoveries and the ledger's source system are the
     // ledger's own: an integrator cannot pre-empt a breach's recovery.
@@ -53,14 +31,14 @@ async fn a_titre_de_recette_is_reduced_paid_by_plan_waived_and_written_off() {
                "reason": "RECOVERY_REASON_OVERPAYMENT", "title_reference": "T-2024-1",
                "effective_date": "2024-01-10"})
     };
-    let answer = refused(
-        &ledger,
-        "order-recovery",
-        &order("breach-o-b1"),
-        422,
-        "invalid_field",
-    )
-    .await;
+    let answer = ledger
+        .refused(
+            "order-recovery",
+            &order("breach-o-b1"),
+            422,
+            "invalid_field",
+        )
+        .await;
     assert_eq!(answer["error"]["field"], "recovery_id");
     let posing = ledger
         .http
@@ -75,24 +53,21 @@ async fn a_titre_de_recette_is_reduced_paid_by_plan_waived_and_written_off() {
     assert_eq!(answer["error"]["field"], "source_system", "{answer}");
 
     // 600,000 ordered, then reduced by 100,000 (annulation partielle).
-    accepted(&ledger, "order-recovery", order("r1")).await;
-    accepted(
-        &ledger,
-        "adjust-recovery",
-        adjust(
-            "RECOVERY_ADJUSTMENT_REDUCED",
-            100_000,
-            "T-2024-1-R",
-            "2024-02-01",
-        ),
-    )
-    .await;
-    accepted(
-        &ledger,
-        "receive-recovery",
-        receive("1", 100_000, "2024-03-01"),
-    )
-    .await;
+    ledger.accepted("order-recovery", order("r1")).await;
+    ledger
+        .accepted(
+            "adjust-recovery",
+            adjust(
+                "RECOVERY_ADJUSTMENT_REDUCED",
+                100_000,
+                "T-2024-1-R",
+                "2024-02-01",
+            ),
+        )
+        .await;
+    ledger
+        .accepted("receive-recovery", receive("1", 100_000, "2024-03-01"))
+        .await;
     // The 400,000 left in four quarterly instalments.
     let plan = json!({"grant_id": "b1", "recovery_id": "r1", "decision_reference": "ECH-2024-3",
         "effective_date": "2024-03-15", "instalments": [
@@ -102,49 +77,48 @@ async fn a_titre_de_recette_is_reduced_paid_by_plan_waived_and_written_off() {
             {"due_date": "2025-01-01", "amount_cents": 100_000}]});
     let mut short = plan.clone();
     short["instalments"][3]["amount_cents"] = json!(99_999);
-    let answer = refused(&ledger, "schedule-recovery", &short, 422, "invalid_field").await;
+    let answer = ledger
+        .refused("schedule-recovery", &short, 422, "invalid_field")
+        .await;
     assert_eq!(answer["error"]["field"], "instalments", "{answer}");
-    accepted(&ledger, "schedule-recovery", plan).await;
-    accepted(
-        &ledger,
-        "receive-recovery",
-        receive("2", 100_000, "2024-04-02"),
-    )
-    .await;
+    ledger.accepted("schedule-recovery", plan).await;
+    ledger
+        .accepted("receive-recovery", receive("2", 100_000, "2024-04-02"))
+        .await;
     // A remise gracieuse needs its deliberation; it forgives 50,000.
-    refused(
-        &ledger,
-        "adjust-recovery",
-        &adjust("RECOVERY_ADJUSTMENT_WAIVED", 50_000, "", "2024-08-01"),
-        422,
-        "invalid_field",
-    )
-    .await;
-    let waived = accepted(
-        &ledger,
-        "adjust-recovery",
-        adjust(
-            "RECOVERY_ADJUSTMENT_WAIVED",
-            50_000,
-            "DCD-2024-07",
-            "2024-08-01",
-        ),
-    )
-    .await;
+    ledger
+        .refused(
+            "adjust-recovery",
+            &adjust("RECOVERY_ADJUSTMENT_WAIVED", 50_000, "", "2024-08-01"),
+            422,
+            "invalid_field",
+        )
+        .await;
+    let waived = ledger
+        .accepted(
+            "adjust-recovery",
+            adjust(
+                "RECOVERY_ADJUSTMENT_WAIVED",
+                50_000,
+                "DCD-2024-07",
+                "2024-08-01",
+            ),
+        )
+        .await;
     // Never more than what is outstanding (250,000).
-    refused(
-        &ledger,
-        "adjust-recovery",
-        &adjust(
-            "RECOVERY_ADJUSTMENT_WRITTEN_OFF",
-            250_001,
-            "ANV-2025-1",
-            "2025-02-01",
-        ),
-        409,
-        "invalid_state",
-    )
-    .await;
+    ledger
+        .refused(
+            "adjust-recovery",
+            &adjust(
+                "RECOVERY_ADJUSTMENT_WRITTEN_OFF",
+                250_001,
+                "ANV-2025-1",
+                "2025-02-01",
+            ),
+            409,
+            "invalid_state",
+        )
+        .await;
 
     let (status, body) = ledger
         .get(&format!("/v1/balances?wait_for={waived}&wait_ms=20000"))
@@ -187,17 +161,17 @@ async fn a_titre_de_recette_is_reduced_paid_by_plan_waived_and_written_off() {
     assert_eq!(plan, [(100_000, 0), (0, 100_000), (0, 100_000), (0, 0)]);
 
     // What is left is written off in 2025: nothing outstanding, no arrears.
-    let last = accepted(
-        &ledger,
-        "adjust-recovery",
-        adjust(
-            "RECOVERY_ADJUSTMENT_WRITTEN_OFF",
-            250_000,
-            "ANV-2025-1",
-            "2025-02-01",
-        ),
-    )
-    .await;
+    let last = ledger
+        .accepted(
+            "adjust-recovery",
+            adjust(
+                "RECOVERY_ADJUSTMENT_WRITTEN_OFF",
+                250_000,
+                "ANV-2025-1",
+                "2025-02-01",
+            ),
+        )
+        .await;
     let (status, grant) = ledger
         .get(&format!("/v1/grants/b1?wait_for={last}&wait_ms=20000"))
         .await
@@ -226,13 +200,13 @@ async fn a_titre_de_recette_is_reduced_paid_by_plan_waived_and_written_off() {
         [250_000, 0, 0],
         "{year}"
     );
-    refused(
-        &ledger,
-        "receive-recovery",
-        &receive("3", 1, "2025-03-01"),
-        409,
-        "invalid_state",
-    )
-    .await;
+    ledger
+        .refused(
+            "receive-recovery",
+            &receive("3", 1, "2025-03-01"),
+            409,
+            "invalid_state",
+        )
+        .await;
     ledger.shutdown().await;
 }

@@ -270,6 +270,44 @@ async fn the_read_api_reproduces_the_seed_figures() {
         .unwrap()
         .iter()
         .all(|l| l["rate_basis_points"] == 0));
+    // Their lives at 30 June 2026 (€500 a month each): loan 1 paid a
+    // quarter at a time, up to date; loan 2 repaid early; loan 3 stopped
+    // after seven months; loan 4 written off; loan 5 a year ahead.
+    let loans = get(&ledger, "/v1/loans?envelope_id=idf-psi&as_of=2026-06-30").await;
+    let lives: Vec<(&str, [i64; 4])> = loans
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["state"].as_str().unwrap(),
+                [
+                    "repaid_cents",
+                    "outstanding_cents",
+                    "arrears_cents",
+                    "written_off_cents",
+                ]
+                .map(|k| l[k].as_i64().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lives,
+        [
+            ("current", [2_550_000, 450_000, 0, 0]),
+            ("repaid", [3_000_000, 0, 0, 0]),
+            ("in_arrears", [350_000, 2_650_000, 1_500_000, 0]),
+            ("written_off", [600_000, 0, 0, 2_400_000]),
+            ("current", [1_800_000, 1_200_000, 0, 0]),
+        ]
+    );
+    let psi = get(&ledger, "/v1/envelopes/idf-psi/balance?as_of=2026-06-30").await;
+    assert_eq!(
+        ["loans_cents", "loans_outstanding_cents", "committed_cents"]
+            .map(|k| psi[k].as_i64().unwrap()),
+        [15_000_000, 4_300_000, 15_000_000],
+        "{psi}"
+    );
 
     // Loading again changes nothing.
     let again = load(&steps, &target).await.unwrap();

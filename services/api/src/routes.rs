@@ -60,6 +60,7 @@ fn reads() -> OpenApiRouter<AppState> {
         .routes(routes!(views::grant))
         .routes(routes!(views::recoveries))
         .routes(routes!(views::loans))
+        .routes(routes!(views::loan))
         .routes(routes!(views::guarantees))
         .routes(routes!(views::obligations))
         .routes(routes!(views::centres))

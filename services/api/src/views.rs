@@ -8,8 +8,8 @@ use axum::{
 use ledger_http::ApiError;
 use ledger_readmodel::queries::{
     self, CentreFilter, CentreRow, GrantFilter, GrantRow, GuaranteeRow, Headcount, HeadcountFilter,
-    HeadcountGroup, LoanRow, MemberCount, ObligationFilter, ObligationRow, PostRow, RecoveryRow,
-    TargetProgress,
+    HeadcountGroup, LoanDetail, LoanRow, MemberCount, ObligationFilter, ObligationRow, PostRow,
+    RecoveryRow, TargetProgress,
 };
 use serde::{Deserialize, Serialize};
 
@@ -118,7 +118,8 @@ pub struct EnvelopeParams {
     pub envelope_id: Option<String>,
 }
 
-/// 0% loans granted by the date.
+/// Loans granted by the date: repaid, written off, outstanding, due and in
+/// arrears at the date.
 #[utoipa::path(get, path = "/v1/loans", tag = "grants",
     params(EnvelopeParams, ReadParams),
     responses((status = 200, body = [LoanRow])))]
@@ -133,6 +134,26 @@ pub async fn loans(
         .await
         .map(Json)
         .map_err(unavailable)
+}
+
+/// One loan at the date: its figures, its repayment schedule with what
+/// covers each instalment, and its repayments and write-off.
+#[utoipa::path(get, path = "/v1/loans/{loan_id}", tag = "grants",
+    params(("loan_id" = String, Path), ReadParams),
+    responses((status = 200, body = LoanDetail), (status = 404, description = "not_found")))]
+pub async fn loan(
+    State(state): State<AppState>,
+    Path(loan_id): Path<String>,
+    read: Read,
+) -> Result<Json<LoanDetail>, ApiError> {
+    let at = read.ready(&state).await?;
+    queries::loan(&state.pool, &loan_id, at)
+        .await
+        .map_err(unavailable)?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(format!("loan {loan_id} is not in the ledger at that date"))
+        })
 }
 
 /// Loan guarantees and the exposure each carries at the date.

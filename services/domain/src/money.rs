@@ -31,6 +31,18 @@ impl Cents {
         Ok(Cents(cents))
     }
 
+    /// Parses an amount that may be zero but not negative (the interest part
+    /// of a repayment…).
+    pub fn non_negative(field: &str, cents: i64) -> Result<Self, DomainError> {
+        if cents < 0 {
+            return Err(DomainError::invalid(
+                field,
+                format!("must be zero or a positive number of cents, got {cents}"),
+            ));
+        }
+        Ok(Cents(cents))
+    }
+
     pub const fn get(self) -> i64 {
         self.0
     }

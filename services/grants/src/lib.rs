@@ -33,6 +33,8 @@ pub const COMMANDS: ParseCommand<GrantsCommand> = command_table!("grants", Grant
     "vote-credits" => VoteCredits,
     "adjust-recovery" => AdjustRecovery,
     "schedule-recovery" => ScheduleRecovery,
+    "repay-loan" => RepayLoan,
+    "write-off-loan" => WriteOffLoan,
 });
 
 /// Builds the service: listening, fenced, state rebuilt, ready.

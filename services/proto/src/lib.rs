@@ -55,6 +55,8 @@ impl v1::event_envelope::Payload {
             Self::CreditsVoted(_) => "CreditsVoted",
             Self::RecoveryAdjusted(_) => "RecoveryAdjusted",
             Self::RecoveryScheduled(_) => "RecoveryScheduled",
+            Self::LoanRepaid(_) => "LoanRepaid",
+            Self::LoanWrittenOff(_) => "LoanWrittenOff",
         }
     }
 }

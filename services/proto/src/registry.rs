@@ -80,6 +80,8 @@ commands! {
     VoteCredits => Grants, "vote-credits";
     AdjustRecovery => Grants, "adjust-recovery";
     ScheduleRecovery => Grants, "schedule-recovery";
+    RepayLoan => Grants, "repay-loan";
+    WriteOffLoan => Grants, "write-off-loan";
     OpenPost => Workforce, "open-post";
     ClosePost => Workforce, "close-post";
     HireProfessional => Workforce, "hire-professional";

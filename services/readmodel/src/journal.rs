@@ -9,7 +9,10 @@
 //! | `committed_unpaid` | awards and amendments (debit), payments and releases (credit) | remaining to pay (restes à payer) |
 //! | `paid` | payments (debit) | paid |
 //! | `cancelled` | closures of envelopes, and releases on a closed envelope (debit) | AP/AE cancelled |
-//! | `loans` | 0% loans, disbursed when granted (debit) | loans granted |
+//! | `loans` | loans, disbursed when granted (debit); repayments and write-offs (credit) | principal outstanding |
+//! | `loans_repaid` | principal repaid (debit) | principal repaid |
+//! | `loans_written_off` | admissions en non-valeur of loans (debit) | principal written off |
+//! | `loan_interest` / `loan_income` | interest received (debit) / earned (credit) | interest received / − interest |
 //! | `recoveries` | recovery orders (credit) | − recoveries ordered |
 //! | `recovery_receivable` | orders (debit), receipts (credit) | recoveries still to receive |
 //! | `recovered` | receipts (debit) | recoveries received |
@@ -25,6 +28,10 @@ pub const COMMITTED_UNPAID: &str = "committed_unpaid";
 pub const PAID: &str = "paid";
 pub const CANCELLED: &str = "cancelled";
 pub const LOANS: &str = "loans";
+pub const LOANS_REPAID: &str = "loans_repaid";
+pub const LOANS_WRITTEN_OFF: &str = "loans_written_off";
+pub const LOAN_INTEREST: &str = "loan_interest";
+pub const LOAN_INCOME: &str = "loan_income";
 pub const RECOVERIES: &str = "recoveries";
 pub const RECOVERY_RECEIVABLE: &str = "recovery_receivable";
 pub const RECOVERED: &str = "recovered";
@@ -64,9 +71,27 @@ fn of_the_envelope(account: &str) -> bool {
 /// Posts the entry's two lines, dimensions taken from the envelope (which
 /// the same partition has already projected, or this batch creates).
 pub(crate) fn post(fold: &mut Fold<'_>, meta: &Meta, entry: Entry<'_>) -> Folded {
-    if entry.amount == 0 {
-        return Ok(());
+    post_all(fold, meta, [entry])
+}
+
+/// Posts an event's entries (a repayment's principal and interest), their
+/// lines numbered on from one.
+pub(crate) fn post_all<'a>(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    entries: impl IntoIterator<Item = Entry<'a>>,
+) -> Folded {
+    let mut line = 0;
+    for entry in entries {
+        if entry.amount != 0 {
+            post_lines(fold, meta, entry, line + 1)?;
+            line += 2;
+        }
     }
+    Ok(())
+}
+
+fn post_lines(fold: &mut Fold<'_>, meta: &Meta, entry: Entry<'_>, first_line: i64) -> Folded {
     let envelope = fold
         .envelope(entry.envelope_id)
         .map_err(|_| inapplicable(format!("unknown envelope {}", entry.envelope_id)))?;
@@ -78,8 +103,8 @@ pub(crate) fn post(fold: &mut Fold<'_>, meta: &Meta, entry: Entry<'_>) -> Folded
     };
     let fiscal_year = entry.fiscal_year.unwrap_or(meta.effective_date.year());
     for (line, account, amount) in [
-        (1i64, entry.debit, entry.amount),
-        (2i64, entry.credit, -entry.amount),
+        (first_line, entry.debit, entry.amount),
+        (first_line + 1, entry.credit, -entry.amount),
     ] {
         let (region, departement) = if of_the_envelope(account) {
             &envelope_territory

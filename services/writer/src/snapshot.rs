@@ -30,8 +30,9 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// obligation terms. 4: closures, credits, the grants the obligations book
 /// knows as ended or obligated. 5: CP mandated by programme, envelopes
 /// imputed without their funder. 6: posts' holders and grants' obligations
-/// kept so that any replay order gives the same book.
-const FORMAT: u32 = 6;
+/// kept so that any replay order gives the same book. 7: loans with their
+/// repayments.
+const FORMAT: u32 = 7;
 
 /// Where snapshots go and how often they are taken.
 #[derive(Debug, Clone)]

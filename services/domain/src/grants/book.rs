@@ -165,6 +165,29 @@ pub struct Recovery {
     pub written_off: Cents,
 }
 
+/// A loan the funder made, and what came back of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loan {
+    pub envelope_id: String,
+    pub principal: Cents,
+    /// Principal repaid so far.
+    pub repaid: Cents,
+    /// Written off (admission en non-valeur): nothing more is owed.
+    pub written_off: bool,
+    pub repayments: Set<String>,
+}
+
+impl Loan {
+    /// Principal still owed: principal − repaid, nothing once written off.
+    pub fn outstanding(&self) -> Cents {
+        if self.written_off {
+            Cents::ZERO
+        } else {
+            Cents::new(self.principal.get() - self.repaid.get())
+        }
+    }
+}
+
 /// A loan guarantee: off-balance exposure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guarantee {
@@ -181,7 +204,7 @@ pub struct GrantsBook {
     pub envelopes: Map<String, Envelope>,
     pub grants: Map<String, Grant>,
     pub guarantees: Map<String, Guarantee>,
-    pub loans: Set<String>,
+    pub loans: Map<String, Loan>,
     /// CP voted by chapter line ([`super::credits::Chapter::line`]).
     pub credits: Map<String, super::credits::Credits>,
     /// Mandated by programme, year and imputation
@@ -380,7 +403,22 @@ impl GrantsBook {
             Payload::LoanGranted(e) => {
                 let envelope = self.envelope_mut(&e.envelope_id)?;
                 envelope.committed = add(envelope.committed, e.principal_cents)?;
-                self.loans.insert(e.loan_id.clone());
+                let loan = Loan {
+                    envelope_id: e.envelope_id.clone(),
+                    principal: Cents::new(e.principal_cents),
+                    repaid: Cents::ZERO,
+                    written_off: false,
+                    repayments: Set::default(),
+                };
+                self.loans.insert(e.loan_id.clone(), loan);
+            }
+            Payload::LoanRepaid(e) => {
+                let loan = self.loan_mut(&e.loan_id)?;
+                loan.repaid = add(loan.repaid, e.principal_cents)?;
+                loan.repayments.insert(e.repayment_id.clone());
+            }
+            Payload::LoanWrittenOff(e) => {
+                self.loan_mut(&e.loan_id)?.written_off = true;
             }
             _ => {}
         }
@@ -402,6 +440,12 @@ impl GrantsBook {
         self.envelopes
             .get_mut(id)
             .ok_or_else(|| ApplyError(format!("unknown envelope {id}")))
+    }
+
+    fn loan_mut(&mut self, id: &str) -> Result<&mut Loan, ApplyError> {
+        self.loans
+            .get_mut(id)
+            .ok_or_else(|| ApplyError(format!("unknown loan {id}")))
     }
 
     fn grant_mut(&mut self, id: &str) -> Result<&mut Grant, ApplyError> {

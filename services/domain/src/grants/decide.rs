@@ -6,8 +6,8 @@ use ledger_proto::v1::{
     CancelGrant, CloseEnvelope, CloseGrant, DeclareProgramme, EnvelopeOpened, EnvelopeRevised,
     FunderKind, GrantAwarded, GrantKind, GrantLoan, GrantLoanGuarantee, Instalment, MakePayment,
     OpenEnvelope, OrderRecovery, ProgrammeDeclared, ReceiveRecovery, RecoveryRule,
-    ReleaseLoanGuarantee, ReviseEnvelope, ScheduleRecovery, SetTarget, TargetMetric, TargetSet,
-    VoteCredits,
+    ReleaseLoanGuarantee, RepayLoan, ReviseEnvelope, ScheduleRecovery, SetTarget, TargetMetric,
+    TargetSet, VoteCredits, WriteOffLoan,
 };
 use time::Date;
 
@@ -41,6 +41,8 @@ pub enum GrantsCommand {
     VoteCredits(VoteCredits),
     AdjustRecovery(AdjustRecovery),
     ScheduleRecovery(ScheduleRecovery),
+    RepayLoan(RepayLoan),
+    WriteOffLoan(WriteOffLoan),
     /// The grants service's own recovery after a breach: never decoded from
     /// a client's command, so only the ledger uses the `breach-` ids.
     OrderRecoveryOnBreach(OrderRecovery),
@@ -69,6 +71,8 @@ impl GrantsBook {
             GrantsCommand::VoteCredits(c) => self.vote_credits(c),
             GrantsCommand::AdjustRecovery(c) => self.adjust_recovery(c),
             GrantsCommand::ScheduleRecovery(c) => self.schedule_recovery(c),
+            GrantsCommand::RepayLoan(c) => self.repay_loan(c),
+            GrantsCommand::WriteOffLoan(c) => self.write_off_loan(c),
             GrantsCommand::OrderRecoveryOnBreach(c) => self.order_any_recovery(c),
         }
     }

@@ -1,14 +1,17 @@
-//! Loan guarantees (off-balance exposure) and 0% loans (commitments).
+//! Loan guarantees (off-balance exposure) and loans (commitments), with
+//! their repayments and write-offs.
 
 use crate::stream_ref;
 use ledger_proto::v1::{
     event_envelope::Payload, GrantLoan, GrantLoanGuarantee, GuaranteeRelease, LoanGranted,
-    LoanGuaranteeGranted, LoanGuaranteeReleased, ReleaseLoanGuarantee,
+    LoanGuaranteeGranted, LoanGuaranteeReleased, LoanRepaid, LoanWrittenOff, ReleaseLoanGuarantee,
+    RepayLoan, WriteOffLoan,
 };
 
 use super::{
-    parse::{beneficiary, legal_entity, required_enum},
-    GrantsBook,
+    lifecycle::fiscal_year,
+    parse::{beneficiary, legal_entity, required_enum, required_text},
+    GrantsBook, Loan,
 };
 use crate::{dates::parse_date, ids::EntityId, Cents, Decision, DomainError, ErrorCode};
 
@@ -114,7 +117,7 @@ impl GrantsBook {
 
     pub(super) fn grant_loan(&self, c: &GrantLoan) -> Result<Decision, DomainError> {
         let id = EntityId::parse("loan_id", &c.loan_id)?;
-        if self.loans.contains(id.as_str()) {
+        if self.loans.contains_key(id.as_str()) {
             return Err(DomainError::new(
                 ErrorCode::AlreadyExists,
                 format!("loan {id} already exists"),
@@ -143,6 +146,103 @@ impl GrantsBook {
                 term_months: c.term_months,
                 first_repayment_date: c.first_repayment_date.clone(),
                 purpose: c.purpose.clone(),
+            }),
+        })
+    }
+
+    /// A loan still owed something, or the error a client sees.
+    fn owing_loan(&self, loan_id: &str) -> Result<&Loan, DomainError> {
+        EntityId::parse("loan_id", loan_id)?;
+        let loan = self.loans.get(loan_id).ok_or_else(|| {
+            DomainError::new(
+                ErrorCode::NotFound,
+                format!("loan {loan_id} does not exist"),
+            )
+            .field_path("loan_id")
+        })?;
+        if loan.written_off {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!("loan {loan_id} was written off"),
+            )
+            .field_path("loan_id"));
+        }
+        Ok(loan)
+    }
+
+    pub(super) fn repay_loan(&self, c: &RepayLoan) -> Result<Decision, DomainError> {
+        let loan = self.owing_loan(&c.loan_id)?;
+        let repayment = EntityId::parse("repayment_id", &c.repayment_id)?;
+        if loan.repayments.contains(repayment.as_str()) {
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!("repayment {repayment} of loan {} already exists", c.loan_id),
+            )
+            .field_path("repayment_id"));
+        }
+        let principal = Cents::non_negative("principal_cents", c.principal_cents)?;
+        let interest = Cents::non_negative("interest_cents", c.interest_cents)?;
+        if principal == Cents::ZERO && interest == Cents::ZERO {
+            return Err(DomainError::invalid(
+                "principal_cents",
+                "a repayment repays principal, interest or both",
+            ));
+        }
+        let outstanding = loan.outstanding();
+        if principal > outstanding {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "loan {} has {outstanding} of principal outstanding",
+                    c.loan_id
+                ),
+            )
+            .field_path("principal_cents"));
+        }
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(Decision {
+            stream: stream_ref("loan", &c.loan_id),
+            key: loan.envelope_id.clone(),
+            effective_date,
+            occurred_at: c.occurred_at,
+            payload: Payload::LoanRepaid(LoanRepaid {
+                loan_id: c.loan_id.clone(),
+                envelope_id: loan.envelope_id.clone(),
+                repayment_id: c.repayment_id.clone(),
+                principal_cents: principal.get(),
+                interest_cents: interest.get(),
+                fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
+                receipt_reference: c.receipt_reference.clone(),
+                outstanding_after_cents: outstanding.get() - principal.get(),
+            }),
+        })
+    }
+
+    pub(super) fn write_off_loan(&self, c: &WriteOffLoan) -> Result<Decision, DomainError> {
+        let loan = self.owing_loan(&c.loan_id)?;
+        required_text("decision_reference", &c.decision_reference)?;
+        required_text("reason", &c.reason)?;
+        let outstanding = loan.outstanding();
+        if outstanding == Cents::ZERO {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!("loan {} is repaid: nothing to write off", c.loan_id),
+            )
+            .field_path("loan_id"));
+        }
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(Decision {
+            stream: stream_ref("loan", &c.loan_id),
+            key: loan.envelope_id.clone(),
+            effective_date,
+            occurred_at: c.occurred_at,
+            payload: Payload::LoanWrittenOff(LoanWrittenOff {
+                loan_id: c.loan_id.clone(),
+                envelope_id: loan.envelope_id.clone(),
+                written_off_cents: outstanding.get(),
+                fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
+                decision_reference: c.decision_reference.clone(),
+                reason: c.reason.clone(),
             }),
         })
     }

@@ -13,7 +13,7 @@ pub mod parse;
 mod receivables;
 pub mod recovery;
 
-pub use book::{Ending, Envelope, Grant, GrantsBook, Guarantee, Programme, Recovery};
+pub use book::{Ending, Envelope, Grant, GrantsBook, Guarantee, Loan, Programme, Recovery};
 pub use decide::GrantsCommand;
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use ledger_proto::v1::{
     Beneficiary, BudgetSection, CancelGrant, CloseEnvelope, CloseGrant, CreditVote,
     DeclareProgramme, Funder, FunderKind, GrantKind, GrantOutcome, Imputation, Instalment,
     LegalEntity, MakePayment, ObligationTerms, OpenEnvelope, OrderRecovery, ReceiveRecovery,
-    RecoveryAdjustment, RecoveryReason, RecoveryRule, ReviseEnvelope, Territory, VoteCredits,
+    RecoveryAdjustment, RecoveryReason, RecoveryRule, RepayLoan, ReviseEnvelope, Territory,
+    VoteCredits, WriteOffLoan,
 };
 use proptest::prelude::*;
 
@@ -857,5 +858,95 @@ fn a_funder_other_than_national_needs_its_code() {
     assert_eq!(
         refusal(&book, GrantsCommand::DeclareProgramme(codeless)).1,
         Some("funder.code".into())
+    );
+}
+
+fn repay(id: &str, principal_cents: i64, interest_cents: i64) -> GrantsCommand {
+    GrantsCommand::RepayLoan(RepayLoan {
+        loan_id: "pret".into(),
+        repayment_id: id.into(),
+        principal_cents,
+        interest_cents,
+        effective_date: "2024-02-05".into(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn a_loan_is_repaid_up_to_its_principal_then_nothing_is_left_to_write_off() {
+    let mut book = book_with_envelope(1_000_000);
+    let loan = ledger_proto::v1::GrantLoan {
+        loan_id: "pret".into(),
+        envelope_id: "env".into(),
+        borrower: Some(Beneficiary {
+            party: Some(Party::PersonId("p-1".into())),
+        }),
+        principal_cents: 300_000,
+        term_months: 3,
+        first_repayment_date: "2024-01-05".into(),
+        effective_date: "2023-12-01".into(),
+        ..Default::default()
+    };
+    run(&mut book, GrantsCommand::GrantLoan(loan)).unwrap();
+    let Payload::LoanRepaid(first) = run(&mut book, repay("r1", 100_000, 0)).unwrap() else {
+        panic!("a repayment appends LoanRepaid");
+    };
+    assert_eq!(
+        (first.outstanding_after_cents, first.fiscal_year),
+        (200_000, 2024)
+    );
+    // The same repayment id twice, nothing at all, more than is owed.
+    assert_eq!(
+        refusal(&book, repay("r1", 100_000, 0)),
+        (ErrorCode::AlreadyExists, Some("repayment_id".into()))
+    );
+    assert_eq!(
+        refusal(&book, repay("r2", 0, 0)),
+        (ErrorCode::InvalidField, Some("principal_cents".into()))
+    );
+    assert_eq!(
+        refusal(&book, repay("r2", -1, 0)),
+        (ErrorCode::InvalidField, Some("principal_cents".into()))
+    );
+    assert_eq!(
+        refusal(&book, repay("r2", 200_001, 0)),
+        (ErrorCode::InvalidState, Some("principal_cents".into()))
+    );
+    // Interest alone is a repayment.
+    run(&mut book, repay("r2", 0, 150)).unwrap();
+    let write_off = |reference: &str| {
+        GrantsCommand::WriteOffLoan(WriteOffLoan {
+            loan_id: "pret".into(),
+            decision_reference: reference.into(),
+            reason: "Liquidation judiciaire".into(),
+            effective_date: "2025-03-01".into(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        refusal(&book, write_off("")).1,
+        Some("decision_reference".into())
+    );
+    let Payload::LoanWrittenOff(off) = run(&mut book, write_off("DCP-1")).unwrap() else {
+        panic!("a write-off appends LoanWrittenOff");
+    };
+    assert_eq!(off.written_off_cents, 200_000);
+    assert_eq!(
+        refusal(&book, repay("r3", 1, 0)),
+        (ErrorCode::InvalidState, Some("loan_id".into()))
+    );
+    assert_eq!(
+        refusal(&book, write_off("DCP-2")),
+        (ErrorCode::InvalidState, Some("loan_id".into()))
+    );
+    assert_eq!(
+        refusal(
+            &book,
+            GrantsCommand::RepayLoan(RepayLoan {
+                loan_id: "inconnu".into(),
+                ..Default::default()
+            })
+        ),
+        (ErrorCode::NotFound, Some("loan_id".into()))
     );
 }

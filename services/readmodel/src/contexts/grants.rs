@@ -6,9 +6,9 @@
 use ledger_proto::v1::{
     beneficiary::Party, Beneficiary, CreditInstalment, CreditsVoted, EnvelopeClosed,
     EnvelopeOpened, EnvelopeRevised, GrantAmended, GrantAwarded, GrantCancelled, GrantClosed,
-    GrantOutcome, LoanGranted, LoanGuaranteeGranted, LoanGuaranteeReleased, PaymentMade,
-    ProgrammeDeclared, RecoveryAdjusted, RecoveryAdjustment, RecoveryOrdered, RecoveryReceived,
-    RecoveryScheduled, TargetSet, Territory,
+    GrantOutcome, LoanGranted, LoanGuaranteeGranted, LoanGuaranteeReleased, LoanRepaid,
+    LoanWrittenOff, PaymentMade, ProgrammeDeclared, RecoveryAdjusted, RecoveryAdjustment,
+    RecoveryOrdered, RecoveryReceived, RecoveryScheduled, TargetSet, Territory,
 };
 
 use super::{date, nonempty, optional_date};
@@ -19,8 +19,8 @@ use crate::engine::fold::{
 };
 use crate::journal::{
     self, Entry, AUTHORISED, AVAILABLE, CANCELLED, COMMITTED_UNPAID, GUARANTEES_GIVEN,
-    GUARANTEE_EXPOSURE, LOANS, PAID, RECOVERED, RECOVERIES, RECOVERIES_WAIVED,
-    RECOVERIES_WRITTEN_OFF, RECOVERY_RECEIVABLE,
+    GUARANTEE_EXPOSURE, LOANS, LOANS_REPAID, LOANS_WRITTEN_OFF, LOAN_INCOME, LOAN_INTEREST, PAID,
+    RECOVERED, RECOVERIES, RECOVERIES_WAIVED, RECOVERIES_WRITTEN_OFF, RECOVERY_RECEIVABLE,
 };
 use ledger_domain::grants::credits::{funder_key, section_name};
 
@@ -50,6 +50,9 @@ pub(crate) const GRANT_CLOSURES: &str =
     "grant_id, outcome, closed_on, recorded_at, released_cents, event_id";
 pub(crate) const ENVELOPE_CLOSURES: &str =
     "envelope_id, closed_on, recorded_at, cancelled_cents, vote_reference, event_id";
+pub(crate) const LOAN_MOVEMENTS: &str =
+    "event_id, loan_id, movement, principal_cents, interest_cents, reference, \
+    effective_date, recorded_at";
 pub(crate) const LOANS_COLUMNS: &str =
     "loan_id, envelope_id, borrower, principal_cents, rate_basis_points, term_months, \
     first_repayment_date, purpose, effective_date, recorded_at, event_id";
@@ -702,6 +705,87 @@ pub(crate) fn loan_granted(fold: &mut Fold<'_>, meta: &Meta, e: &LoanGranted) ->
         e.principal_cents,
     );
     journal::post(fold, meta, loan)
+}
+
+/// Principal repaid leaves what is outstanding; interest is income.
+pub(crate) fn loan_repaid(fold: &mut Fold<'_>, meta: &Meta, e: &LoanRepaid) -> Folded {
+    if e.principal_cents < 0 || e.interest_cents < 0 {
+        return Err(inapplicable(format!(
+            "repayment {} of loan {} is negative",
+            e.repayment_id, e.loan_id
+        )));
+    }
+    loan_movement(
+        fold,
+        meta,
+        &e.loan_id,
+        "repaid",
+        (e.principal_cents, e.interest_cents),
+        &e.receipt_reference,
+    );
+    let of_the_loan = |debit, credit, amount| Entry {
+        fiscal_year: fiscal(e.fiscal_year),
+        ..entry(&e.envelope_id, Some(&e.loan_id), debit, credit, amount)
+    };
+    journal::post_all(
+        fold,
+        meta,
+        [
+            of_the_loan(LOANS_REPAID, LOANS, e.principal_cents),
+            of_the_loan(LOAN_INTEREST, LOAN_INCOME, e.interest_cents),
+        ],
+    )
+}
+
+pub(crate) fn loan_written_off(fold: &mut Fold<'_>, meta: &Meta, e: &LoanWrittenOff) -> Folded {
+    if e.written_off_cents <= 0 {
+        return Err(inapplicable(format!(
+            "loan {} written off for {} cents",
+            e.loan_id, e.written_off_cents
+        )));
+    }
+    loan_movement(
+        fold,
+        meta,
+        &e.loan_id,
+        "written_off",
+        (e.written_off_cents, 0),
+        &e.decision_reference,
+    );
+    let write_off = Entry {
+        fiscal_year: fiscal(e.fiscal_year),
+        ..entry(
+            &e.envelope_id,
+            Some(&e.loan_id),
+            LOANS_WRITTEN_OFF,
+            LOANS,
+            e.written_off_cents,
+        )
+    };
+    journal::post(fold, meta, write_off)
+}
+
+/// One row of `loan_movements`: (principal, interest) cents.
+fn loan_movement(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    loan_id: &str,
+    kind: &str,
+    (principal, interest): (i64, i64),
+    reference: &str,
+) {
+    fold.appends
+        .loan_movements
+        .row()
+        .uuid(meta.event_id)
+        .text(loan_id)
+        .text(kind)
+        .int(principal)
+        .int(interest)
+        .opt_text(nonempty(reference))
+        .date(meta.effective_date)
+        .instant(meta.recorded_at)
+        .end();
 }
 
 pub(crate) fn loan_guarantee_granted(

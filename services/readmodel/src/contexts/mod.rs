@@ -21,7 +21,8 @@ pub(crate) mod columns {
     pub(crate) use super::centres::{ACTIVITY, CENTRES, MEMBERS};
     pub(crate) use super::grants::{
         CP_SCHEDULES, CREDIT_VOTES, ENVELOPES, ENVELOPE_CLOSURES, GRANTS, GRANT_CLOSURES,
-        GUARANTEES, LOANS_COLUMNS as LOANS, PROGRAMMES, RECOVERY_INSTALMENTS, RECOVERY_MOVEMENTS,
+        GUARANTEES, LOANS_COLUMNS as LOANS, LOAN_MOVEMENTS, PROGRAMMES, RECOVERY_INSTALMENTS,
+        RECOVERY_MOVEMENTS,
     };
     pub(crate) use super::obligations::OBLIGATIONS;
     pub(crate) use super::workforce::{EMPLOYMENTS, INSTALLATIONS, POSTS};
@@ -64,6 +65,8 @@ pub(crate) fn fold(fold: &mut Fold<'_>, meta: &Meta, payload: &Payload) -> Folde
         P::CreditsVoted(e) => grants::credits_voted(fold, meta, e),
         P::RecoveryAdjusted(e) => grants::recovery_adjusted(fold, meta, e),
         P::RecoveryScheduled(e) => grants::recovery_scheduled(fold, meta, e),
+        P::LoanRepaid(e) => grants::loan_repaid(fold, meta, e),
+        P::LoanWrittenOff(e) => grants::loan_written_off(fold, meta, e),
     }
 }
 
@@ -81,6 +84,8 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
         P::EnvelopeRevised(e) => envelope(&e.envelope_id),
         P::EnvelopeClosed(e) => envelope(&e.envelope_id),
         P::LoanGranted(e) => envelope(&e.envelope_id),
+        P::LoanRepaid(e) => envelope(&e.envelope_id),
+        P::LoanWrittenOff(e) => envelope(&e.envelope_id),
         P::GrantAwarded(e) => {
             envelope(&e.envelope_id);
             keys.grants.insert(e.grant_id.clone());

@@ -246,6 +246,7 @@ pub(crate) struct Appends {
     pub cp_schedules: CopyBuf,
     pub recovery_movements: CopyBuf,
     pub recovery_instalments: CopyBuf,
+    pub loan_movements: CopyBuf,
 }
 
 /// A target as last set in the batch (targets are upserted: the last one

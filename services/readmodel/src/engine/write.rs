@@ -147,6 +147,14 @@ pub(crate) async fn write(
     .await?;
 
     copy(conn, "loans", columns::LOANS, &a.loans, &mut w).await?;
+    copy(
+        conn,
+        "loan_movements",
+        columns::LOAN_MOVEMENTS,
+        &a.loan_movements,
+        &mut w,
+    )
+    .await?;
     let guarantees = new_rows(&fold.guarantees.slots, release);
     copy(conn, "guarantees", columns::GUARANTEES, &guarantees, &mut w).await?;
     update_guarantees(conn, fold, &mut w).await?;

@@ -130,7 +130,17 @@ pub struct Balance {
     /// Restes à payer at the end of the period: committed to date − paid to
     /// date (a stock, never negative).
     pub remaining_to_pay_cents: i64,
+    /// Loans granted in the period (their principal).
     pub loans_cents: i64,
+    /// Loan principal repaid in the period.
+    pub loans_repaid_cents: i64,
+    /// Loan principal written off in the period.
+    pub loans_written_off_cents: i64,
+    /// Loan principal still owed at the end of the period: granted −
+    /// repaid − written off, to date.
+    pub loans_outstanding_cents: i64,
+    /// Interest received on loans in the period.
+    pub loan_interest_cents: i64,
     pub recovery_ordered_cents: i64,
     pub recovery_received_cents: i64,
     /// Remises gracieuses granted in the period.
@@ -152,12 +162,22 @@ fn figures(flow: &str, stock: &str) -> String {
     let sum = |account: &str, years: &str| {
         format!("COALESCE(SUM(a.s) FILTER (WHERE a.account = '{account}' AND {years}), 0)::bigint")
     };
+    // A loan's principal stays committed once repaid or written off: its
+    // lines only move between the loan accounts.
+    let loans = |years: &str| {
+        format!(
+            "({} + {} + {})",
+            sum(LOANS, years),
+            sum(LOANS_REPAID, years),
+            sum(LOANS_WRITTEN_OFF, years)
+        )
+    };
     let committed = |years: &str| {
         format!(
             "({} + {} + {})",
             sum(COMMITTED_UNPAID, years),
             sum(PAID, years),
-            sum(LOANS, years)
+            loans(years)
         )
     };
     format!(
@@ -171,6 +191,10 @@ fn figures(flow: &str, stock: &str) -> String {
          {paid_to_date} AS paid_to_date_cents,
          {unpaid} AS remaining_to_pay_cents,
          {loans} AS loans_cents,
+         {loans_repaid} AS loans_repaid_cents,
+         {loans_written_off} AS loans_written_off_cents,
+         {loans_outstanding} AS loans_outstanding_cents,
+         {loan_interest} AS loan_interest_cents,
          (-{recoveries}) AS recovery_ordered_cents,
          {recovered} AS recovery_received_cents,
          {waived} AS recovery_waived_cents,
@@ -187,7 +211,11 @@ fn figures(flow: &str, stock: &str) -> String {
         paid = sum(PAID, flow),
         paid_to_date = sum(PAID, stock),
         unpaid = sum(COMMITTED_UNPAID, stock),
-        loans = sum(LOANS, flow),
+        loans = loans(flow),
+        loans_repaid = sum(LOANS_REPAID, flow),
+        loans_written_off = sum(LOANS_WRITTEN_OFF, flow),
+        loans_outstanding = sum(LOANS, stock),
+        loan_interest = sum(LOAN_INTEREST, flow),
         recoveries = sum(RECOVERIES, flow),
         recovered = sum(RECOVERED, flow),
         waived = sum(RECOVERIES_WAIVED, flow),
@@ -271,6 +299,8 @@ pub struct EnvelopeBalance {
     /// Restes à payer: committed − paid − loans.
     pub remaining_to_pay_cents: i64,
     pub loans_cents: i64,
+    /// Loan principal still owed.
+    pub loans_outstanding_cents: i64,
     pub recovery_ordered_cents: i64,
     pub recovery_received_cents: i64,
     pub guarantee_exposure_cents: i64,
@@ -323,6 +353,7 @@ pub async fn envelope_balance(
         paid_cents: b.paid_cents,
         remaining_to_pay_cents: b.remaining_to_pay_cents,
         loans_cents: b.loans_cents,
+        loans_outstanding_cents: b.loans_outstanding_cents,
         recovery_ordered_cents: b.recovery_ordered_cents,
         recovery_received_cents: b.recovery_received_cents,
         guarantee_exposure_cents: b.guarantee_exposure_cents,

@@ -6,6 +6,7 @@ mod balances;
 mod credits;
 mod events;
 mod journal;
+mod loans;
 mod recoveries;
 mod status;
 mod views;
@@ -17,12 +18,13 @@ pub use balances::{
 pub use credits::{credits, etat_ap_ae, CreditFilter, CreditRow, EtatRow, ScheduleYear};
 pub use events::{event, EventRecord};
 pub use journal::{journal, JournalFilter, Posting};
+pub use loans::{loan, loans, LoanDetail, LoanInstalmentRow, LoanMovement, LoanRow};
 pub use recoveries::{recoveries, RecoveryInstalment, RecoveryRow};
 pub use status::{faults, has_reached, offsets, outages, Fault, Outage, StoredOffset};
 pub use views::{
-    centres, grant, grants, guarantees, loans, members, obligations, targets, CentreFilter,
-    CentreRow, GrantFilter, GrantRow, GuaranteeRow, LoanRow, MemberCount, ObligationFilter,
-    ObligationRow, TargetProgress,
+    centres, grant, grants, guarantees, members, obligations, targets, CentreFilter, CentreRow,
+    GrantFilter, GrantRow, GuaranteeRow, MemberCount, ObligationFilter, ObligationRow,
+    TargetProgress,
 };
 pub use workforce::{headcounts, posts, Headcount, HeadcountFilter, HeadcountGroup, PostRow};
 

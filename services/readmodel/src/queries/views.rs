@@ -108,39 +108,6 @@ pub async fn grant(
         .await?)
 }
 
-/// A 0% loan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct LoanRow {
-    pub loan_id: String,
-    pub envelope_id: String,
-    pub borrower: String,
-    pub principal_cents: i64,
-    pub rate_basis_points: i32,
-    pub term_months: i32,
-    pub granted_on: String,
-    pub purpose: String,
-}
-
-pub async fn loans(
-    pool: &PgPool,
-    envelope_id: Option<&str>,
-    at: At,
-) -> Result<Vec<LoanRow>, ReadModelError> {
-    let sql = format!(
-        "SELECT loan_id, envelope_id, borrower, principal_cents, rate_basis_points, term_months,
-                to_char(effective_date, {DATE}) AS granted_on, purpose
-         FROM loans WHERE effective_date <= $1 AND ($2::timestamptz IS NULL OR recorded_at <= $2)
-           AND ($3::text IS NULL OR envelope_id = $3)
-         ORDER BY loan_id"
-    );
-    Ok(sqlx::query_as::<_, LoanRow>(&sql)
-        .bind(day(at))
-        .bind(at.known_at)
-        .bind(envelope_id)
-        .fetch_all(pool)
-        .await?)
-}
-
 /// A loan guarantee and whether it still exposes the funder at the date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct GuaranteeRow {

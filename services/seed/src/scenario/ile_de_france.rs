@@ -5,7 +5,8 @@
 //!
 //! From the seed: the programme, its start in 2016, the three schemes and
 //! the 0% loans. INVENTED: every amount, date and beneficiary (real INSEE
-//! codes of real towns; SIRETs made up; person ids pseudonymous).
+//! codes of real towns; SIRETs made up; person ids pseudonymous), and the
+//! loans' repayments, early repayment and write-off.
 
 use serde_json::{json, Value};
 
@@ -199,6 +200,66 @@ pub(super) fn steps() -> Vec<Step> {
             "principal_cents": 3_000_000, "rate_basis_points": 0, "term_months": 60,
             "first_repayment_date": format!("202{}-0{}-05", 2 + n / 3, n + 3),
             "purpose": "Prêt santé initiative : lancement de l'activité", "effective_date": format!("202{}-0{}-01", 1 + n / 3, n + 2)})));
+    }
+    steps.extend(loan_lives());
+    steps
+}
+
+/// The 5th of the month `k` months after `(year, month)`.
+fn fifth(year: i32, month: i32, k: i32) -> String {
+    let m = month - 1 + k;
+    format!("{}-{:02}-05", year + m.div_euclid(12), m.rem_euclid(12) + 1)
+}
+
+fn repayment(loan: u32, id: String, cents: i64, on: String) -> Step {
+    Step::http(
+        "repay-loan",
+        format!("idf-psi-{loan}-{id}"),
+        json!({"loan_id": format!("idf-psi-{loan}"), "repayment_id": id, "principal_cents": cents,
+               "receipt_reference": format!("PSI-{loan}-{id}"), "effective_date": on}),
+    )
+}
+
+/// What became of the five loans (each €30,000 over 60 months, €500 a
+/// month). INVENTED, to show every step of a loan's life: loan 1 is repaid
+/// a quarter at a time on the first instalment of each quarter; loan 2
+/// monthly for a year, then early and in full; loan 3 for seven months,
+/// then nothing (in arrears); loan 4 for a year, then written off when the
+/// practice closes; loan 5 a year ahead each August.
+fn loan_lives() -> Vec<Step> {
+    let mut steps = Vec::new();
+    for q in 0..19 {
+        let on = fifth(2022, 4, 3 * q);
+        steps.push(repayment(1, on.clone(), 150_000, on));
+    }
+    for k in 0..12 {
+        let on = fifth(2022, 5, k);
+        steps.push(repayment(2, on.clone(), 50_000, on));
+    }
+    steps.push(repayment(
+        2,
+        "anticipe".into(),
+        2_400_000,
+        "2023-05-15".into(),
+    ));
+    for k in 0..7 {
+        let on = fifth(2023, 6, k);
+        steps.push(repayment(3, on.clone(), 50_000, on));
+    }
+    for k in 0..12 {
+        let on = fifth(2023, 7, k);
+        steps.push(repayment(4, on.clone(), 50_000, on));
+    }
+    steps.push(Step::http(
+        "write-off-loan",
+        "idf-psi-4-non-valeur",
+        json!({"loan_id": "idf-psi-4", "decision_reference": "CP-IDF-2025-03-112",
+               "reason": "Cessation d'activité et liquidation judiciaire de l'emprunteur",
+               "effective_date": "2025-03-01"}),
+    ));
+    for y in 0..4 {
+        let on = fifth(2023, 8, 12 * y);
+        steps.push(repayment(5, on.clone(), 600_000, on));
     }
     steps
 }
