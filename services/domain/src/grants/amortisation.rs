@@ -11,8 +11,8 @@
 //! rate in basis points / 120 000, rounded half up to the cent (nothing for
 //! a 0 % loan).
 //!
-//! Not yet wired to commands or views (loan repayments are the next step of
-//! the lifecycles issue); the rule is fixed and tested here first.
+//! The read model's loans view derives each loan's schedule, what is due
+//! and the arrears with this function; nothing stores a schedule.
 
 use time::Date;
 
