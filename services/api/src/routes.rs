@@ -62,6 +62,7 @@ fn reads() -> OpenApiRouter<AppState> {
         .routes(routes!(views::loans))
         .routes(routes!(views::loan))
         .routes(routes!(views::guarantees))
+        .routes(routes!(views::guarantee_recoveries))
         .routes(routes!(views::obligations))
         .routes(routes!(views::centres))
         .routes(routes!(views::members))

@@ -9,7 +9,7 @@ use ledger_http::ApiError;
 use ledger_readmodel::queries::{
     self, CentreFilter, CentreRow, GrantFilter, GrantRow, GuaranteeRow, Headcount, HeadcountFilter,
     HeadcountGroup, LoanDetail, LoanRow, MemberCount, ObligationFilter, ObligationRow, PostRow,
-    RecoveryRow, TargetProgress,
+    RecoveryRow, TargetProgress, Titres,
 };
 use serde::{Deserialize, Serialize};
 
@@ -106,7 +106,7 @@ pub async fn recoveries(
             "grant {grant_id} is not in the ledger at that date"
         )));
     }
-    queries::recoveries(&state.pool, &grant_id, at)
+    queries::recoveries(&state.pool, Titres::OfGrant(&grant_id), at)
         .await
         .map(Json)
         .map_err(unavailable)
@@ -156,7 +156,34 @@ pub async fn loan(
         })
 }
 
-/// Loan guarantees and the exposure each carries at the date.
+/// A called guarantee's claim on its borrower (titre `call`): ordered,
+/// received, waived, written off, outstanding, its plan and arrears.
+#[utoipa::path(get, path = "/v1/guarantees/{guarantee_id}/recoveries", tag = "grants",
+    params(("guarantee_id" = String, Path), ReadParams),
+    responses((status = 200, body = [RecoveryRow]), (status = 404, description = "not_found")))]
+pub async fn guarantee_recoveries(
+    State(state): State<AppState>,
+    Path(guarantee_id): Path<String>,
+    read: Read,
+) -> Result<Json<Vec<RecoveryRow>>, ApiError> {
+    let at = read.ready(&state).await?;
+    let known = queries::guarantees(&state.pool, None, Some(&guarantee_id), at)
+        .await
+        .map_err(unavailable)?;
+    if known.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "guarantee {guarantee_id} is not in the ledger at that date"
+        )));
+    }
+    queries::recoveries(&state.pool, Titres::OfGuarantee(&guarantee_id), at)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}
+
+/// The register of loan guarantees: borrower, lender, principal, share,
+/// what is still owed to the lender and the exposure at the date, calls
+/// and their claims.
 #[utoipa::path(get, path = "/v1/guarantees", tag = "grants",
     params(EnvelopeParams, ReadParams),
     responses((status = 200, body = [GuaranteeRow])))]
@@ -167,7 +194,7 @@ pub async fn guarantees(
 ) -> Result<Json<Vec<GuaranteeRow>>, ApiError> {
     let p = query(p)?;
     let at = read.ready(&state).await?;
-    queries::guarantees(&state.pool, p.envelope_id.as_deref(), at)
+    queries::guarantees(&state.pool, p.envelope_id.as_deref(), None, at)
         .await
         .map(Json)
         .map_err(unavailable)

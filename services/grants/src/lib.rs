@@ -35,6 +35,8 @@ pub const COMMANDS: ParseCommand<GrantsCommand> = command_table!("grants", Grant
     "schedule-recovery" => ScheduleRecovery,
     "repay-loan" => RepayLoan,
     "write-off-loan" => WriteOffLoan,
+    "report-guaranteed-loan" => ReportGuaranteedLoan,
+    "call-loan-guarantee" => CallLoanGuarantee,
 });
 
 /// Builds the service: listening, fenced, state rebuilt, ready.

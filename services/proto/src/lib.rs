@@ -57,6 +57,8 @@ impl v1::event_envelope::Payload {
             Self::RecoveryScheduled(_) => "RecoveryScheduled",
             Self::LoanRepaid(_) => "LoanRepaid",
             Self::LoanWrittenOff(_) => "LoanWrittenOff",
+            Self::GuaranteedLoanReported(_) => "GuaranteedLoanReported",
+            Self::LoanGuaranteeCalled(_) => "LoanGuaranteeCalled",
         }
     }
 }

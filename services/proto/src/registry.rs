@@ -82,6 +82,8 @@ commands! {
     ScheduleRecovery => Grants, "schedule-recovery";
     RepayLoan => Grants, "repay-loan";
     WriteOffLoan => Grants, "write-off-loan";
+    ReportGuaranteedLoan => Grants, "report-guaranteed-loan";
+    CallLoanGuarantee => Grants, "call-loan-guarantee";
     OpenPost => Workforce, "open-post";
     ClosePost => Workforce, "close-post";
     HireProfessional => Workforce, "hire-professional";

@@ -31,7 +31,8 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// knows as ended or obligated. 5: CP mandated by programme, envelopes
 /// imputed without their funder. 6: posts' holders and grants' obligations
 /// kept so that any replay order gives the same book. 7: loans with their
-/// repayments.
+/// repayments; guarantees with their schedule, reports and claim;
+/// programmes with their guarantee share.
 const FORMAT: u32 = 7;
 
 /// Where snapshots go and how often they are taken.

@@ -15,7 +15,13 @@ pub struct Programme {
     pub period_end: Date,
     /// Its funder's key (`region:24`): whose budget its envelopes draw on.
     pub funder: String,
+    /// The largest share of a loan its guarantees may cover, in basis points.
+    pub max_guarantee_share: u32,
 }
+
+/// The share of a loan a programme's guarantees may cover when it does not
+/// say: 50 %, as in Loir-et-Cher's plan.
+pub const DEFAULT_MAX_GUARANTEE_SHARE: u32 = 5_000;
 
 /// An envelope and what is committed against it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,12 +194,33 @@ impl Loan {
     }
 }
 
-/// A loan guarantee: off-balance exposure.
+/// A loan guarantee: off-balance exposure until released or called, then
+/// (called) a claim on the borrower.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guarantee {
     pub envelope_id: String,
+    pub principal: Cents,
     pub guaranteed: Cents,
+    /// Released or called: it exposes nothing more.
     pub released: bool,
+    /// The lender's declared amortisation: (due date, principal).
+    pub schedule: Vec<(Date, Cents)>,
+    /// The lender's reports: (date, principal outstanding), recorded order.
+    pub reports: Vec<(Date, Cents)>,
+    pub report_ids: Set<String>,
+    /// The claim on the borrower once called (titre "call").
+    pub claim: Option<Recovery>,
+}
+
+impl Guarantee {
+    pub fn terms(&self) -> super::exposure::Guaranteed<'_> {
+        super::exposure::Guaranteed {
+            principal: self.principal,
+            guaranteed: self.guaranteed,
+            schedule: &self.schedule,
+            reports: &self.reports,
+        }
+    }
 }
 
 /// Everything the grants service must know to decide a command.
@@ -250,6 +277,10 @@ impl GrantsBook {
                         .as_ref()
                         .map(super::credits::funder_key)
                         .unwrap_or_default(),
+                    max_guarantee_share: match e.max_guarantee_share_basis_points {
+                        0 => DEFAULT_MAX_GUARANTEE_SHARE,
+                        bp => bp,
+                    },
                 };
                 self.programmes.insert(e.programme_id.clone(), programme);
             }
@@ -330,23 +361,11 @@ impl GrantsBook {
                 let grant = self.grant_mut(&e.grant_id)?;
                 grant.paid = add(grant.paid, e.amount_cents)?;
                 grant.payments.insert(e.payment_id.clone());
-                let envelope = self.envelope_mut(&e.envelope_id)?;
-                let key = envelope
-                    .chapter
-                    .as_ref()
-                    .map(|c| c.mandated_key(&envelope.programme_id, e.fiscal_year));
-                if let Some(key) = key {
-                    let mandated = self.mandated.entry(key).or_default();
-                    *mandated = add(*mandated, e.amount_cents)?;
-                }
+                self.mandate(&e.envelope_id, e.fiscal_year, e.amount_cents)?;
             }
             Payload::CreditsVoted(e) => super::credits::credits_voted(self, e),
             Payload::RecoveryAdjusted(e) => {
-                let grant = self.grant_mut(&e.grant_id)?;
-                let recovery = grant
-                    .recoveries
-                    .get_mut(&e.recovery_id)
-                    .ok_or_else(|| ApplyError(format!("unknown recovery {}", e.recovery_id)))?;
+                let recovery = self.recovery_mut(&e.grant_id, &e.guarantee_id, &e.recovery_id)?;
                 let moved = match RecoveryAdjustment::try_from(e.adjustment) {
                     Ok(RecoveryAdjustment::Reduced) => &mut recovery.ordered,
                     Ok(RecoveryAdjustment::Waived) => &mut recovery.waived,
@@ -378,27 +397,50 @@ impl GrantsBook {
                 grant.recoveries.insert(e.recovery_id.clone(), recovery);
             }
             Payload::RecoveryReceived(e) => {
-                let grant = self.grant_mut(&e.grant_id)?;
-                let recovery = grant
-                    .recoveries
-                    .get_mut(&e.recovery_id)
-                    .ok_or_else(|| ApplyError(format!("unknown recovery {}", e.recovery_id)))?;
+                let recovery = self.recovery_mut(&e.grant_id, &e.guarantee_id, &e.recovery_id)?;
                 recovery.received = add(recovery.received, e.amount_cents)?;
             }
             Payload::LoanGuaranteeGranted(e) => {
+                let schedule = e
+                    .lender_schedule
+                    .iter()
+                    .map(|i| Ok((event_date(&i.due_date)?, Cents::new(i.amount_cents))))
+                    .collect::<Result<_, ApplyError>>()?;
                 let guarantee = Guarantee {
                     envelope_id: e.envelope_id.clone(),
+                    principal: Cents::new(e.principal_cents),
                     guaranteed: Cents::new(e.guaranteed_cents),
                     released: false,
+                    schedule,
+                    reports: Vec::new(),
+                    report_ids: Set::default(),
+                    claim: None,
                 };
                 self.guarantees.insert(e.guarantee_id.clone(), guarantee);
             }
-            Payload::LoanGuaranteeReleased(e) => {
-                let guarantee = self
-                    .guarantees
-                    .get_mut(&e.guarantee_id)
-                    .ok_or_else(|| ApplyError(format!("unknown guarantee {}", e.guarantee_id)))?;
+            Payload::GuaranteedLoanReported(e) => {
+                let on = event_date(&e.reported_on)?;
+                let guarantee = self.guarantee_mut(&e.guarantee_id)?;
+                guarantee
+                    .reports
+                    .push((on, Cents::new(e.outstanding_principal_cents)));
+                guarantee.report_ids.insert(e.report_id.clone());
+            }
+            Payload::LoanGuaranteeCalled(e) => {
+                let guarantee = self.guarantee_mut(&e.guarantee_id)?;
                 guarantee.released = true;
+                guarantee.claim = Some(Recovery {
+                    ordered: Cents::new(e.called_cents),
+                    received: Cents::ZERO,
+                    waived: Cents::ZERO,
+                    written_off: Cents::ZERO,
+                });
+                let envelope = self.envelope_mut(&e.envelope_id)?;
+                envelope.committed = add(envelope.committed, e.called_cents)?;
+                self.mandate(&e.envelope_id, e.fiscal_year, e.called_cents)?;
+            }
+            Payload::LoanGuaranteeReleased(e) => {
+                self.guarantee_mut(&e.guarantee_id)?.released = true;
             }
             Payload::LoanGranted(e) => {
                 let envelope = self.envelope_mut(&e.envelope_id)?;
@@ -440,6 +482,53 @@ impl GrantsBook {
         self.envelopes
             .get_mut(id)
             .ok_or_else(|| ApplyError(format!("unknown envelope {id}")))
+    }
+
+    /// A payment on an envelope draws on the CP of its chapter and year.
+    fn mandate(
+        &mut self,
+        envelope_id: &str,
+        fiscal_year: i32,
+        cents: i64,
+    ) -> Result<(), ApplyError> {
+        let envelope = self.envelope_mut(envelope_id)?;
+        let key = envelope
+            .chapter
+            .as_ref()
+            .map(|c| c.mandated_key(&envelope.programme_id, fiscal_year));
+        if let Some(key) = key {
+            let mandated = self.mandated.entry(key).or_default();
+            *mandated = add(*mandated, cents)?;
+        }
+        Ok(())
+    }
+
+    fn guarantee_mut(&mut self, id: &str) -> Result<&mut Guarantee, ApplyError> {
+        self.guarantees
+            .get_mut(id)
+            .ok_or_else(|| ApplyError(format!("unknown guarantee {id}")))
+    }
+
+    /// The titre a recovery event moves: a grant's, or a called
+    /// guarantee's claim.
+    fn recovery_mut(
+        &mut self,
+        grant_id: &str,
+        guarantee_id: &str,
+        recovery_id: &str,
+    ) -> Result<&mut Recovery, ApplyError> {
+        let unknown = || ApplyError(format!("unknown recovery {recovery_id}"));
+        if guarantee_id.is_empty() {
+            self.grant_mut(grant_id)?
+                .recoveries
+                .get_mut(recovery_id)
+                .ok_or_else(unknown)
+        } else {
+            self.guarantee_mut(guarantee_id)?
+                .claim
+                .as_mut()
+                .ok_or_else(unknown)
+        }
     }
 
     fn loan_mut(&mut self, id: &str) -> Result<&mut Loan, ApplyError> {

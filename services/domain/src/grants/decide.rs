@@ -3,11 +3,11 @@
 use crate::stream_ref;
 use ledger_proto::v1::{
     event_envelope::Payload, AdjustRecovery, AmendGrant, AuthorisationKind, AwardGrant,
-    CancelGrant, CloseEnvelope, CloseGrant, DeclareProgramme, EnvelopeOpened, EnvelopeRevised,
-    FunderKind, GrantAwarded, GrantKind, GrantLoan, GrantLoanGuarantee, Instalment, MakePayment,
-    OpenEnvelope, OrderRecovery, ProgrammeDeclared, ReceiveRecovery, RecoveryRule,
-    ReleaseLoanGuarantee, RepayLoan, ReviseEnvelope, ScheduleRecovery, SetTarget, TargetMetric,
-    TargetSet, VoteCredits, WriteOffLoan,
+    CallLoanGuarantee, CancelGrant, CloseEnvelope, CloseGrant, DeclareProgramme, EnvelopeOpened,
+    EnvelopeRevised, FunderKind, GrantAwarded, GrantKind, GrantLoan, GrantLoanGuarantee,
+    Instalment, MakePayment, OpenEnvelope, OrderRecovery, ProgrammeDeclared, ReceiveRecovery,
+    RecoveryRule, ReleaseLoanGuarantee, RepayLoan, ReportGuaranteedLoan, ReviseEnvelope,
+    ScheduleRecovery, SetTarget, TargetMetric, TargetSet, VoteCredits, WriteOffLoan,
 };
 use time::Date;
 
@@ -43,6 +43,8 @@ pub enum GrantsCommand {
     ScheduleRecovery(ScheduleRecovery),
     RepayLoan(RepayLoan),
     WriteOffLoan(WriteOffLoan),
+    ReportGuaranteedLoan(ReportGuaranteedLoan),
+    CallLoanGuarantee(CallLoanGuarantee),
     /// The grants service's own recovery after a breach: never decoded from
     /// a client's command, so only the ledger uses the `breach-` ids.
     OrderRecoveryOnBreach(OrderRecovery),
@@ -73,6 +75,8 @@ impl GrantsBook {
             GrantsCommand::ScheduleRecovery(c) => self.schedule_recovery(c),
             GrantsCommand::RepayLoan(c) => self.repay_loan(c),
             GrantsCommand::WriteOffLoan(c) => self.write_off_loan(c),
+            GrantsCommand::ReportGuaranteedLoan(c) => self.report_guaranteed_loan(c),
+            GrantsCommand::CallLoanGuarantee(c) => self.call_loan_guarantee(c),
             GrantsCommand::OrderRecoveryOnBreach(c) => self.order_any_recovery(c),
         }
     }
@@ -117,6 +121,12 @@ impl GrantsBook {
                 }
             }
         }
+        if c.max_guarantee_share_basis_points > 10_000 {
+            return Err(DomainError::invalid(
+                "max_guarantee_share_basis_points",
+                "is a share of the principal: at most 10000 basis points",
+            ));
+        }
         let effective_date = effective_or(&c.effective_date, start)?;
         Ok(Decision {
             stream: stream_ref("programme", id.as_str()),
@@ -130,6 +140,7 @@ impl GrantsBook {
                 period_start: c.period_start.clone(),
                 period_end: c.period_end.clone(),
                 axes: c.axes.clone(),
+                max_guarantee_share_basis_points: c.max_guarantee_share_basis_points,
             }),
         })
     }
@@ -291,7 +302,7 @@ impl GrantsBook {
         if c.territory.is_some() {
             territory("territory", c.territory.as_ref())?;
         }
-        check_schedule(&c.schedule, amount)?;
+        check_schedule("schedule", &c.schedule, amount, "the grant's")?;
         if let Some(terms) = &c.obligation {
             if terms.duration_months == 0 {
                 return Err(DomainError::invalid(
@@ -344,24 +355,31 @@ impl GrantsBook {
 }
 
 /// Instalments, when given, are dated and add up to the grant's amount.
-pub(super) fn check_schedule(schedule: &[Instalment], amount: Cents) -> Result<(), DomainError> {
+/// Dated instalments in `field` adding up to `amount` exactly (`what` says
+/// whose amount, in the error); none at all passes.
+pub(super) fn check_schedule(
+    field: &str,
+    schedule: &[Instalment],
+    amount: Cents,
+    what: &str,
+) -> Result<(), DomainError> {
     if schedule.is_empty() {
         return Ok(());
     }
     let mut total = Cents::ZERO;
     for (i, instalment) in schedule.iter().enumerate() {
-        let path = format!("schedule[{i}]");
+        let path = format!("{field}[{i}]");
         parse_date("due_date", &instalment.due_date).map_err(|e| e.within(&path))?;
         let part = Cents::positive("amount_cents", instalment.amount_cents)
             .map_err(|e| e.within(&path))?;
         total = total
             .checked_add(part)
-            .ok_or_else(|| DomainError::invalid("schedule", "instalments overflow"))?;
+            .ok_or_else(|| DomainError::invalid(field, "instalments overflow"))?;
     }
     if total != amount {
         return Err(DomainError::invalid(
-            "schedule",
-            format!("instalments add up to {total}, not the grant's {amount}"),
+            field,
+            format!("instalments add up to {total}, not {what} {amount}"),
         ));
     }
     Ok(())

@@ -92,7 +92,7 @@ impl GrantsBook {
             )
             .field_path("amount_delta_cents"));
         }
-        check_schedule(&c.schedule, amount)?;
+        check_schedule("schedule", &c.schedule, amount, "the grant's")?;
         if let Some(deadline) = grant.deadline {
             let late = c
                 .schedule
@@ -259,8 +259,8 @@ impl GrantsBook {
     }
 
     pub(super) fn receive_recovery(&self, c: &ReceiveRecovery) -> Result<Decision, DomainError> {
-        let grant = self.grant(&c.grant_id)?;
-        let recovery = super::receivables::recovery_of(grant, &c.grant_id, &c.recovery_id)?;
+        let titre = self.titre(&c.grant_id, &c.guarantee_id, &c.recovery_id)?;
+        let recovery = titre.recovery;
         let amount = Cents::positive("amount_cents", c.amount_cents)?;
         let outstanding = recovery.outstanding();
         if amount > outstanding {
@@ -274,19 +274,20 @@ impl GrantsBook {
             .field_path("amount_cents"));
         }
         let effective_date = parse_date("effective_date", &c.effective_date)?;
-        Ok(grant_decision(
-            &c.grant_id,
-            &grant.envelope_id,
-            effective_date,
-            c.occurred_at,
-            Payload::RecoveryReceived(RecoveryReceived {
-                grant_id: c.grant_id.clone(),
-                envelope_id: grant.envelope_id.clone(),
-                recovery_id: c.recovery_id.clone(),
-                amount_cents: c.amount_cents,
-                fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
-                receipt_reference: c.receipt_reference.clone(),
-            }),
-        ))
+        Ok(Decision {
+            occurred_at: c.occurred_at,
+            ..titre.decision(
+                effective_date,
+                Payload::RecoveryReceived(RecoveryReceived {
+                    grant_id: c.grant_id.clone(),
+                    guarantee_id: c.guarantee_id.clone(),
+                    envelope_id: titre.envelope_id.to_owned(),
+                    recovery_id: c.recovery_id.clone(),
+                    amount_cents: c.amount_cents,
+                    fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
+                    receipt_reference: c.receipt_reference.clone(),
+                }),
+            )
+        })
     }
 }

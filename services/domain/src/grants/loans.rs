@@ -3,15 +3,17 @@
 
 use crate::stream_ref;
 use ledger_proto::v1::{
-    event_envelope::Payload, GrantLoan, GrantLoanGuarantee, GuaranteeRelease, LoanGranted,
-    LoanGuaranteeGranted, LoanGuaranteeReleased, LoanRepaid, LoanWrittenOff, ReleaseLoanGuarantee,
-    RepayLoan, WriteOffLoan,
+    event_envelope::Payload, CallLoanGuarantee, GrantLoan, GrantLoanGuarantee, GuaranteeRelease,
+    GuaranteedLoanReported, LoanGranted, LoanGuaranteeCalled, LoanGuaranteeGranted,
+    LoanGuaranteeReleased, LoanRepaid, LoanWrittenOff, ReleaseLoanGuarantee, RepayLoan,
+    ReportGuaranteedLoan, WriteOffLoan,
 };
 
 use super::{
+    book::DEFAULT_MAX_GUARANTEE_SHARE,
     lifecycle::fiscal_year,
     parse::{beneficiary, legal_entity, required_enum, required_text},
-    GrantsBook, Loan,
+    GrantsBook, Guarantee, Loan,
 };
 use crate::{dates::parse_date, ids::EntityId, Cents, Decision, DomainError, ErrorCode};
 
@@ -27,17 +29,33 @@ impl GrantsBook {
                 format!("guarantee {id} already exists"),
             ));
         }
-        self.envelope(&c.envelope_id)?;
+        let envelope = self.envelope(&c.envelope_id)?;
         beneficiary("borrower", c.borrower.as_ref())?;
         legal_entity("lender", c.lender.as_ref())?;
         let principal = Cents::positive("principal_cents", c.principal_cents)?;
         let guaranteed = Cents::positive("guaranteed_cents", c.guaranteed_cents)?;
-        if guaranteed > principal {
+        // The programme's rule caps the share of the loan guaranteed.
+        let cap = self
+            .programmes
+            .get(&envelope.programme_id)
+            .map_or(DEFAULT_MAX_GUARANTEE_SHARE, |p| p.max_guarantee_share);
+        if i128::from(guaranteed.get()) * 10_000 > i128::from(principal.get()) * i128::from(cap) {
             return Err(DomainError::invalid(
                 "guaranteed_cents",
-                "cannot exceed the principal",
+                format!(
+                    "programme {} guarantees at most {}.{:02} % of a loan's principal",
+                    envelope.programme_id,
+                    cap / 100,
+                    cap % 100
+                ),
             ));
         }
+        super::decide::check_schedule(
+            "lender_schedule",
+            &c.lender_schedule,
+            principal,
+            "the principal,",
+        )?;
         let start = parse_date("start_date", &c.start_date)?;
         let end = parse_date("end_date", &c.end_date)?;
         if end < start {
@@ -58,6 +76,115 @@ impl GrantsBook {
                 start_date: c.start_date.clone(),
                 end_date: c.end_date.clone(),
                 purpose: c.purpose.clone(),
+                lender_schedule: c.lender_schedule.clone(),
+            }),
+        })
+    }
+
+    /// A guarantee still standing: neither released nor called.
+    fn standing_guarantee(&self, id: &str) -> Result<&Guarantee, DomainError> {
+        let guarantee = self.guarantee(id)?;
+        if guarantee.released {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!("guarantee {id} is already released or called"),
+            )
+            .field_path("guarantee_id"));
+        }
+        Ok(guarantee)
+    }
+
+    pub(super) fn report_guaranteed_loan(
+        &self,
+        c: &ReportGuaranteedLoan,
+    ) -> Result<Decision, DomainError> {
+        let guarantee = self.standing_guarantee(&c.guarantee_id)?;
+        let report = EntityId::parse("report_id", &c.report_id)?;
+        if guarantee.report_ids.contains(report.as_str()) {
+            return Err(DomainError::new(
+                ErrorCode::AlreadyExists,
+                format!(
+                    "report {report} of guarantee {} already exists",
+                    c.guarantee_id
+                ),
+            )
+            .field_path("report_id"));
+        }
+        let owed =
+            Cents::non_negative("outstanding_principal_cents", c.outstanding_principal_cents)?;
+        if owed > guarantee.principal {
+            return Err(DomainError::invalid(
+                "outstanding_principal_cents",
+                format!(
+                    "cannot exceed the loan's principal, {}",
+                    guarantee.principal
+                ),
+            ));
+        }
+        required_text("reference", &c.reference)?;
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        Ok(Decision {
+            stream: stream_ref("guarantee", &c.guarantee_id),
+            key: guarantee.envelope_id.clone(),
+            effective_date,
+            occurred_at: c.occurred_at,
+            payload: Payload::GuaranteedLoanReported(GuaranteedLoanReported {
+                guarantee_id: c.guarantee_id.clone(),
+                envelope_id: guarantee.envelope_id.clone(),
+                report_id: c.report_id.clone(),
+                outstanding_principal_cents: owed.get(),
+                reference: c.reference.clone(),
+                reported_on: crate::dates::format_date(effective_date),
+            }),
+        })
+    }
+
+    /// The borrower defaulted: the funder pays the lender what the
+    /// guarantee covers at the date, as an expense of the envelope, and
+    /// holds the claim.
+    pub(super) fn call_loan_guarantee(
+        &self,
+        c: &CallLoanGuarantee,
+    ) -> Result<Decision, DomainError> {
+        let guarantee = self.standing_guarantee(&c.guarantee_id)?;
+        let called = Cents::positive("called_cents", c.called_cents)?;
+        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        let exposure = guarantee.terms().exposure_on(effective_date);
+        if called > exposure {
+            return Err(DomainError::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "guarantee {} covers {exposure} on {}; the call is {called}",
+                    c.guarantee_id,
+                    crate::dates::format_date(effective_date)
+                ),
+            )
+            .field_path("called_cents"));
+        }
+        let envelope = self.envelope(&guarantee.envelope_id)?;
+        envelope.check_commitment(
+            &guarantee.envelope_id,
+            effective_date,
+            called,
+            "called_cents",
+        )?;
+        let fiscal_year = fiscal_year(c.fiscal_year, effective_date)?;
+        self.check_credits(&guarantee.envelope_id, fiscal_year, called)
+            .map_err(|e| e.field_path("called_cents"))?;
+        Ok(Decision {
+            stream: stream_ref("guarantee", &c.guarantee_id),
+            key: guarantee.envelope_id.clone(),
+            effective_date,
+            occurred_at: c.occurred_at,
+            payload: Payload::LoanGuaranteeCalled(LoanGuaranteeCalled {
+                guarantee_id: c.guarantee_id.clone(),
+                envelope_id: guarantee.envelope_id.clone(),
+                called_cents: called.get(),
+                exposure_cents: exposure.get(),
+                fiscal_year,
+                mandate_reference: c.mandate_reference.clone(),
+                title_reference: c.title_reference.clone(),
+                guaranteed_cents: guarantee.guaranteed.get(),
             }),
         })
     }
@@ -66,31 +193,14 @@ impl GrantsBook {
         &self,
         c: &ReleaseLoanGuarantee,
     ) -> Result<Decision, DomainError> {
-        EntityId::parse("guarantee_id", &c.guarantee_id)?;
-        let guarantee = self.guarantees.get(&c.guarantee_id).ok_or_else(|| {
-            DomainError::new(
-                ErrorCode::NotFound,
-                format!("guarantee {} does not exist", c.guarantee_id),
-            )
-            .field_path("guarantee_id")
-        })?;
-        if guarantee.released {
-            return Err(DomainError::new(
-                ErrorCode::InvalidState,
-                format!("guarantee {} is already released", c.guarantee_id),
-            ));
-        }
+        let guarantee = self.standing_guarantee(&c.guarantee_id)?;
         let release: GuaranteeRelease = required_enum("release", c.release)?;
         match release {
-            GuaranteeRelease::Called
-                if c.called_cents <= 0 || c.called_cents > guarantee.guaranteed.get() =>
-            {
+            // A call pays the lender and opens a claim: its own command.
+            GuaranteeRelease::Called => {
                 return Err(DomainError::invalid(
-                    "called_cents",
-                    format!(
-                        "a called guarantee pays between 1 cent and {}",
-                        guarantee.guaranteed
-                    ),
+                    "release",
+                    "a guarantee is called with call-loan-guarantee",
                 ));
             }
             GuaranteeRelease::Repaid if c.called_cents != 0 => {
@@ -99,7 +209,7 @@ impl GrantsBook {
                     "must be 0 when the loan was repaid",
                 ));
             }
-            _ => {}
+            GuaranteeRelease::Repaid | GuaranteeRelease::Unspecified => {}
         }
         Ok(Decision {
             stream: stream_ref("guarantee", &c.guarantee_id),

@@ -1,6 +1,6 @@
 //! Finding the aggregates a command refers to, with the error a client sees.
 
-use super::{Envelope, Grant, GrantsBook, Programme};
+use super::{Envelope, Grant, GrantsBook, Guarantee, Programme};
 use crate::{ids::EntityId, DomainError, ErrorCode};
 
 fn missing(field: &str, what: &str, id: &str) -> DomainError {
@@ -13,6 +13,13 @@ impl GrantsBook {
         self.programmes
             .get(id)
             .ok_or_else(|| missing("programme_id", "programme", id))
+    }
+
+    pub(super) fn guarantee(&self, id: &str) -> Result<&Guarantee, DomainError> {
+        EntityId::parse("guarantee_id", id)?;
+        self.guarantees
+            .get(id)
+            .ok_or_else(|| missing("guarantee_id", "guarantee", id))
     }
 
     pub(super) fn envelope(&self, id: &str) -> Result<&Envelope, DomainError> {

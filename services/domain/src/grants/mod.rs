@@ -6,6 +6,7 @@ mod book;
 mod closure;
 pub mod credits;
 mod decide;
+pub mod exposure;
 mod lifecycle;
 mod loans;
 mod lookup;
@@ -15,6 +16,7 @@ pub mod recovery;
 
 pub use book::{Ending, Envelope, Grant, GrantsBook, Guarantee, Loan, Programme, Recovery};
 pub use decide::GrantsCommand;
+pub use receivables::CALL_CLAIM;
 
 #[cfg(test)]
 mod tests;

@@ -950,3 +950,109 @@ fn a_loan_is_repaid_up_to_its_principal_then_nothing_is_left_to_write_off() {
         (ErrorCode::NotFound, Some("loan_id".into()))
     );
 }
+
+fn guarantee(guaranteed_cents: i64) -> GrantsCommand {
+    GrantsCommand::GrantLoanGuarantee(ledger_proto::v1::GrantLoanGuarantee {
+        guarantee_id: "gar".into(),
+        envelope_id: "env".into(),
+        borrower: Some(Beneficiary {
+            party: Some(Party::PersonId("p-1".into())),
+        }),
+        lender: Some(LegalEntity {
+            siret: "23450002300028".into(),
+            name: "Banque".into(),
+            finess: String::new(),
+        }),
+        principal_cents: 400_000,
+        guaranteed_cents,
+        start_date: "2023-01-01".into(),
+        end_date: "2030-12-31".into(),
+        lender_schedule: [2024, 2025, 2026, 2027]
+            .map(|y| Instalment {
+                due_date: format!("{y}-01-01"),
+                amount_cents: 100_000,
+            })
+            .to_vec(),
+        ..Default::default()
+    })
+}
+
+fn call(cents: i64, on: &str) -> GrantsCommand {
+    GrantsCommand::CallLoanGuarantee(ledger_proto::v1::CallLoanGuarantee {
+        guarantee_id: "gar".into(),
+        called_cents: cents,
+        effective_date: on.into(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn a_guarantee_covers_at_most_its_programme_s_share_and_a_call_at_most_its_exposure() {
+    let mut book = book_with_envelope(1_000_000);
+    // 50 % by default: 200,001 of 400,000 is too much.
+    assert_eq!(
+        refusal(&book, guarantee(200_001)),
+        (ErrorCode::InvalidField, Some("guaranteed_cents".into()))
+    );
+    let GrantsCommand::GrantLoanGuarantee(mut short) = guarantee(200_000) else {
+        unreachable!()
+    };
+    short.lender_schedule.pop();
+    assert_eq!(
+        refusal(&book, GrantsCommand::GrantLoanGuarantee(short)).1,
+        Some("lender_schedule".into())
+    );
+    run(&mut book, guarantee(200_000)).unwrap();
+    // Mid-2025 two instalments are repaid: the exposure is half of 200,000.
+    assert_eq!(
+        refusal(&book, call(100_001, "2025-06-30")),
+        (ErrorCode::InvalidState, Some("called_cents".into()))
+    );
+    let release = GrantsCommand::ReleaseLoanGuarantee(ledger_proto::v1::ReleaseLoanGuarantee {
+        guarantee_id: "gar".into(),
+        release: ledger_proto::v1::GuaranteeRelease::Called as i32,
+        called_cents: 1,
+        effective_date: "2025-06-30".into(),
+        ..Default::default()
+    });
+    assert_eq!(refusal(&book, release).1, Some("release".into()));
+    let Payload::LoanGuaranteeCalled(called) = run(&mut book, call(100_000, "2025-06-30")).unwrap()
+    else {
+        panic!("a call appends LoanGuaranteeCalled");
+    };
+    assert_eq!((called.exposure_cents, called.fiscal_year), (100_000, 2025));
+    // The call is an expense on the envelope, and ends the guarantee.
+    assert_eq!(book.envelopes["env"].committed.get(), 100_000);
+    assert_eq!(
+        refusal(&book, call(1, "2025-07-01")),
+        (ErrorCode::InvalidState, Some("guarantee_id".into()))
+    );
+    // The claim on the borrower is a titre like a grant's.
+    let receive = |cents: i64| {
+        GrantsCommand::ReceiveRecovery(ReceiveRecovery {
+            guarantee_id: "gar".into(),
+            recovery_id: "call".into(),
+            amount_cents: cents,
+            effective_date: "2025-09-01".into(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        refusal(&book, receive(100_001)),
+        (ErrorCode::InvalidState, Some("amount_cents".into()))
+    );
+    run(&mut book, receive(40_000)).unwrap();
+    assert_eq!(
+        book.guarantees["gar"].claim.map(|c| c.outstanding().get()),
+        Some(60_000)
+    );
+    let both = GrantsCommand::ReceiveRecovery(ReceiveRecovery {
+        grant_id: "g".into(),
+        guarantee_id: "gar".into(),
+        recovery_id: "call".into(),
+        amount_cents: 1,
+        effective_date: "2025-09-01".into(),
+        ..Default::default()
+    });
+    assert_eq!(refusal(&book, both).1, Some("grant_id".into()));
+}

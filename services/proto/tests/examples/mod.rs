@@ -38,6 +38,7 @@ pub fn payloads() -> Vec<Payload> {
             name: "41 en bonne santé 2022-2028".into(),
             period_start: "2022-01-01".into(),
             period_end: "2028-12-31".into(),
+            max_guarantee_share_basis_points: 5_000,
             axes: vec![Axis {
                 code: "axe-1".into(),
                 title: "Attirer et installer des professionnels".into(),
@@ -147,6 +148,7 @@ pub fn payloads() -> Vec<Payload> {
         }),
         Payload::RecoveryAdjusted(RecoveryAdjusted {
             grant_id: "bourse-2022-017".into(),
+            guarantee_id: String::new(),
             envelope_id: "cd41-bourses".into(),
             recovery_id: "breach-obl-2022-017".into(),
             adjustment: RecoveryAdjustment::Waived as i32,
@@ -157,6 +159,7 @@ pub fn payloads() -> Vec<Payload> {
         }),
         Payload::RecoveryScheduled(RecoveryScheduled {
             grant_id: "bourse-2022-017".into(),
+            guarantee_id: String::new(),
             envelope_id: "cd41-bourses".into(),
             recovery_id: "breach-obl-2022-017".into(),
             instalments: vec![
@@ -199,6 +202,7 @@ pub fn payloads() -> Vec<Payload> {
         }),
         Payload::RecoveryReceived(RecoveryReceived {
             grant_id: "bourse-2022-017".into(),
+            guarantee_id: String::new(),
             envelope_id: "cd41-bourses".into(),
             recovery_id: "breach-o-bourse-2022-017".into(),
             amount_cents: 799_270,
@@ -221,6 +225,34 @@ pub fn payloads() -> Vec<Payload> {
             start_date: "2023-04-01".into(),
             end_date: "2038-03-31".into(),
             purpose: "Extension de la MSP".into(),
+            lender_schedule: vec![
+                Instalment {
+                    due_date: "2024-04-01".into(),
+                    amount_cents: 25_000_000,
+                },
+                Instalment {
+                    due_date: "2025-04-01".into(),
+                    amount_cents: 25_000_000,
+                },
+            ],
+        }),
+        Payload::GuaranteedLoanReported(GuaranteedLoanReported {
+            guarantee_id: "gar-2023-001".into(),
+            envelope_id: "cd41-garanties".into(),
+            report_id: "2024-12".into(),
+            outstanding_principal_cents: 30_000_000,
+            reference: "Relevé annuel de la banque, 31/12/2024".into(),
+            reported_on: "2024-12-31".into(),
+        }),
+        Payload::LoanGuaranteeCalled(LoanGuaranteeCalled {
+            guarantee_id: "gar-2023-001".into(),
+            envelope_id: "cd41-garanties".into(),
+            called_cents: 15_000_000,
+            exposure_cents: 15_000_000,
+            fiscal_year: 2025,
+            mandate_reference: "M-2025-0611".into(),
+            title_reference: "T-2025-0212".into(),
+            guaranteed_cents: 25_000_000,
         }),
         Payload::LoanGuaranteeReleased(LoanGuaranteeReleased {
             guarantee_id: "gar-2023-001".into(),

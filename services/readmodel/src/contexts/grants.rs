@@ -6,9 +6,10 @@
 use ledger_proto::v1::{
     beneficiary::Party, Beneficiary, CreditInstalment, CreditsVoted, EnvelopeClosed,
     EnvelopeOpened, EnvelopeRevised, GrantAmended, GrantAwarded, GrantCancelled, GrantClosed,
-    GrantOutcome, LoanGranted, LoanGuaranteeGranted, LoanGuaranteeReleased, LoanRepaid,
-    LoanWrittenOff, PaymentMade, ProgrammeDeclared, RecoveryAdjusted, RecoveryAdjustment,
-    RecoveryOrdered, RecoveryReceived, RecoveryScheduled, TargetSet, Territory,
+    GrantOutcome, GuaranteeRelease, GuaranteedLoanReported, LoanGranted, LoanGuaranteeCalled,
+    LoanGuaranteeGranted, LoanGuaranteeReleased, LoanRepaid, LoanWrittenOff, PaymentMade,
+    ProgrammeDeclared, RecoveryAdjusted, RecoveryAdjustment, RecoveryOrdered, RecoveryReceived,
+    RecoveryScheduled, TargetSet, Territory,
 };
 
 use super::{date, nonempty, optional_date};
@@ -42,9 +43,13 @@ pub(crate) const CP_SCHEDULES: &str =
     "event_id, envelope_id, fiscal_year, amount_cents, effective_date, recorded_at";
 pub(crate) const RECOVERY_MOVEMENTS: &str =
     "event_id, grant_id, recovery_id, movement, amount_cents, \
-    reference, effective_date, recorded_at";
+    reference, effective_date, recorded_at, guarantee_id";
 pub(crate) const RECOVERY_INSTALMENTS: &str =
     "event_id, line, grant_id, recovery_id, due_date, amount_cents, \
+    effective_date, recorded_at, guarantee_id";
+pub(crate) const GUARANTEE_SCHEDULE: &str = "guarantee_id, line, due_date, amount_cents";
+pub(crate) const GUARANTEE_REPORTS: &str =
+    "event_id, guarantee_id, report_id, outstanding_principal_cents, reference, \
     effective_date, recorded_at";
 pub(crate) const GRANT_CLOSURES: &str =
     "grant_id, outcome, closed_on, recorded_at, released_cents, event_id";
@@ -494,12 +499,46 @@ enum Column {
 /// moves, and the journal posts it in the grant's territory.
 struct GrantMoney<'a> {
     envelope_id: &'a str,
-    grant_id: &'a str,
+    /// The grant whose money moves; for a called guarantee's claim, the
+    /// guarantee (whose row keeps no money columns).
+    subject: Subject<'a>,
     column: Column,
     debit: &'static str,
     credit: &'static str,
     cents: i64,
     fiscal_year: i32,
+}
+
+/// What a titre de recette is on.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    Grant(&'a str),
+    Guarantee(&'a str),
+}
+
+impl<'a> Subject<'a> {
+    fn grant(self) -> Option<&'a str> {
+        match self {
+            Subject::Grant(id) => Some(id),
+            Subject::Guarantee(_) => None,
+        }
+    }
+
+    fn guarantee(self) -> Option<&'a str> {
+        match self {
+            Subject::Grant(_) => None,
+            Subject::Guarantee(id) => Some(id),
+        }
+    }
+
+    /// A recovery event's subject: its guarantee when it names one.
+    fn of(grant_id: &'a str, guarantee_id: &'a str) -> Self {
+        if guarantee_id.is_empty() {
+            Subject::Grant(grant_id)
+        } else {
+            Subject::Guarantee(guarantee_id)
+        }
+    }
 }
 
 impl GrantMoney<'_> {
@@ -512,26 +551,38 @@ impl GrantMoney<'_> {
             Column::RecoveryReduced => env.recovery_ordered -= cents,
             Column::Neither => {}
         })?;
-        move_grant(fold, self.grant_id, self.envelope_id, |g| {
-            match self.column {
-                Column::Paid => g.paid += cents,
-                Column::RecoveryOrdered => g.recovery_ordered += cents,
-                Column::RecoveryReceived => g.recovery_received += cents,
-                Column::RecoveryReduced => g.recovery_ordered -= cents,
-                Column::Neither => {}
+        let entry = match self.subject {
+            Subject::Grant(grant_id) => {
+                move_grant(fold, grant_id, self.envelope_id, |g| {
+                    match self.column {
+                        Column::Paid => g.paid += cents,
+                        Column::RecoveryOrdered => g.recovery_ordered += cents,
+                        Column::RecoveryReceived => g.recovery_received += cents,
+                        Column::RecoveryReduced => g.recovery_ordered -= cents,
+                        Column::Neither => {}
+                    }
+                    Ok(())
+                })?;
+                grant_entry(
+                    fold,
+                    self.envelope_id,
+                    grant_id,
+                    self.debit,
+                    self.credit,
+                    cents,
+                )?
             }
-            Ok(())
-        })?;
-        let entry = Entry {
-            fiscal_year: fiscal(self.fiscal_year),
-            ..grant_entry(
-                fold,
+            Subject::Guarantee(guarantee_id) => entry(
                 self.envelope_id,
-                self.grant_id,
+                Some(guarantee_id),
                 self.debit,
                 self.credit,
                 cents,
-            )?
+            ),
+        };
+        let entry = Entry {
+            fiscal_year: fiscal(self.fiscal_year),
+            ..entry
         };
         journal::post(fold, meta, entry)
     }
@@ -540,7 +591,7 @@ impl GrantMoney<'_> {
 pub(crate) fn payment_made(fold: &mut Fold<'_>, meta: &Meta, e: &PaymentMade) -> Folded {
     GrantMoney {
         envelope_id: &e.envelope_id,
-        grant_id: &e.grant_id,
+        subject: Subject::Grant(&e.grant_id),
         column: Column::Paid,
         debit: PAID,
         credit: COMMITTED_UNPAID,
@@ -552,7 +603,7 @@ pub(crate) fn payment_made(fold: &mut Fold<'_>, meta: &Meta, e: &PaymentMade) ->
 
 pub(crate) fn recovery_ordered(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryOrdered) -> Folded {
     let movement = Movement {
-        grant_id: &e.grant_id,
+        subject: Subject::Grant(&e.grant_id),
         recovery_id: &e.recovery_id,
         kind: "ordered",
         cents: e.amount_cents,
@@ -561,7 +612,7 @@ pub(crate) fn recovery_ordered(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryOrd
     movement.append(fold, meta);
     GrantMoney {
         envelope_id: &e.envelope_id,
-        grant_id: &e.grant_id,
+        subject: Subject::Grant(&e.grant_id),
         column: Column::RecoveryOrdered,
         debit: RECOVERY_RECEIVABLE,
         credit: RECOVERIES,
@@ -573,7 +624,7 @@ pub(crate) fn recovery_ordered(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryOrd
 
 pub(crate) fn recovery_received(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryReceived) -> Folded {
     let movement = Movement {
-        grant_id: &e.grant_id,
+        subject: Subject::of(&e.grant_id, &e.guarantee_id),
         recovery_id: &e.recovery_id,
         kind: "received",
         cents: e.amount_cents,
@@ -582,7 +633,7 @@ pub(crate) fn recovery_received(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryRe
     movement.append(fold, meta);
     GrantMoney {
         envelope_id: &e.envelope_id,
-        grant_id: &e.grant_id,
+        subject: Subject::of(&e.grant_id, &e.guarantee_id),
         column: Column::RecoveryReceived,
         debit: RECOVERED,
         credit: RECOVERY_RECEIVABLE,
@@ -607,7 +658,7 @@ pub(crate) fn recovery_adjusted(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryAd
         }
     };
     let movement = Movement {
-        grant_id: &e.grant_id,
+        subject: Subject::of(&e.grant_id, &e.guarantee_id),
         recovery_id: &e.recovery_id,
         kind,
         cents: e.amount_cents,
@@ -616,7 +667,7 @@ pub(crate) fn recovery_adjusted(fold: &mut Fold<'_>, meta: &Meta, e: &RecoveryAd
     movement.append(fold, meta);
     GrantMoney {
         envelope_id: &e.envelope_id,
-        grant_id: &e.grant_id,
+        subject: Subject::of(&e.grant_id, &e.guarantee_id),
         column,
         debit,
         credit: RECOVERY_RECEIVABLE,
@@ -631,27 +682,53 @@ pub(crate) fn recovery_scheduled(
     meta: &Meta,
     e: &RecoveryScheduled,
 ) -> Folded {
-    fold.grant(&e.grant_id, &e.envelope_id)?;
+    let subject = Subject::of(&e.grant_id, &e.guarantee_id);
+    match subject {
+        Subject::Grant(grant_id) => {
+            fold.grant(grant_id, &e.envelope_id)?;
+        }
+        Subject::Guarantee(guarantee_id) => {
+            called_guarantee(fold, guarantee_id)?;
+        }
+    }
     for (line, instalment) in e.instalments.iter().enumerate() {
         fold.appends
             .recovery_instalments
             .row()
             .uuid(meta.event_id)
             .int(line as i64)
-            .text(&e.grant_id)
+            .opt_text(subject.grant())
             .text(&e.recovery_id)
             .date(date(&instalment.due_date)?)
             .int(instalment.amount_cents)
             .date(meta.effective_date)
             .instant(meta.recorded_at)
+            .opt_text(subject.guarantee())
             .end();
     }
     Ok(())
 }
 
+/// A guarantee that was called: only it has a claim to move.
+fn called_guarantee(fold: &mut Fold<'_>, guarantee_id: &str) -> Folded {
+    let loaded = fold.loaded;
+    let called = fold
+        .guarantees
+        .get(&loaded.guarantees, &guarantee_id.to_owned())
+        .and_then(|g| g.release.as_ref())
+        .is_some_and(|r| r.kind == GuaranteeRelease::Called.as_str_name());
+    if called {
+        Ok(())
+    } else {
+        Err(inapplicable(format!(
+            "guarantee {guarantee_id} has no claim: it was not called"
+        )))
+    }
+}
+
 /// One movement of a titre de recette, for the recoveries view.
 struct Movement<'a> {
-    grant_id: &'a str,
+    subject: Subject<'a>,
     recovery_id: &'a str,
     kind: &'static str,
     cents: i64,
@@ -664,13 +741,14 @@ impl Movement<'_> {
             .recovery_movements
             .row()
             .uuid(meta.event_id)
-            .text(self.grant_id)
+            .opt_text(self.subject.grant())
             .text(self.recovery_id)
             .text(self.kind)
             .int(self.cents)
             .opt_text(nonempty(self.reference))
             .date(meta.effective_date)
             .instant(meta.recorded_at)
+            .opt_text(self.subject.guarantee())
             .end();
     }
 }
@@ -821,6 +899,16 @@ pub(crate) fn loan_guarantee_granted(
         leading,
         &format!("guarantee {}", e.guarantee_id),
     )?;
+    for (line, instalment) in e.lender_schedule.iter().enumerate() {
+        fold.appends
+            .guarantee_schedule
+            .row()
+            .text(&e.guarantee_id)
+            .int(line as i64)
+            .date(date(&instalment.due_date)?)
+            .int(instalment.amount_cents)
+            .end();
+    }
     let exposure = entry(
         &e.envelope_id,
         Some(&e.guarantee_id),
@@ -829,6 +917,93 @@ pub(crate) fn loan_guarantee_granted(
         e.guaranteed_cents,
     );
     journal::post(fold, meta, exposure)
+}
+
+/// The guarantee a report or a call is about, standing (not released).
+fn standing_guarantee<'f>(
+    fold: &'f mut Fold<'_>,
+    guarantee_id: &str,
+) -> Result<&'f mut GuaranteeState, Inapplicable> {
+    let loaded = fold.loaded;
+    let unknown = || inapplicable(format!("unknown or released guarantee {guarantee_id}"));
+    let guarantee = fold
+        .guarantees
+        .get(&loaded.guarantees, &guarantee_id.to_owned())
+        .ok_or_else(unknown)?;
+    if guarantee.release.is_some() {
+        return Err(unknown());
+    }
+    Ok(guarantee)
+}
+
+pub(crate) fn guaranteed_loan_reported(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    e: &GuaranteedLoanReported,
+) -> Folded {
+    standing_guarantee(fold, &e.guarantee_id)?;
+    fold.appends
+        .guarantee_reports
+        .row()
+        .uuid(meta.event_id)
+        .text(&e.guarantee_id)
+        .text(&e.report_id)
+        .int(e.outstanding_principal_cents)
+        .opt_text(nonempty(&e.reference))
+        .date(meta.effective_date)
+        .instant(meta.recorded_at)
+        .end();
+    Ok(())
+}
+
+/// A call ends the guarantee's memo exposure, pays the lender from the
+/// envelope, and opens the claim on the borrower.
+pub(crate) fn loan_guarantee_called(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    e: &LoanGuaranteeCalled,
+) -> Folded {
+    let guarantee = standing_guarantee(fold, &e.guarantee_id)?;
+    guarantee.release = Some(Release {
+        on: meta.effective_date,
+        recorded_at: meta.recorded_at,
+        kind: GuaranteeRelease::Called.as_str_name().to_owned(),
+        called_cents: e.called_cents,
+    });
+    let guaranteed = guarantee.guaranteed;
+    let called = e.called_cents;
+    if called <= 0 {
+        return Err(inapplicable(format!(
+            "guarantee {} called for {called} cents",
+            e.guarantee_id
+        )));
+    }
+    move_envelope(fold, &e.envelope_id, |env| {
+        env.committed += called;
+        env.paid += called;
+        env.recovery_ordered += called;
+    })?;
+    Movement {
+        subject: Subject::Guarantee(&e.guarantee_id),
+        recovery_id: ledger_domain::grants::CALL_CLAIM,
+        kind: "ordered",
+        cents: called,
+        reference: &e.title_reference,
+    }
+    .append(fold, meta);
+    let on_guarantee = |debit, credit, amount| Entry {
+        fiscal_year: fiscal(e.fiscal_year),
+        ..entry(&e.envelope_id, Some(&e.guarantee_id), debit, credit, amount)
+    };
+    journal::post_all(
+        fold,
+        meta,
+        [
+            on_guarantee(GUARANTEES_GIVEN, GUARANTEE_EXPOSURE, guaranteed),
+            on_guarantee(PAID, AVAILABLE, called),
+            on_guarantee(RECOVERY_RECEIVABLE, RECOVERIES, called),
+        ],
+    )
 }
 
 pub(crate) fn loan_guarantee_released(

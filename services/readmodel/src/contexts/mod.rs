@@ -21,8 +21,8 @@ pub(crate) mod columns {
     pub(crate) use super::centres::{ACTIVITY, CENTRES, MEMBERS};
     pub(crate) use super::grants::{
         CP_SCHEDULES, CREDIT_VOTES, ENVELOPES, ENVELOPE_CLOSURES, GRANTS, GRANT_CLOSURES,
-        GUARANTEES, LOANS_COLUMNS as LOANS, LOAN_MOVEMENTS, PROGRAMMES, RECOVERY_INSTALMENTS,
-        RECOVERY_MOVEMENTS,
+        GUARANTEES, GUARANTEE_REPORTS, GUARANTEE_SCHEDULE, LOANS_COLUMNS as LOANS, LOAN_MOVEMENTS,
+        PROGRAMMES, RECOVERY_INSTALMENTS, RECOVERY_MOVEMENTS,
     };
     pub(crate) use super::obligations::OBLIGATIONS;
     pub(crate) use super::workforce::{EMPLOYMENTS, INSTALLATIONS, POSTS};
@@ -67,6 +67,8 @@ pub(crate) fn fold(fold: &mut Fold<'_>, meta: &Meta, payload: &Payload) -> Folde
         P::RecoveryScheduled(e) => grants::recovery_scheduled(fold, meta, e),
         P::LoanRepaid(e) => grants::loan_repaid(fold, meta, e),
         P::LoanWrittenOff(e) => grants::loan_written_off(fold, meta, e),
+        P::GuaranteedLoanReported(e) => grants::guaranteed_loan_reported(fold, meta, e),
+        P::LoanGuaranteeCalled(e) => grants::loan_guarantee_called(fold, meta, e),
     }
 }
 
@@ -112,21 +114,41 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
         }
         P::RecoveryReceived(e) => {
             envelope(&e.envelope_id);
-            keys.grants.insert(e.grant_id.clone());
+            if e.guarantee_id.is_empty() {
+                keys.grants.insert(e.grant_id.clone());
+            } else {
+                keys.guarantees.insert(e.guarantee_id.clone());
+            }
         }
         P::RecoveryAdjusted(e) => {
             envelope(&e.envelope_id);
-            keys.grants.insert(e.grant_id.clone());
+            if e.guarantee_id.is_empty() {
+                keys.grants.insert(e.grant_id.clone());
+            } else {
+                keys.guarantees.insert(e.guarantee_id.clone());
+            }
         }
         P::RecoveryScheduled(e) => {
             envelope(&e.envelope_id);
-            keys.grants.insert(e.grant_id.clone());
+            if e.guarantee_id.is_empty() {
+                keys.grants.insert(e.grant_id.clone());
+            } else {
+                keys.guarantees.insert(e.guarantee_id.clone());
+            }
         }
         P::LoanGuaranteeGranted(e) => {
             envelope(&e.envelope_id);
             keys.guarantees.insert(e.guarantee_id.clone());
         }
         P::LoanGuaranteeReleased(e) => {
+            envelope(&e.envelope_id);
+            keys.guarantees.insert(e.guarantee_id.clone());
+        }
+        P::GuaranteedLoanReported(e) => {
+            envelope(&e.envelope_id);
+            keys.guarantees.insert(e.guarantee_id.clone());
+        }
+        P::LoanGuaranteeCalled(e) => {
             envelope(&e.envelope_id);
             keys.guarantees.insert(e.guarantee_id.clone());
         }

@@ -247,6 +247,8 @@ pub(crate) struct Appends {
     pub recovery_movements: CopyBuf,
     pub recovery_instalments: CopyBuf,
     pub loan_movements: CopyBuf,
+    pub guarantee_schedule: CopyBuf,
+    pub guarantee_reports: CopyBuf,
 }
 
 /// A target as last set in the batch (targets are upserted: the last one

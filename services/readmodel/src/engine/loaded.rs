@@ -131,19 +131,20 @@ impl Loaded {
             }
         }
         if !keys.guarantees.is_empty() {
-            let rows: Vec<(String, i64, bool)> = sqlx::query_as(
-                "SELECT guarantee_id, guaranteed_cents, released_on IS NOT NULL FROM guarantees WHERE guarantee_id = ANY($1)",
+            let rows: Vec<(String, i64, bool, String)> = sqlx::query_as(
+                "SELECT guarantee_id, guaranteed_cents, released_on IS NOT NULL, COALESCE(release, '')
+                 FROM guarantees WHERE guarantee_id = ANY($1)",
             )
             .bind(list(&keys.guarantees))
             .fetch_all(&mut *conn)
             .await?;
-            for (id, guaranteed, released) in rows {
-                // A released guarantee is loaded as such; its release details
-                // are not needed (it cannot be released again).
-                let release = released.then(|| super::fold::Release {
+            for (id, guaranteed, released, kind) in rows {
+                // A released guarantee is loaded as such, with how (a called
+                // one has a claim); the other details are not needed.
+                let release = released.then_some(super::fold::Release {
                     on: Date::MIN,
                     recorded_at: OffsetDateTime::UNIX_EPOCH,
-                    kind: String::new(),
+                    kind,
                     called_cents: 0,
                 });
                 loaded.guarantees.insert(

@@ -158,6 +158,22 @@ pub(crate) async fn write(
     let guarantees = new_rows(&fold.guarantees.slots, release);
     copy(conn, "guarantees", columns::GUARANTEES, &guarantees, &mut w).await?;
     update_guarantees(conn, fold, &mut w).await?;
+    copy(
+        conn,
+        "guarantee_schedule",
+        columns::GUARANTEE_SCHEDULE,
+        &a.guarantee_schedule,
+        &mut w,
+    )
+    .await?;
+    copy(
+        conn,
+        "guarantee_reports",
+        columns::GUARANTEE_REPORTS,
+        &a.guarantee_reports,
+        &mut w,
+    )
+    .await?;
     copy(conn, "postings", POSTINGS_COLUMNS, &a.postings, &mut w).await?;
 
     let centres = new_rows(&fold.centres.slots, ending);

@@ -5,6 +5,7 @@
 mod balances;
 mod credits;
 mod events;
+mod guarantees;
 mod journal;
 mod loans;
 mod recoveries;
@@ -17,14 +18,14 @@ pub use balances::{
 };
 pub use credits::{credits, etat_ap_ae, CreditFilter, CreditRow, EtatRow, ScheduleYear};
 pub use events::{event, EventRecord};
+pub use guarantees::{guarantees, GuaranteeRow};
 pub use journal::{journal, JournalFilter, Posting};
 pub use loans::{loan, loans, LoanDetail, LoanInstalmentRow, LoanMovement, LoanRow};
-pub use recoveries::{recoveries, RecoveryInstalment, RecoveryRow};
+pub use recoveries::{recoveries, RecoveryInstalment, RecoveryRow, Titres};
 pub use status::{faults, has_reached, offsets, outages, Fault, Outage, StoredOffset};
 pub use views::{
-    centres, grant, grants, guarantees, members, obligations, targets, CentreFilter, CentreRow,
-    GrantFilter, GrantRow, GuaranteeRow, MemberCount, ObligationFilter, ObligationRow,
-    TargetProgress,
+    centres, grant, grants, members, obligations, targets, CentreFilter, CentreRow, GrantFilter,
+    GrantRow, MemberCount, ObligationFilter, ObligationRow, TargetProgress,
 };
 pub use workforce::{headcounts, posts, Headcount, HeadcountFilter, HeadcountGroup, PostRow};
 

@@ -38,19 +38,44 @@ pub struct RecoveryRow {
     pub arrears_cents: i64,
 }
 
+/// Whose titres de recette: a grant's, or a called guarantee's claim on
+/// its borrower.
+#[derive(Debug, Clone, Copy)]
+pub enum Titres<'a> {
+    OfGrant(&'a str),
+    OfGuarantee(&'a str),
+}
+
+impl Titres<'_> {
+    fn id(self) -> String {
+        match self {
+            Titres::OfGrant(id) | Titres::OfGuarantee(id) => id.to_owned(),
+        }
+    }
+
+    /// The column that names the subject in the titres' tables.
+    fn column(self) -> &'static str {
+        match self {
+            Titres::OfGrant(_) => "grant_id",
+            Titres::OfGuarantee(_) => "guarantee_id",
+        }
+    }
+}
+
 pub async fn recoveries(
     pool: &PgPool,
-    grant_id: &str,
+    of: Titres<'_>,
     at: At,
 ) -> Result<Vec<RecoveryRow>, ReadModelError> {
-    let movements: Vec<(String, String, i64, OffsetDateTime)> = sqlx::query_as(
+    let column = of.column();
+    let movements: Vec<(String, String, i64, OffsetDateTime)> = sqlx::query_as(&format!(
         "SELECT recovery_id, movement, amount_cents, recorded_at
          FROM recovery_movements
-         WHERE grant_id = $1 AND effective_date <= $2
+         WHERE {column} = $1 AND effective_date <= $2
            AND ($3::timestamptz IS NULL OR recorded_at <= $3)
-         ORDER BY recovery_id, recorded_at",
-    )
-    .bind(grant_id)
+         ORDER BY recovery_id, recorded_at"
+    ))
+    .bind(of.id())
     .bind(day(at))
     .bind(at.known_at)
     .fetch_all(pool)
@@ -59,7 +84,7 @@ pub async fn recoveries(
         "WITH in_force AS (
             SELECT DISTINCT ON (recovery_id) recovery_id, event_id
             FROM recovery_instalments
-            WHERE grant_id = $1 AND effective_date <= $2
+            WHERE {column} = $1 AND effective_date <= $2
               AND ($3::timestamptz IS NULL OR recorded_at <= $3)
             ORDER BY recovery_id, recorded_at DESC)
          SELECT i.recovery_id, to_char(i.due_date, {DATE}), i.amount_cents, i.due_date <= $2,
@@ -67,7 +92,7 @@ pub async fn recoveries(
          FROM recovery_instalments i JOIN in_force f USING (recovery_id, event_id)
          ORDER BY i.recovery_id, i.due_date, i.line"
     ))
-    .bind(grant_id)
+    .bind(of.id())
     .bind(day(at))
     .bind(at.known_at)
     .fetch_all(pool)

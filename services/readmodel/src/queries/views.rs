@@ -108,50 +108,6 @@ pub async fn grant(
         .await?)
 }
 
-/// A loan guarantee and whether it still exposes the funder at the date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct GuaranteeRow {
-    pub guarantee_id: String,
-    pub envelope_id: String,
-    pub borrower: String,
-    pub lender: String,
-    pub principal_cents: i64,
-    pub guaranteed_cents: i64,
-    pub start_date: String,
-    pub end_date: String,
-    /// What the funder stands to pay at the date: the guaranteed amount until release.
-    pub exposure_cents: i64,
-    pub release: Option<String>,
-    pub called_cents: i64,
-}
-
-pub async fn guarantees(
-    pool: &PgPool,
-    envelope_id: Option<&str>,
-    at: At,
-) -> Result<Vec<GuaranteeRow>, ReadModelError> {
-    let sql = format!(
-        "SELECT guarantee_id, envelope_id, borrower, lender, principal_cents, guaranteed_cents,
-                to_char(start_date, {DATE}) AS start_date, to_char(end_date, {DATE}) AS end_date,
-                CASE WHEN released_on IS NOT NULL AND released_on <= $1
-                          AND ($2::timestamptz IS NULL OR released_recorded_at <= $2)
-                     THEN 0 ELSE guaranteed_cents END AS exposure_cents,
-                CASE WHEN released_on <= $1 AND ($2::timestamptz IS NULL OR released_recorded_at <= $2)
-                     THEN release END AS release,
-                CASE WHEN released_on <= $1 AND ($2::timestamptz IS NULL OR released_recorded_at <= $2)
-                     THEN called_cents ELSE 0 END AS called_cents
-         FROM guarantees WHERE effective_date <= $1 AND ($2::timestamptz IS NULL OR recorded_at <= $2)
-           AND ($3::text IS NULL OR envelope_id = $3)
-         ORDER BY guarantee_id"
-    );
-    Ok(sqlx::query_as::<_, GuaranteeRow>(&sql)
-        .bind(day(at))
-        .bind(at.known_at)
-        .bind(envelope_id)
-        .fetch_all(pool)
-        .await?)
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct ObligationFilter {
     pub grant_id: Option<String>,
