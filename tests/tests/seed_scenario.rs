@@ -309,6 +309,45 @@ async fn the_read_api_reproduces_the_seed_figures() {
         "{psi}"
     );
 
+    // Loir-et-Cher's guarantees: the first follows the bank's report, one
+    // instalment behind; the second was called for its exposure, and half
+    // of the claim on the SISA came back under its plan.
+    let register = get(&ledger, "/v1/guarantees?as_of=2025-06-30").await;
+    let first = register
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["guarantee_id"] == "cd41-garantie-1")
+        .unwrap();
+    assert_eq!(
+        [
+            "share_basis_points",
+            "outstanding_principal_cents",
+            "exposure_cents"
+        ]
+        .map(|k| first[k].as_i64().unwrap()),
+        [5_000, 34_000_000, 17_000_000],
+        "{first}"
+    );
+    let register = get(&ledger, "/v1/guarantees?as_of=2026-06-30").await;
+    let second = register
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["guarantee_id"] == "cd41-garantie-2")
+        .unwrap();
+    assert_eq!(
+        [
+            "called_cents",
+            "exposure_cents",
+            "claim_received_cents",
+            "claim_outstanding_cents"
+        ]
+        .map(|k| second[k].as_i64().unwrap()),
+        [4_000_000, 0, 2_000_000, 2_000_000],
+        "{second}"
+    );
+
     // Loading again changes nothing.
     let again = load(&steps, &target).await.unwrap();
     assert_eq!(again.replayed + again.inbound, steps.len(), "{again:?}");

@@ -6,7 +6,7 @@
 //! 204142; an AE in operating, chapter 65, nature 6574; fonction 41,
 //! santé); the schedule spreads the vote evenly over the envelope's years;
 //! the CP voted for a year (budget primitif, the December before) are that
-//! year's payments plus a quarter, rounded up to the next 10,000 €, so that
+//! year's payments (and guarantee calls) plus a quarter, rounded up to the next 10,000 €, so that
 //! execution rates are plausible and no payment is refused.
 
 use std::collections::{BTreeMap, HashMap};
@@ -74,6 +74,7 @@ pub fn with_budget(tag: &str, mut steps: Vec<Step>) -> Vec<Step> {
     let mut funders: HashMap<String, Value> = HashMap::new();
     let mut chapters: HashMap<String, (Value, &'static str, &'static str)> = HashMap::new();
     let mut grants: HashMap<String, String> = HashMap::new();
+    let mut guarantees: HashMap<String, String> = HashMap::new();
     let mut paid: BTreeMap<Line, i64> = BTreeMap::new();
     let mut funder_of_line: HashMap<String, Value> = HashMap::new();
     let mut last_envelope = None;
@@ -113,8 +114,26 @@ pub fn with_budget(tag: &str, mut steps: Vec<Step>) -> Vec<Step> {
                     body["envelope_id"].as_str().unwrap_or_default().to_owned(),
                 );
             }
-            "make-payment" => {
-                let envelope = grants.get(body["grant_id"].as_str().unwrap_or_default());
+            "grant-loan-guarantee" => {
+                guarantees.insert(
+                    body["guarantee_id"].as_str().unwrap_or_default().to_owned(),
+                    body["envelope_id"].as_str().unwrap_or_default().to_owned(),
+                );
+            }
+            // Payments, and calls of guarantees (which pay the lender),
+            // draw on the CP of their envelope's chapter.
+            "make-payment" | "call-loan-guarantee" => {
+                let (envelope, cents) = if step.command == "make-payment" {
+                    (
+                        grants.get(body["grant_id"].as_str().unwrap_or_default()),
+                        &body["amount_cents"],
+                    )
+                } else {
+                    (
+                        guarantees.get(body["guarantee_id"].as_str().unwrap_or_default()),
+                        &body["called_cents"],
+                    )
+                };
                 let chapter = envelope.and_then(|e| chapters.get(e));
                 let year = body["fiscal_year"]
                     .as_i64()
@@ -124,7 +143,7 @@ pub fn with_budget(tag: &str, mut steps: Vec<Step>) -> Vec<Step> {
                     let key = funder_key(funder);
                     funder_of_line.insert(key.clone(), funder.clone());
                     *paid.entry((key, year, section, chapitre)).or_default() +=
-                        body["amount_cents"].as_i64().unwrap_or_default();
+                        cents.as_i64().unwrap_or_default();
                 }
             }
             _ => {}

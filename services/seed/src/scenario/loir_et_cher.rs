@@ -161,6 +161,9 @@ pub(super) fn steps() -> Vec<Step> {
             "programme_id": LOIR_ET_CHER.programme_id,
             "funder": {"kind": "FUNDER_KIND_DEPARTEMENT", "code": DEP, "name": "Département de Loir-et-Cher"},
             "name": "41 en bonne santé 2022-2028", "period_start": "2022-01-01", "period_end": "2028-12-31",
+            // The plan lets the Département guarantee professional loans
+            // (axe 5); the share, half of the principal, is INVENTED.
+            "max_guarantee_share_basis_points": 5_000,
             "axes": axes, "effective_date": "2022-01-24"}),
         ),
         Step::http(
@@ -292,7 +295,9 @@ pub(super) fn steps() -> Vec<Step> {
         "borrower": {"legal_entity": {"siret": siret(8_800_000_000_031), "name": "SISA de la MSP de Montoire-sur-le-Loir"}},
         "lender": {"siret": siret(7_750_000_000_001), "name": "Banque régionale"},
         "principal_cents": 40_000_000, "guaranteed_cents": 20_000_000,
-        "start_date": "2023-03-01", "end_date": "2038-02-28", "purpose": "Emprunt pour l'extension de la MSP"})));
+        "start_date": "2023-03-01", "end_date": "2038-02-28", "purpose": "Emprunt pour l'extension de la MSP",
+        "lender_schedule": half_yearly(2023, 20, 2_000_000)})));
+    guarantees_lives(&mut steps);
     OneOff { id: "cd41-telemedecine-suevres", envelope: LOIR_ET_CHER.investment_envelope_id, kind: "GRANT_KIND_TELEMEDICINE", beneficiary: json!({"legal_entity": {"siret": siret(2_141_025_200_001), "name": "Commune de Suèvres"}}), cents: 4_000_000,
              axis: "axe-7", purpose: "Cabinet de télémédecine sur le modèle de Suèvres", awarded: "2023-04-03", terms: None }
         .push(&mut steps);
@@ -309,4 +314,53 @@ pub(super) fn steps() -> Vec<Step> {
         "obligation_id": "obl-cd41-aide-installation-1", "fulfilled_on": "2025-09-30"}),
     ));
     steps
+}
+
+/// `n` half-yearly instalments of `cents`, 1 March and 1 September from
+/// September of `first_year`.
+fn half_yearly(first_year: i32, n: i32, cents: i64) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|k| {
+                let (year, month) = (first_year + (k + 1) / 2, if k % 2 == 0 { 9 } else { 3 });
+                json!({"due_date": format!("{year}-{month:02}-01"), "amount_cents": cents})
+            })
+            .collect(),
+    )
+}
+
+/// What the lenders report and what a default costs. INVENTED, to show each
+/// step of a guarantee's life: the bank reports the first MSP loan one
+/// instalment behind at the end of 2024; a second SISA defaults in 2025,
+/// the guarantee is called for its exposure, and the Département recovers
+/// its claim on the SISA under a plan.
+fn guarantees_lives(steps: &mut Vec<Step>) {
+    steps.push(Step::http("report-guaranteed-loan", "cd41-garantie-1-2024", json!({
+        "guarantee_id": "cd41-garantie-1", "report_id": "2024-12", "outstanding_principal_cents": 36_000_000,
+        "reference": "Relevé annuel de la Banque régionale au 31/12/2024", "effective_date": "2024-12-31"})));
+    steps.push(Step::http("grant-loan-guarantee", "cd41-garantie-2", json!({
+        "guarantee_id": "cd41-garantie-2", "envelope_id": LOIR_ET_CHER.investment_envelope_id,
+        "borrower": {"legal_entity": {"siret": siret(8_800_000_000_049), "name": "SISA du pôle de santé de Mer"}},
+        "lender": {"siret": siret(7_750_000_000_001), "name": "Banque régionale"},
+        "principal_cents": 10_000_000, "guaranteed_cents": 5_000_000,
+        "start_date": "2023-06-01", "end_date": "2033-06-01", "purpose": "Emprunt pour l'équipement du pôle de santé",
+        "effective_date": "2023-06-01",
+        "lender_schedule": (2024..2034).map(|y| json!({"due_date": format!("{y}-06-01"), "amount_cents": 1_000_000})).collect::<Vec<_>>()})));
+    // Two instalments repaid, then the default: €80,000 still owed, half of
+    // it guaranteed.
+    steps.push(Step::http("call-loan-guarantee", "cd41-garantie-2-appel", json!({
+        "guarantee_id": "cd41-garantie-2", "called_cents": 4_000_000, "mandate_reference": "M-2025-41-0611",
+        "title_reference": "T-2025-41-0212", "effective_date": "2025-09-15"})));
+    steps.push(Step::http("schedule-recovery", "cd41-garantie-2-echeancier", json!({
+        "guarantee_id": "cd41-garantie-2", "recovery_id": "call", "decision_reference": "ECH-2025-41-9",
+        "effective_date": "2025-10-01", "instalments": [
+            {"due_date": "2026-01-15", "amount_cents": 2_000_000},
+            {"due_date": "2026-07-15", "amount_cents": 2_000_000}]})));
+    steps.push(Step::http(
+        "receive-recovery",
+        "cd41-garantie-2-encaissement-1",
+        json!({
+        "guarantee_id": "cd41-garantie-2", "recovery_id": "call", "amount_cents": 2_000_000,
+        "receipt_reference": "ENC-2026-41-0031", "effective_date": "2026-01-20"}),
+    ));
 }
