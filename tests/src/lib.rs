@@ -675,6 +675,33 @@ impl TestLedger {
         answer
     }
 
+    /// Replays the whole log into the shadow schema `schema` as ops do
+    /// (`ledgerctl rebuild`), asserts that every table equals the live
+    /// one, and returns the comparison.
+    pub async fn rebuilt_equal(&self, schema: &str) -> Vec<ledger_ctl::rebuild::TableCheck> {
+        let kafka = kafka();
+        ledger_ctl::rebuild::rebuild(
+            ledger_ctl::rebuild::Plan {
+                database_url: &self.database_url,
+                schema,
+                projection: "ledger",
+                kafka: &kafka,
+                topics: &self.topics,
+                ring: &key_ring(),
+                until: None,
+                batch: 100,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_or_else(|e| panic!("rebuild into {schema}: {e:#}"));
+        let checks = ledger_ctl::rebuild::verify(&self.database_url, "public", schema)
+            .await
+            .unwrap_or_else(|e| panic!("verify {schema}: {e:#}"));
+        assert!(checks.iter().all(|c| c.equal), "{checks:?}");
+        checks
+    }
+
     /// Sends a raw body with a content type; returns status and JSON body.
     pub async fn raw_command(
         &self,

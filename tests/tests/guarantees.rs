@@ -7,8 +7,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
-use ledger_ctl::rebuild::{rebuild, verify, Plan};
-use ledger_tests::{award, kafka, key_ring, TestLedger};
+use ledger_tests::{award, TestLedger};
 use serde_json::{json, Value};
 
 /// A €400,000 bank loan repaid €100,000 a year from 2024, half guaranteed.
@@ -216,26 +215,7 @@ async fn a_guarantee_follows_its_loan_is_called_and_its_claim_recovered() {
     );
 
     // Replayed from the log into a shadow schema, the books are the same.
-    let kafka = kafka();
-    rebuild(
-        Plan {
-            database_url: &ledger.database_url,
-            schema: "shadow_guarantees",
-            projection: "ledger",
-            kafka: &kafka,
-            topics: &ledger.topics,
-            ring: &key_ring(),
-            until: None,
-            batch: 100,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
-    let checks = verify(&ledger.database_url, "public", "shadow_guarantees")
-        .await
-        .unwrap();
-    assert!(checks.iter().all(|c| c.equal), "{checks:?}");
+    let checks = ledger.rebuilt_equal("shadow_guarantees").await;
     for (table, rows) in [
         ("guarantee_schedule", 4),
         ("guarantee_reports", 1),

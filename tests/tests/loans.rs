@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
-use ledger_ctl::rebuild::{rebuild, verify, Plan};
-use ledger_tests::{kafka, key_ring, TestLedger};
+use ledger_tests::TestLedger;
 use serde_json::{json, Value};
 
 /// €12,000 at 0 % over twelve months from 2024-01-05: €1,000 a month.
@@ -248,26 +247,7 @@ async fn a_loan_is_repaid_late_then_early_then_written_off() {
     );
 
     // Replayed from the log into a shadow schema, the books are the same.
-    let kafka = kafka();
-    rebuild(
-        Plan {
-            database_url: &ledger.database_url,
-            schema: "shadow_loans",
-            projection: "ledger",
-            kafka: &kafka,
-            topics: &ledger.topics,
-            ring: &key_ring(),
-            until: None,
-            batch: 100,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
-    let checks = verify(&ledger.database_url, "public", "shadow_loans")
-        .await
-        .unwrap();
-    assert!(checks.iter().all(|c| c.equal), "{checks:?}");
+    let checks = ledger.rebuilt_equal("shadow_loans").await;
     assert!(checks
         .iter()
         .any(|c| c.table == "loan_movements" && c.shadow_rows == 4));

@@ -304,26 +304,7 @@ async fn a_rebuild_killed_midway_and_started_again_completes_exactly() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     child.kill();
-    let kafka = kafka();
-    rebuild(
-        Plan {
-            database_url: &ledger.database_url,
-            schema: "resumed",
-            projection: "ledger",
-            kafka: &kafka,
-            topics: &ledger.topics,
-            ring: &key_ring(),
-            until: None,
-            batch: 100,
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
-    let checks = verify(&ledger.database_url, "public", "resumed")
-        .await
-        .unwrap();
-    assert!(checks.iter().all(|c| c.equal), "{checks:?}");
+    ledger.rebuilt_equal("resumed").await;
     ledger.shutdown().await;
 }
 
