@@ -660,6 +660,41 @@ impl TestLedger {
         position(&answer)
     }
 
+    /// Retries a command until accepted (another context's event may not
+    /// have reached its service yet); returns its position.
+    pub async fn eventually_accepted(&self, name: &str, body: Value) -> String {
+        for _ in 0..200 {
+            if let Ok((201, answer)) = self.command(name, None, &body).await {
+                return position(&answer);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("{name} never accepted");
+    }
+
+    /// GET on the read API once the view has applied every position given;
+    /// the status must be 200. Returns the body.
+    pub async fn get_ok_after(&self, path: &str, positions: &[String]) -> Value {
+        for p in positions {
+            let (status, body) = self
+                .get(&format!("/v1/balances?wait_for={p}&wait_ms=20000"))
+                .await
+                .unwrap_or_else(|e| panic!("waiting for {p}: {e:#}"));
+            assert_eq!(status, 200, "waiting for {p}: {body}");
+        }
+        let (status, body) = self
+            .get(path)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e:#}"));
+        assert_eq!(status, 200, "{path}: {body}");
+        body
+    }
+
+    /// GET on the read API; the status must be 200. Returns the body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        self.get_ok_after(path, &[]).await
+    }
+
     /// Sends a JSON command that must be refused with `status` and the
     /// machine-readable `code`; returns the answer. Panics otherwise.
     pub async fn refused(&self, name: &str, body: &Value, status: u16, code: &str) -> Value {

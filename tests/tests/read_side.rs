@@ -12,43 +12,6 @@ use ledger_tests::{award, position, TestLedger};
 use serde_json::{json, Value};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
-async fn accepted(ledger: &TestLedger, command: &str, body: Value) -> String {
-    let (status, answer) = ledger.command(command, None, &body).await.unwrap();
-    assert_eq!(status, 201, "{command}: {answer}");
-    position(&answer)
-}
-
-/// Retries a command until accepted: another context's event may not have
-/// reached its service yet.
-async fn eventually_accepted(ledger: &TestLedger, command: &str, body: Value) -> String {
-    for _ in 0..200 {
-        let (status, answer) = ledger.command(command, None, &body).await.unwrap();
-        if status == 201 {
-            return position(&answer);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{command} never accepted");
-}
-
-/// GET once the view has applied every position given.
-async fn get_after(ledger: &TestLedger, path: &str, positions: &[String]) -> Value {
-    for p in positions {
-        let (status, body) = ledger
-            .get(&format!("/v1/balances?wait_for={p}&wait_ms=20000"))
-            .await
-            .unwrap();
-        assert_eq!(status, 200, "waiting for {p}: {body}");
-    }
-    let (status, body) = ledger.get(path).await.unwrap();
-    assert_eq!(status, 200, "{path}: {body}");
-    body
-}
-
-async fn get(ledger: &TestLedger, path: &str) -> Value {
-    get_after(ledger, path, &[]).await
-}
-
 fn payment(grant: &str, id: &str, cents: i64, date: &str) -> Value {
     json!({"grant_id": grant, "payment_id": id, "amount_cents": cents, "effective_date": date, "mandate_reference": format!("M-{id}")})
 }
@@ -72,54 +35,47 @@ fn now() -> String {
 #[tokio::test]
 async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
     let ledger = TestLedger::with_envelope(1_000_000).await.unwrap();
-    accepted(&ledger, "award-grant", award("g1", "cvl-msp", 600_000)).await;
+    ledger
+        .accepted("award-grant", award("g1", "cvl-msp", 600_000))
+        .await;
     let mut g2 = award("g2", "cvl-msp", 300_000);
     g2["territory"] =
         json!({"region_code": "24", "departement_code": "37", "commune_code": "37261"});
-    accepted(&ledger, "award-grant", g2).await;
+    ledger.accepted("award-grant", g2).await;
     let revise = json!({"envelope_id": "cvl-msp", "delta_cents": 500_000, "vote_reference": "DM-2020-1", "effective_date": "2020-06-30"});
-    accepted(&ledger, "revise-envelope", revise).await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("g1", "p1", 200_000, "2022-12-20"),
-    )
-    .await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("g1", "p2", 100_000, "2023-01-10"),
-    )
-    .await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("g2", "p3", 50_000, "2023-03-01"),
-    )
-    .await;
+    ledger.accepted("revise-envelope", revise).await;
+    ledger
+        .accepted("make-payment", payment("g1", "p1", 200_000, "2022-12-20"))
+        .await;
+    ledger
+        .accepted("make-payment", payment("g1", "p2", 100_000, "2023-01-10"))
+        .await;
+    ledger
+        .accepted("make-payment", payment("g2", "p3", 50_000, "2023-03-01"))
+        .await;
     let cancel =
         json!({"grant_id": "g2", "reason": "projet abandonné", "effective_date": "2023-06-30"});
-    let last = accepted(&ledger, "cancel-grant", cancel).await;
+    let last = ledger.accepted("cancel-grant", cancel).await;
 
     let balance = |as_of: &str| format!("/v1/envelopes/cvl-msp/balance?as_of={as_of}");
     // [voted, committed, available, paid, remaining to pay, recoveries]
-    let before_revision = get_after(&ledger, &balance("2020-06-29"), &[last]).await;
+    let before_revision = ledger.get_ok_after(&balance("2020-06-29"), &[last]).await;
     assert_eq!(
         figures(&before_revision),
         [1_000_000, 900_000, 100_000, 0, 900_000, 0]
     );
-    let after_revision = get(&ledger, &balance("2020-06-30")).await;
+    let after_revision = ledger.get_ok(&balance("2020-06-30")).await;
     assert_eq!(
         figures(&after_revision),
         [1_500_000, 900_000, 600_000, 0, 900_000, 0]
     );
-    let end_2022 = get(&ledger, &balance("2022-12-31")).await;
+    let end_2022 = ledger.get_ok(&balance("2022-12-31")).await;
     assert_eq!(
         figures(&end_2022),
         [1_500_000, 900_000, 600_000, 200_000, 700_000, 0]
     );
     // The cancellation releases what g2 had not been paid: 250,000.
-    let today = get(&ledger, "/v1/envelopes/cvl-msp/balance").await;
+    let today = ledger.get_ok("/v1/envelopes/cvl-msp/balance").await;
     assert_eq!(
         figures(&today),
         [1_500_000, 650_000, 850_000, 350_000, 300_000, 0]
@@ -127,11 +83,9 @@ async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
     assert_eq!(today["grants"], 2);
 
     // Payments by fiscal year.
-    let by_year = get(
-        &ledger,
-        "/v1/balances?envelope_id=cvl-msp&group_by=fiscal_year",
-    )
-    .await;
+    let by_year = ledger
+        .get_ok("/v1/balances?envelope_id=cvl-msp&group_by=fiscal_year")
+        .await;
     let paid: Vec<(String, i64)> = by_year["balances"]
         .as_array()
         .unwrap()
@@ -150,11 +104,9 @@ async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
     );
 
     // By département where the money goes: g1 in 41, g2 in 37 (released).
-    let by_dep = get(
-        &ledger,
-        "/v1/balances?group_by=departement&programme_id=cvl-plan-urgence-sante",
-    )
-    .await;
+    let by_dep = ledger
+        .get_ok("/v1/balances?group_by=departement&programme_id=cvl-plan-urgence-sante")
+        .await;
     let committed: Vec<(String, i64)> = by_dep["balances"]
         .as_array()
         .unwrap()
@@ -176,7 +128,9 @@ async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
     );
 
     // The journal behind the balance: balanced lines, each with its event.
-    let journal = get(&ledger, "/v1/journal?envelope_id=cvl-msp&limit=1000").await;
+    let journal = ledger
+        .get_ok("/v1/journal?envelope_id=cvl-msp&limit=1000")
+        .await;
     let lines = journal["postings"].as_array().unwrap();
     assert_eq!(lines.len(), 2 * 8, "8 money events, 2 lines each");
     assert_eq!(
@@ -193,11 +147,12 @@ async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
         .sum();
     assert_eq!(voted, 1_500_000);
     let first = &lines[0];
-    let event = get(
-        &ledger,
-        &format!("/v1/events/{}", first["event_id"].as_str().unwrap()),
-    )
-    .await;
+    let event = ledger
+        .get_ok(&format!(
+            "/v1/events/{}",
+            first["event_id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(event["event_type"], "EnvelopeOpened");
     assert_eq!(
         (event["topic"].clone(), event["offset"].clone()),
@@ -205,13 +160,15 @@ async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
     );
     assert_eq!(event["hash"].as_str().unwrap().len(), 64);
     // Pages follow each other without gaps or repeats.
-    let page1 = get(&ledger, "/v1/journal?envelope_id=cvl-msp&limit=5").await;
+    let page1 = ledger
+        .get_ok("/v1/journal?envelope_id=cvl-msp&limit=5")
+        .await;
     let next = page1["next"].as_str().unwrap();
-    let page2 = get(
-        &ledger,
-        &format!("/v1/journal?envelope_id=cvl-msp&limit=5&after={next}"),
-    )
-    .await;
+    let page2 = ledger
+        .get_ok(&format!(
+            "/v1/journal?envelope_id=cvl-msp&limit=5&after={next}"
+        ))
+        .await;
     assert_eq!(page2["postings"][0]["posting_seq"], lines[5]["posting_seq"]);
     // CSV for the finance system: a header and one row per line.
     let csv = ledger
@@ -228,29 +185,28 @@ async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
     // A late correction: a payment dated 2022-12-31 recorded only now. As
     // known before it was recorded, 2022 closed with 200,000 paid; as known
     // now, with 210,000.
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("g1", "p0", 10_000, "2023-01-05"),
-    )
-    .await;
+    ledger
+        .accepted("make-payment", payment("g1", "p0", 10_000, "2023-01-05"))
+        .await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     let before = now();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let late = accepted(
-        &ledger,
-        "make-payment",
-        payment("g1", "p-late", 10_000, "2022-12-31"),
-    )
-    .await;
-    let as_known_before = get_after(
-        &ledger,
-        &format!("/v1/envelopes/cvl-msp/balance?as_of=2022-12-31&known_at={before}"),
-        &[late],
-    )
-    .await;
+    let late = ledger
+        .accepted(
+            "make-payment",
+            payment("g1", "p-late", 10_000, "2022-12-31"),
+        )
+        .await;
+    let as_known_before = ledger
+        .get_ok_after(
+            &format!("/v1/envelopes/cvl-msp/balance?as_of=2022-12-31&known_at={before}"),
+            &[late],
+        )
+        .await;
     assert_eq!(as_known_before["paid_cents"], 200_000);
-    let as_known_now = get(&ledger, "/v1/envelopes/cvl-msp/balance?as_of=2022-12-31").await;
+    let as_known_now = ledger
+        .get_ok("/v1/envelopes/cvl-msp/balance?as_of=2022-12-31")
+        .await;
     assert_eq!(as_known_now["paid_cents"], 210_000);
 
     // Bad parameters are refused with the one error shape, naming the field.
@@ -285,23 +241,27 @@ fn bursary(id: &str) -> Value {
 #[tokio::test]
 async fn a_breach_shows_as_a_breached_obligation_and_a_recovery_in_the_journal() {
     let ledger = TestLedger::with_envelope(10_000_000).await.unwrap();
-    accepted(&ledger, "award-grant", bursary("b1")).await;
-    accepted(&ledger, "award-grant", bursary("b2")).await;
-    accepted(
-        &ledger,
-        "make-payment",
-        payment("b1", "b1-all", 1_200_000, "2023-10-05"),
-    )
-    .await;
+    ledger.accepted("award-grant", bursary("b1")).await;
+    ledger.accepted("award-grant", bursary("b2")).await;
+    ledger
+        .accepted(
+            "make-payment",
+            payment("b1", "b1-all", 1_200_000, "2023-10-05"),
+        )
+        .await;
     let start = |id: &str| {
         json!({
         "obligation_id": format!("o-{id}"), "grant_id": id, "beneficiary": {"person_id": format!("interne-{id}")},
         "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"})
     };
-    eventually_accepted(&ledger, "start-obligation", start("b1")).await;
-    let started = eventually_accepted(&ledger, "start-obligation", start("b2")).await;
+    ledger
+        .eventually_accepted("start-obligation", start("b1"))
+        .await;
+    let started = ledger
+        .eventually_accepted("start-obligation", start("b2"))
+        .await;
     let breach = json!({"obligation_id": "o-b1", "breached_on": "2024-11-01", "reason": "installation hors du département"});
-    accepted(&ledger, "breach-obligation", breach).await;
+    ledger.accepted("breach-obligation", breach).await;
 
     // The recovery is ordered by the grants service in reaction: wait for it.
     let mut recovered = Value::Null;
@@ -317,12 +277,16 @@ async fn a_breach_shows_as_a_breached_obligation_and_a_recovery_in_the_journal()
     assert_eq!(recovered["recovery_ordered_cents"], 799_270);
     assert_eq!(recovered["paid_cents"], 1_200_000);
     assert_eq!(recovered["state"], "breached");
-    let journal = get(&ledger, "/v1/journal?subject_id=b1&account=recoveries").await;
+    let journal = ledger
+        .get_ok("/v1/journal?subject_id=b1&account=recoveries")
+        .await;
     assert_eq!(journal["postings"][0]["amount_cents"], -799_270);
     assert_eq!(journal["postings"][0]["event_type"], "RecoveryOrdered");
     assert_eq!(journal["postings"][0]["fiscal_year"], 2024);
 
-    let breached = get_after(&ledger, "/v1/obligations?state=breached", &[started]).await;
+    let breached = ledger
+        .get_ok_after("/v1/obligations?state=breached", &[started])
+        .await;
     let rows = breached["obligations"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["obligation_id"], "o-b1");
@@ -335,9 +299,13 @@ async fn a_breach_shows_as_a_breached_obligation_and_a_recovery_in_the_journal()
     );
     assert_eq!(rows[0]["end_date"], "2026-10-31");
     // Before the breach date, the same obligation was open.
-    let open_then = get(&ledger, "/v1/obligations?as_of=2024-10-31&state=open").await;
+    let open_then = ledger
+        .get_ok("/v1/obligations?as_of=2024-10-31&state=open")
+        .await;
     assert_eq!(open_then["obligations"].as_array().unwrap().len(), 2);
-    let open_now = get(&ledger, "/v1/obligations?state=open&due_before=2026-12-31").await;
+    let open_now = ledger
+        .get_ok("/v1/obligations?state=open&due_before=2026-12-31")
+        .await;
     assert_eq!(open_now["obligations"][0]["obligation_id"], "o-b2");
     ledger.shutdown().await;
 }
@@ -362,18 +330,12 @@ fn hire(person: &str, centre: &str, profession: &str, fte: u32, start: &str) -> 
 async fn headcounts_at_several_dates_by_centre_departement_and_profession() {
     let ledger = TestLedger::start().await.unwrap();
     let mut positions = vec![
-        accepted(
-            &ledger,
-            "open-centre",
-            centre("scv", "09257", "09", "2022-03-01"),
-        )
-        .await,
-        accepted(
-            &ledger,
-            "open-centre",
-            centre("lussan", "30151", "30", "2022-06-01"),
-        )
-        .await,
+        ledger
+            .accepted("open-centre", centre("scv", "09257", "09", "2022-03-01"))
+            .await,
+        ledger
+            .accepted("open-centre", centre("lussan", "30151", "30", "2022-06-01"))
+            .await,
     ];
     const GP: &str = "PROFESSION_GENERAL_PRACTITIONER";
     const SECRETARY: &str = "PROFESSION_MEDICAL_SECRETARY";
@@ -382,47 +344,43 @@ async fn headcounts_at_several_dates_by_centre_departement_and_profession() {
         hire("p2", "scv", SECRETARY, 500, "2022-04-01"),
         hire("p3", "lussan", GP, 1000, "2022-06-01"),
     ] {
-        positions.push(eventually_accepted(&ledger, "hire-professional", body).await);
+        positions.push(ledger.eventually_accepted("hire-professional", body).await);
     }
     let left = json!({"person_id": "p1", "employment_id": "e-p1", "left_on": "2022-08-31", "reason": "départ"});
-    positions.push(accepted(&ledger, "record-departure", left).await);
+    positions.push(ledger.accepted("record-departure", left).await);
 
     let total = |body: &Value| (body[0]["headcount"].as_i64(), body[0]["fte_milli"].as_i64());
     let at = |d: &str| format!("/v1/headcounts?as_of={d}");
     assert_eq!(
-        get_after(&ledger, &at("2022-02-28"), &positions).await,
+        ledger.get_ok_after(&at("2022-02-28"), &positions).await,
         json!([])
     );
     assert_eq!(
-        total(&get(&ledger, &at("2022-04-01")).await),
+        total(&ledger.get_ok(&at("2022-04-01")).await),
         (Some(2), Some(1500))
     );
     // The last working day still counts.
     assert_eq!(
-        total(&get(&ledger, &at("2022-08-31")).await),
+        total(&ledger.get_ok(&at("2022-08-31")).await),
         (Some(3), Some(2500))
     );
     assert_eq!(
-        total(&get(&ledger, &at("2022-09-01")).await),
+        total(&ledger.get_ok(&at("2022-09-01")).await),
         (Some(2), Some(1500))
     );
-    let by_dep = get(
-        &ledger,
-        "/v1/headcounts?as_of=2022-09-01&group_by=departement",
-    )
-    .await;
+    let by_dep = ledger
+        .get_ok("/v1/headcounts?as_of=2022-09-01&group_by=departement")
+        .await;
     assert_eq!(
         by_dep,
         json!([{"key": "09", "headcount": 1, "fte_milli": 500}, {"key": "30", "headcount": 1, "fte_milli": 1000}])
     );
-    let by_profession = get(
-        &ledger,
-        "/v1/headcounts?as_of=2022-09-01&group_by=profession",
-    )
-    .await;
+    let by_profession = ledger
+        .get_ok("/v1/headcounts?as_of=2022-09-01&group_by=profession")
+        .await;
     assert_eq!(by_profession[0]["key"], GP);
     assert_eq!(by_profession[1]["key"], SECRETARY);
-    let centres = get(&ledger, "/v1/centres?as_of=2022-05-01").await;
+    let centres = ledger.get_ok("/v1/centres?as_of=2022-05-01").await;
     assert_eq!(centres.as_array().unwrap().len(), 1, "Lussan opens in June");
     ledger.shutdown().await;
 }
@@ -442,23 +400,27 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
     let target = json!({"programme_id": "cvl-plan-urgence-sante", "target_id": "msp-2025",
         "metric": "TARGET_METRIC_MSP_OPEN", "value": 3, "deadline": "2025-12-31",
         "description": "125 MSP by the end of 2025 (scaled down)"});
-    let mut positions = vec![accepted(&ledger, "set-target", target).await];
+    let mut positions = vec![ledger.accepted("set-target", target).await];
     for (id, commune, opened) in [
         ("blois", "41018", "2019-01-15"),
         ("vendome", "41269", "2020-09-01"),
         ("romorantin", "41194", "2024-03-01"),
     ] {
-        positions.push(accepted(&ledger, "open-centre", msp(id, commune, opened)).await);
+        positions.push(
+            ledger
+                .accepted("open-centre", msp(id, commune, opened))
+                .await,
+        );
     }
     let close =
         json!({"centre_id": "vendome", "closed_on": "2023-12-31", "reason": "regroupement"});
-    positions.push(accepted(&ledger, "close-centre", close).await);
+    positions.push(ledger.accepted("close-centre", close).await);
     for (month, seen, consultations, to_date) in
         [("2023-01", 400, 900, 1_200), ("2023-02", 380, 850, 1_350)]
     {
         let report = json!({"centre_id": "blois", "month": month, "patients_seen": seen,
             "consultations": consultations, "patients_to_date": to_date});
-        positions.push(accepted(&ledger, "report-activity", report).await);
+        positions.push(ledger.accepted("report-activity", report).await);
     }
     for (member, college) in [
         ("m1", "collectivites"),
@@ -468,53 +430,55 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
         let join = json!({"grouping_id": "gip-test", "member_id": member,
             "member": {"siret": "21410018200010", "name": format!("Membre {member}")},
             "college": college, "joined_on": "2022-01-10"});
-        positions.push(accepted(&ledger, "add-member", join).await);
+        positions.push(ledger.accepted("add-member", join).await);
     }
     let post = json!({"post_id": "post-1", "programme_id": "cvl-plan-urgence-sante", "centre_id": "blois",
         "employer": {"siret": "21410018200010", "name": "Commune de Blois"},
         "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 800, "opened_on": "2023-01-01"});
-    positions.push(eventually_accepted(&ledger, "open-post", post).await);
+    positions.push(ledger.eventually_accepted("open-post", post).await);
     let hire = json!({"person_id": "dr-1", "employment_id": "e-1", "post_id": "post-1", "centre_id": "blois",
         "employer": {"siret": "21410018200010", "name": "Commune de Blois"},
         "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 800, "start_date": "2023-03-01"});
-    positions.push(eventually_accepted(&ledger, "hire-professional", hire).await);
+    positions.push(ledger.eventually_accepted("hire-professional", hire).await);
     let guarantee = json!({
         "guarantee_id": "gar-1", "envelope_id": "cvl-msp",
         "borrower": {"legal_entity": {"siret": "21410018200010", "name": "SISA de Blois"}},
         "lender": {"siret": "23450002300028", "name": "Banque"},
         "principal_cents": 5_000_000, "guaranteed_cents": 2_500_000,
         "start_date": "2021-01-01", "end_date": "2030-12-31", "purpose": "Extension de la MSP"});
-    positions.push(accepted(&ledger, "grant-loan-guarantee", guarantee).await);
+    positions.push(ledger.accepted("grant-loan-guarantee", guarantee).await);
     let release = json!({"guarantee_id": "gar-1", "release": "GUARANTEE_RELEASE_REPAID", "called_cents": 0, "effective_date": "2025-01-01"});
-    positions.push(accepted(&ledger, "release-loan-guarantee", release).await);
+    positions.push(ledger.accepted("release-loan-guarantee", release).await);
 
     let progress = |body: &Value| (body[0]["actual"].as_i64(), body[0]["reached"].as_bool());
     let targets = |d: &str| format!("/v1/targets?programme_id=cvl-plan-urgence-sante&as_of={d}");
     assert_eq!(
-        progress(&get_after(&ledger, &targets("2020-12-31"), &positions).await),
+        progress(
+            &ledger
+                .get_ok_after(&targets("2020-12-31"), &positions)
+                .await
+        ),
         (Some(2), Some(false))
     );
     // Vendôme closed on its closing day; Romorantin opens in 2024.
     assert_eq!(
-        progress(&get(&ledger, &targets("2023-12-31")).await),
+        progress(&ledger.get_ok(&targets("2023-12-31")).await),
         (Some(1), Some(false))
     );
     assert_eq!(
-        progress(&get(&ledger, &targets("2025-12-31")).await),
+        progress(&ledger.get_ok(&targets("2025-12-31")).await),
         (Some(2), Some(false))
     );
 
-    let members = get(&ledger, "/v1/groupings/gip-test/members").await;
+    let members = ledger.get_ok("/v1/groupings/gip-test/members").await;
     assert_eq!(members["members"], 3);
     assert_eq!(
         members["colleges"],
         json!([{"college": "collectivites", "members": 2}, {"college": "etat", "members": 1}])
     );
-    let blois = get(
-        &ledger,
-        "/v1/centres?as_of=2023-02-28&kind=CENTRE_KIND_MSP&open=true",
-    )
-    .await;
+    let blois = ledger
+        .get_ok("/v1/centres?as_of=2023-02-28&kind=CENTRE_KIND_MSP&open=true")
+        .await;
     let blois: Vec<&Value> = blois
         .as_array()
         .unwrap()
@@ -528,29 +492,29 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
         ),
         (Some(1_750), Some(1_350))
     );
-    let posts = get(&ledger, "/v1/posts?as_of=2023-02-01").await;
+    let posts = ledger.get_ok("/v1/posts?as_of=2023-02-01").await;
     assert_eq!(
         (posts[0]["open"].as_bool(), posts[0]["filled"].as_bool()),
         (Some(true), Some(false))
     );
-    let posts = get(&ledger, "/v1/posts?as_of=2023-03-01").await;
+    let posts = ledger.get_ok("/v1/posts?as_of=2023-03-01").await;
     assert_eq!(posts[0]["filled"], true);
 
     let exposure = |body: &Value| body["guarantee_exposure_cents"].as_i64();
     let balance = |d: &str| format!("/v1/envelopes/cvl-msp/balance?as_of={d}");
     assert_eq!(
-        exposure(&get(&ledger, &balance("2024-12-31")).await),
+        exposure(&ledger.get_ok(&balance("2024-12-31")).await),
         Some(2_500_000)
     );
     assert_eq!(
-        exposure(&get(&ledger, &balance("2025-01-01")).await),
+        exposure(&ledger.get_ok(&balance("2025-01-01")).await),
         Some(0)
     );
-    let guarantees = get(&ledger, "/v1/guarantees?as_of=2024-12-31").await;
+    let guarantees = ledger.get_ok("/v1/guarantees?as_of=2024-12-31").await;
     assert_eq!(guarantees[0]["exposure_cents"], 2_500_000);
     // A guarantee never touches what is available to commit.
     assert_eq!(
-        get(&ledger, &balance("2024-12-31")).await["available_cents"],
+        ledger.get_ok(&balance("2024-12-31")).await["available_cents"],
         1_000_000
     );
     ledger.shutdown().await;

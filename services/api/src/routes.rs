@@ -69,6 +69,7 @@ fn reads() -> OpenApiRouter<AppState> {
         .routes(routes!(views::posts))
         .routes(routes!(views::headcounts))
         .routes(routes!(views::targets))
+        .routes(routes!(views::indicators))
 }
 
 /// The ops' routes.

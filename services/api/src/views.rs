@@ -8,8 +8,8 @@ use axum::{
 use ledger_http::ApiError;
 use ledger_readmodel::queries::{
     self, CentreFilter, CentreRow, GrantFilter, GrantRow, GuaranteeRow, Headcount, HeadcountFilter,
-    HeadcountGroup, LoanDetail, LoanRow, MemberCount, ObligationFilter, ObligationRow, PostRow,
-    RecoveryRow, TargetProgress, Titres,
+    HeadcountGroup, IndicatorRow, LoanDetail, LoanRow, MemberCount, ObligationFilter,
+    ObligationRow, PostRow, RecoveryRow, TargetProgress, Titres,
 };
 use serde::{Deserialize, Serialize};
 
@@ -405,6 +405,24 @@ pub async fn targets(
     let p = query(p)?;
     let at = read.ready(&state).await?;
     queries::targets(&state.pool, p.programme_id.as_deref(), at)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}
+
+/// The indicators the programmes observe: every observation by the date,
+/// as known at the moment, with its source.
+#[utoipa::path(get, path = "/v1/indicators", tag = "programmes",
+    params(TargetParams, ReadParams),
+    responses((status = 200, body = [IndicatorRow])))]
+pub async fn indicators(
+    State(state): State<AppState>,
+    p: Result<Query<TargetParams>, QueryRejection>,
+    read: Read,
+) -> Result<Json<Vec<IndicatorRow>>, ApiError> {
+    let p = query(p)?;
+    let at = read.ready(&state).await?;
+    queries::indicators(&state.pool, p.programme_id.as_deref(), at)
         .await
         .map(Json)
         .map_err(unavailable)

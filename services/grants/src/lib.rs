@@ -37,6 +37,7 @@ pub const COMMANDS: ParseCommand<GrantsCommand> = command_table!("grants", Grant
     "write-off-loan" => WriteOffLoan,
     "report-guaranteed-loan" => ReportGuaranteedLoan,
     "call-loan-guarantee" => CallLoanGuarantee,
+    "record-indicator" => RecordIndicator,
 });
 
 /// Builds the service: listening, fenced, state rebuilt, ready.

@@ -59,6 +59,7 @@ impl v1::event_envelope::Payload {
             Self::LoanWrittenOff(_) => "LoanWrittenOff",
             Self::GuaranteedLoanReported(_) => "GuaranteedLoanReported",
             Self::LoanGuaranteeCalled(_) => "LoanGuaranteeCalled",
+            Self::IndicatorRecorded(_) => "IndicatorRecorded",
         }
     }
 }

@@ -84,6 +84,7 @@ commands! {
     WriteOffLoan => Grants, "write-off-loan";
     ReportGuaranteedLoan => Grants, "report-guaranteed-loan";
     CallLoanGuarantee => Grants, "call-loan-guarantee";
+    RecordIndicator => Grants, "record-indicator";
     OpenPost => Workforce, "open-post";
     ClosePost => Workforce, "close-post";
     HireProfessional => Workforce, "hire-professional";

@@ -5,9 +5,10 @@ use ledger_proto::v1::{
     event_envelope::Payload, AdjustRecovery, AmendGrant, AuthorisationKind, AwardGrant,
     CallLoanGuarantee, CancelGrant, CloseEnvelope, CloseGrant, DeclareProgramme, EnvelopeOpened,
     EnvelopeRevised, FunderKind, GrantAwarded, GrantKind, GrantLoan, GrantLoanGuarantee,
-    Instalment, MakePayment, OpenEnvelope, OrderRecovery, ProgrammeDeclared, ReceiveRecovery,
-    RecoveryRule, ReleaseLoanGuarantee, RepayLoan, ReportGuaranteedLoan, ReviseEnvelope,
-    ScheduleRecovery, SetTarget, TargetMetric, TargetSet, VoteCredits, WriteOffLoan,
+    IndicatorRecorded, IndicatorUnit, Instalment, MakePayment, OpenEnvelope, OrderRecovery,
+    ProgrammeDeclared, ReceiveRecovery, RecordIndicator, RecoveryRule, ReleaseLoanGuarantee,
+    RepayLoan, ReportGuaranteedLoan, ReviseEnvelope, ScheduleRecovery, SetTarget, TargetMetric,
+    TargetSet, TargetShape, VoteCredits, WriteOffLoan,
 };
 use time::Date;
 
@@ -41,6 +42,7 @@ pub enum GrantsCommand {
     VoteCredits(VoteCredits),
     AdjustRecovery(AdjustRecovery),
     ScheduleRecovery(ScheduleRecovery),
+    RecordIndicator(RecordIndicator),
     RepayLoan(RepayLoan),
     WriteOffLoan(WriteOffLoan),
     ReportGuaranteedLoan(ReportGuaranteedLoan),
@@ -73,6 +75,7 @@ impl GrantsBook {
             GrantsCommand::VoteCredits(c) => self.vote_credits(c),
             GrantsCommand::AdjustRecovery(c) => self.adjust_recovery(c),
             GrantsCommand::ScheduleRecovery(c) => self.schedule_recovery(c),
+            GrantsCommand::RecordIndicator(c) => self.record_indicator(c),
             GrantsCommand::RepayLoan(c) => self.repay_loan(c),
             GrantsCommand::WriteOffLoan(c) => self.write_off_loan(c),
             GrantsCommand::ReportGuaranteedLoan(c) => self.report_guaranteed_loan(c),
@@ -148,10 +151,11 @@ impl GrantsBook {
     fn set_target(&self, c: &SetTarget) -> Result<Decision, DomainError> {
         let programme = self.programme(&c.programme_id)?;
         EntityId::parse("target_id", &c.target_id)?;
-        required_enum::<TargetMetric>("metric", c.metric)?;
-        if c.value <= 0 {
-            return Err(DomainError::invalid("value", "must be strictly positive"));
-        }
+        let metric: TargetMetric = required_enum("metric", c.metric)?;
+        let shape = TargetShape::try_from(c.shape)
+            .map_err(|_| DomainError::invalid("shape", format!("{} is not a shape", c.shape)))?;
+        super::targets::check_shape(shape, c)?;
+        super::targets::check_professions(metric, &c.professions)?;
         let deadline = parse_date("deadline", &c.deadline)?;
         if deadline < programme.period_start || deadline > programme.period_end {
             return Err(DomainError::invalid(
@@ -172,6 +176,49 @@ impl GrantsBook {
                 value: c.value,
                 deadline: c.deadline.clone(),
                 description: c.description.clone(),
+                shape: c.shape,
+                steps: c.steps.clone(),
+                denominator: c.denominator,
+                professions: c.professions.clone(),
+            }),
+        })
+    }
+
+    fn record_indicator(&self, c: &RecordIndicator) -> Result<Decision, DomainError> {
+        self.programme(&c.programme_id)?;
+        EntityId::parse("indicator_id", &c.indicator_id)?;
+        required_text("description", &c.description)?;
+        required_text("source", &c.source)?;
+        required_enum::<IndicatorUnit>("unit", c.unit)?;
+        if c.value < 0 {
+            return Err(DomainError::invalid("value", "must be zero or more"));
+        }
+        if !c.target_id.is_empty()
+            && !self
+                .targets
+                .contains(&(c.programme_id.clone(), c.target_id.clone()))
+        {
+            return Err(DomainError::new(
+                ErrorCode::NotFound,
+                format!("programme {} has no target {}", c.programme_id, c.target_id),
+            )
+            .field_path("target_id"));
+        }
+        let observed_on = parse_date("observed_on", &c.observed_on)?;
+        Ok(Decision {
+            stream: stream_ref("programme", &c.programme_id),
+            key: c.programme_id.clone(),
+            effective_date: observed_on,
+            occurred_at: c.occurred_at,
+            payload: Payload::IndicatorRecorded(IndicatorRecorded {
+                programme_id: c.programme_id.clone(),
+                indicator_id: c.indicator_id.clone(),
+                description: c.description.clone(),
+                value: c.value,
+                unit: c.unit,
+                observed_on: c.observed_on.clone(),
+                source: c.source.clone(),
+                target_id: c.target_id.clone(),
             }),
         })
     }

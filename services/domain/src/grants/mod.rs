@@ -13,6 +13,7 @@ mod lookup;
 pub mod parse;
 mod receivables;
 pub mod recovery;
+mod targets;
 
 pub use book::{Ending, Envelope, Grant, GrantsBook, Guarantee, Loan, Programme, Recovery};
 pub use decide::GrantsCommand;

@@ -1056,3 +1056,81 @@ fn a_guarantee_covers_at_most_its_programme_s_share_and_a_call_at_most_its_expos
     });
     assert_eq!(refusal(&book, both).1, Some("grant_id".into()));
 }
+
+#[test]
+fn a_target_has_the_fields_of_its_shape_and_professions_only_where_people_are_counted() {
+    use ledger_proto::v1::{Profession, SetTarget, TargetMetric, TargetShape, TargetStep};
+    let book = book_with_envelope(1_000);
+    let set = |change: &dyn Fn(&mut SetTarget)| {
+        let mut c = SetTarget {
+            programme_id: "prog".into(),
+            target_id: "t".into(),
+            metric: TargetMetric::ProfessionalsRecruited as i32,
+            value: 10,
+            deadline: "2025-12-31".into(),
+            ..Default::default()
+        };
+        change(&mut c);
+        book.decide(&GrantsCommand::SetTarget(c))
+            .map(|_| ())
+            .map_err(|e| e.field.unwrap_or_default())
+    };
+    let step = |from_year, per_year| TargetStep {
+        from_year,
+        per_year,
+    };
+    assert_eq!(set(&|_| {}), Ok(()));
+    assert_eq!(set(&|c| c.value = 0), Err("value".into()));
+    let flow = |c: &mut SetTarget| {
+        c.shape = TargetShape::FlowPerYear as i32;
+        c.value = 0;
+        c.steps = vec![step(2021, 300), step(2023, 340)];
+    };
+    assert_eq!(set(&flow), Ok(()));
+    assert_eq!(
+        set(&|c| {
+            flow(c);
+            c.steps.reverse();
+        }),
+        Err("steps[1].from_year".into())
+    );
+    assert_eq!(
+        set(&|c| {
+            flow(c);
+            c.steps[0].per_year = 0;
+        }),
+        Err("steps[0].per_year".into())
+    );
+    let ratio = |c: &mut SetTarget| {
+        c.shape = TargetShape::Ratio as i32;
+        c.value = 5_000;
+        c.denominator = TargetMetric::CentresOpen as i32;
+    };
+    assert_eq!(set(&ratio), Ok(()));
+    assert_eq!(
+        set(&|c| {
+            ratio(c);
+            c.value = 10_001;
+        }),
+        Err("value".into())
+    );
+    assert_eq!(
+        set(&|c| c.denominator = TargetMetric::CentresOpen as i32),
+        Err("denominator".into())
+    );
+    assert_eq!(
+        set(&|c| c.professions = vec![Profession::Nurse as i32]),
+        Ok(())
+    );
+    assert_eq!(
+        set(&|c| {
+            c.metric = TargetMetric::MspOpen as i32;
+            c.professions = vec![Profession::Nurse as i32];
+        }),
+        Err("professions".into())
+    );
+    assert_eq!(
+        set(&|c| c.professions = vec![0]),
+        Err("professions[0]".into())
+    );
+}

@@ -6,10 +6,10 @@
 use ledger_proto::v1::{
     beneficiary::Party, Beneficiary, CreditInstalment, CreditsVoted, EnvelopeClosed,
     EnvelopeOpened, EnvelopeRevised, GrantAmended, GrantAwarded, GrantCancelled, GrantClosed,
-    GrantOutcome, GuaranteeRelease, GuaranteedLoanReported, LoanGranted, LoanGuaranteeCalled,
-    LoanGuaranteeGranted, LoanGuaranteeReleased, LoanRepaid, LoanWrittenOff, PaymentMade,
-    ProgrammeDeclared, RecoveryAdjusted, RecoveryAdjustment, RecoveryOrdered, RecoveryReceived,
-    RecoveryScheduled, TargetSet, Territory,
+    GrantOutcome, GuaranteeRelease, GuaranteedLoanReported, IndicatorRecorded, LoanGranted,
+    LoanGuaranteeCalled, LoanGuaranteeGranted, LoanGuaranteeReleased, LoanRepaid, LoanWrittenOff,
+    PaymentMade, ProgrammeDeclared, RecoveryAdjusted, RecoveryAdjustment, RecoveryOrdered,
+    RecoveryReceived, RecoveryScheduled, TargetMetric, TargetSet, TargetShape, Territory,
 };
 
 use super::{date, nonempty, optional_date};
@@ -25,6 +25,9 @@ use crate::journal::{
 };
 use ledger_domain::grants::credits::{funder_key, section_name};
 
+pub(crate) const INDICATORS: &str =
+    "event_id, programme_id, indicator_id, target_id, description, value, unit, observed_on, \
+    source, recorded_at";
 pub(crate) const PROGRAMMES: &str =
     "programme_id, funder_kind, funder_code, funder_name, name, period_start, period_end, event_id, recorded_at";
 /// Leading columns of a new envelope, then its money ([`EnvelopeState`]).
@@ -176,8 +179,25 @@ pub(crate) fn programme_declared(
 }
 
 pub(crate) fn target_set(fold: &mut Fold<'_>, meta: &Meta, e: &TargetSet) -> Folded {
+    let shape = match e.shape() {
+        TargetShape::Unspecified => TargetShape::CountByDeadline,
+        shape => shape,
+    };
+    let steps: Vec<serde_json::Value> = e
+        .steps
+        .iter()
+        .map(|s| serde_json::json!({"from_year": s.from_year, "per_year": s.per_year}))
+        .collect();
+    let professions: Vec<&str> = e.professions().map(|p| p.as_str_name()).collect();
     let row = TargetRow {
         metric: e.metric().as_str_name().to_owned(),
+        shape: shape.as_str_name().to_owned(),
+        steps: serde_json::Value::from(steps).to_string(),
+        denominator: match e.denominator() {
+            TargetMetric::Unspecified => None,
+            metric => Some(metric.as_str_name().to_owned()),
+        },
+        professions: professions.join(","),
         value: e.value,
         deadline: date(&e.deadline)?,
         description: e.description.clone(),
@@ -186,6 +206,28 @@ pub(crate) fn target_set(fold: &mut Fold<'_>, meta: &Meta, e: &TargetSet) -> Fol
     };
     fold.targets
         .insert((e.programme_id.clone(), e.target_id.clone()), row);
+    Ok(())
+}
+
+pub(crate) fn indicator_recorded(
+    fold: &mut Fold<'_>,
+    meta: &Meta,
+    e: &IndicatorRecorded,
+) -> Folded {
+    fold.appends
+        .indicators
+        .row()
+        .uuid(meta.event_id)
+        .text(&e.programme_id)
+        .text(&e.indicator_id)
+        .opt_text(nonempty(&e.target_id))
+        .text(&e.description)
+        .int(e.value)
+        .text(e.unit().as_str_name())
+        .date(date(&e.observed_on)?)
+        .text(&e.source)
+        .instant(meta.recorded_at)
+        .end();
     Ok(())
 }
 

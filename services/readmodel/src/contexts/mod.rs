@@ -21,8 +21,8 @@ pub(crate) mod columns {
     pub(crate) use super::centres::{ACTIVITY, CENTRES, MEMBERS};
     pub(crate) use super::grants::{
         CP_SCHEDULES, CREDIT_VOTES, ENVELOPES, ENVELOPE_CLOSURES, GRANTS, GRANT_CLOSURES,
-        GUARANTEES, GUARANTEE_REPORTS, GUARANTEE_SCHEDULE, LOANS_COLUMNS as LOANS, LOAN_MOVEMENTS,
-        PROGRAMMES, RECOVERY_INSTALMENTS, RECOVERY_MOVEMENTS,
+        GUARANTEES, GUARANTEE_REPORTS, GUARANTEE_SCHEDULE, INDICATORS, LOANS_COLUMNS as LOANS,
+        LOAN_MOVEMENTS, PROGRAMMES, RECOVERY_INSTALMENTS, RECOVERY_MOVEMENTS,
     };
     pub(crate) use super::obligations::OBLIGATIONS;
     pub(crate) use super::workforce::{EMPLOYMENTS, INSTALLATIONS, POSTS};
@@ -69,6 +69,7 @@ pub(crate) fn fold(fold: &mut Fold<'_>, meta: &Meta, payload: &Payload) -> Folde
         P::LoanWrittenOff(e) => grants::loan_written_off(fold, meta, e),
         P::GuaranteedLoanReported(e) => grants::guaranteed_loan_reported(fold, meta, e),
         P::LoanGuaranteeCalled(e) => grants::loan_guarantee_called(fold, meta, e),
+        P::IndicatorRecorded(e) => grants::indicator_recorded(fold, meta, e),
     }
 }
 
@@ -81,7 +82,10 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
         keys.envelopes.insert(id.to_owned());
     };
     match payload {
-        P::ProgrammeDeclared(_) | P::TargetSet(_) | P::CreditsVoted(_) => {}
+        P::ProgrammeDeclared(_)
+        | P::TargetSet(_)
+        | P::CreditsVoted(_)
+        | P::IndicatorRecorded(_) => {}
         P::EnvelopeOpened(e) => envelope(&e.envelope_id),
         P::EnvelopeRevised(e) => envelope(&e.envelope_id),
         P::EnvelopeClosed(e) => envelope(&e.envelope_id),

@@ -249,6 +249,7 @@ pub(crate) struct Appends {
     pub loan_movements: CopyBuf,
     pub guarantee_schedule: CopyBuf,
     pub guarantee_reports: CopyBuf,
+    pub indicators: CopyBuf,
 }
 
 /// A target as last set in the batch (targets are upserted: the last one
@@ -256,6 +257,12 @@ pub(crate) struct Appends {
 #[derive(Debug, Clone)]
 pub(crate) struct TargetRow {
     pub metric: String,
+    pub shape: String,
+    /// The yearly steps as JSON (`[{"from_year": 2021, "per_year": 300}]`).
+    pub steps: String,
+    pub denominator: Option<String>,
+    /// Profession names, comma-separated; empty for every profession.
+    pub professions: String,
     pub value: i64,
     pub deadline: Date,
     pub description: String,

@@ -168,6 +168,14 @@ pub(crate) async fn write(
     .await?;
     copy(
         conn,
+        "indicators",
+        columns::INDICATORS,
+        &a.indicators,
+        &mut w,
+    )
+    .await?;
+    copy(
+        conn,
         "guarantee_reports",
         columns::GUARANTEE_REPORTS,
         &a.guarantee_reports,
@@ -331,6 +339,8 @@ async fn upsert_targets(
         Vec<OffsetDateTime>,
         Vec<uuid::Uuid>,
     ) = Default::default();
+    let mut shape: (Vec<String>, Vec<String>, Vec<Option<String>>, Vec<String>) =
+        Default::default();
     for ((programme, target), t) in &fold.targets {
         c.0.push(programme.clone());
         c.1.push(target.clone());
@@ -340,15 +350,28 @@ async fn upsert_targets(
         c.5.push(t.description.clone());
         c.6.push(t.recorded_at);
         c.7.push(t.event_id);
+        shape.0.push(t.shape.clone());
+        shape.1.push(t.steps.clone());
+        shape.2.push(t.denominator.clone());
+        shape.3.push(t.professions.clone());
     }
+    // Steps travel as JSON text and professions comma-separated: unnest
+    // takes one-dimensional arrays only.
     let done = sqlx::query(
-        "INSERT INTO targets (programme_id, target_id, metric, value, deadline, description, recorded_at, event_id)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::date[], $6::text[], $7::timestamptz[], $8::uuid[])
+        "INSERT INTO targets (programme_id, target_id, metric, value, deadline, description, recorded_at, event_id,
+                              shape, steps, denominator, professions)
+         SELECT p, t, m, v, d, descr, r, e, s, st::jsonb, den, string_to_array(NULLIF(pr, ''), ',')
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::date[], $6::text[], $7::timestamptz[], $8::uuid[],
+                     $9::text[], $10::text[], $11::text[], $12::text[])
+              AS u(p, t, m, v, d, descr, r, e, s, st, den, pr)
          ON CONFLICT (programme_id, target_id) DO UPDATE
          SET metric = EXCLUDED.metric, value = EXCLUDED.value, deadline = EXCLUDED.deadline,
-             description = EXCLUDED.description, recorded_at = EXCLUDED.recorded_at, event_id = EXCLUDED.event_id",
+             description = EXCLUDED.description, recorded_at = EXCLUDED.recorded_at, event_id = EXCLUDED.event_id,
+             shape = EXCLUDED.shape, steps = EXCLUDED.steps, denominator = EXCLUDED.denominator,
+             professions = EXCLUDED.professions",
     )
     .bind(c.0).bind(c.1).bind(c.2).bind(c.3).bind(c.4).bind(c.5).bind(c.6).bind(c.7)
+    .bind(shape.0).bind(shape.1).bind(shape.2).bind(shape.3)
     .execute(&mut *conn)
     .await?;
     all_updated("targets", fold.targets.len(), done.rows_affected(), w)

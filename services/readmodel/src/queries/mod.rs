@@ -10,6 +10,7 @@ mod journal;
 mod loans;
 mod recoveries;
 mod status;
+mod targets;
 mod views;
 mod workforce;
 
@@ -23,9 +24,10 @@ pub use journal::{journal, JournalFilter, Posting};
 pub use loans::{loan, loans, LoanDetail, LoanInstalmentRow, LoanMovement, LoanRow};
 pub use recoveries::{recoveries, RecoveryInstalment, RecoveryRow, Titres};
 pub use status::{faults, has_reached, offsets, outages, Fault, Outage, StoredOffset};
+pub use targets::{indicators, targets, IndicatorRow, TargetProgress, TargetYear};
 pub use views::{
-    centres, grant, grants, members, obligations, targets, CentreFilter, CentreRow, GrantFilter,
-    GrantRow, MemberCount, ObligationFilter, ObligationRow, TargetProgress,
+    centres, grant, grants, members, obligations, CentreFilter, CentreRow, GrantFilter, GrantRow,
+    MemberCount, ObligationFilter, ObligationRow,
 };
 pub use workforce::{headcounts, posts, Headcount, HeadcountFilter, HeadcountGroup, PostRow};
 

@@ -123,19 +123,16 @@ pub(super) fn steps() -> Vec<Step> {
             "2028-12-31",
             "300 postes de médecins salariés à échéance 2028",
         ),
-        target(
-            "trained-2021",
-            "TARGET_METRIC_PROFESSIONALS_TRAINED",
-            300,
-            "2021-12-31",
-            "Former 300 médecins dès 2021",
-        ),
-        target(
-            "trained-2023",
-            "TARGET_METRIC_PROFESSIONALS_TRAINED",
-            340,
-            "2023-12-31",
-            "Puis 340 dès 2023",
+        // "Former ainsi 300 médecins dès 2021, puis 340 dès 2023": yearly
+        // flows (read as a year's intake), not counts by a deadline.
+        Step::http(
+            "set-target",
+            "cvl-target-trained-yearly",
+            json!({"programme_id": CVL.programme_id, "target_id": "trained-yearly",
+                   "metric": "TARGET_METRIC_PROFESSIONALS_TRAINED", "shape": "TARGET_SHAPE_FLOW_PER_YEAR",
+                   "steps": [{"from_year": 2021, "per_year": 300}, {"from_year": 2023, "per_year": 340}],
+                   "deadline": "2028-12-31", "description": "Former 300 médecins dès 2021, puis 340 dès 2023",
+                   "effective_date": "2018-01-15"}),
         ),
         Step::http(
             "open-envelope",

@@ -298,6 +298,16 @@ pub(super) fn steps() -> Vec<Step> {
         "start_date": "2023-03-01", "end_date": "2038-02-28", "purpose": "Emprunt pour l'extension de la MSP",
         "lender_schedule": half_yearly(2023, 20, 2_000_000)})));
     guarantees_lives(&mut steps);
+    // The plan's own finding, as an observed indicator.
+    steps.push(Step::http(
+        "record-indicator",
+        "cd41-indicateur-mg-55",
+        json!({
+        "programme_id": LOIR_ET_CHER.programme_id, "indicator_id": "mg-plus-de-55-ans",
+        "description": "Part des médecins généralistes âgés de plus de 55 ans", "value": 5_600,
+        "unit": "INDICATOR_UNIT_BASIS_POINTS", "observed_on": "2022-01-24",
+        "source": "Plan départemental « 41 en bonne santé » 2022-2028"}),
+    ));
     OneOff { id: "cd41-telemedecine-suevres", envelope: LOIR_ET_CHER.investment_envelope_id, kind: "GRANT_KIND_TELEMEDICINE", beneficiary: json!({"legal_entity": {"siret": siret(2_141_025_200_001), "name": "Commune de Suèvres"}}), cents: 4_000_000,
              axis: "axe-7", purpose: "Cabinet de télémédecine sur le modèle de Suèvres", awarded: "2023-04-03", terms: None }
         .push(&mut steps);

@@ -128,6 +128,15 @@ fn member(n: usize, college: &str, name: &str, joined: &str) -> Step {
     )
 }
 
+/// The professions the document's 200 recruitments count: médecins,
+/// infirmiers, sages-femmes.
+const RECRUITED_PROFESSIONS: [&str; 4] = [
+    "PROFESSION_GENERAL_PRACTITIONER",
+    "PROFESSION_SPECIALIST",
+    "PROFESSION_NURSE",
+    "PROFESSION_MIDWIFE",
+];
+
 pub(super) fn steps() -> Vec<Step> {
     let p = OCCITANIE.programme_id;
     let mut steps = vec![
@@ -144,26 +153,33 @@ pub(super) fn steps() -> Vec<Step> {
                 {"code": "centres", "title": "Créer et gérer des centres de santé, une dizaine par an"}],
             "effective_date": "2022-01-10"}),
         ),
+        // "Le recrutement de 200 médecins, infirmiers et sages-femmes, dont
+        // une quarantaine dès 2022": those professions only (secretaries
+        // are not recruitments the document counts), hires only.
         Step::http(
             "set-target",
-            "occ-target-recruited-2028",
+            "occ-target-recruited-200",
             json!({
             "programme_id": p, "target_id": "recrutes-200", "metric": "TARGET_METRIC_PROFESSIONALS_RECRUITED",
-            "value": 200, "deadline": "2028-12-31", "description": "Recruter 200 professionnels de santé"}),
+            "professions": RECRUITED_PROFESSIONS,
+            "value": 200, "deadline": "2028-12-31", "description": "Recruter 200 médecins, infirmiers et sages-femmes"}),
         ),
         Step::http(
             "set-target",
-            "occ-target-recruited-2022",
+            "occ-target-recruited-40",
             json!({
             "programme_id": p, "target_id": "recrutes-2022", "metric": "TARGET_METRIC_PROFESSIONALS_RECRUITED",
-            "value": 40, "deadline": "2022-12-31", "description": "Une quarantaine dès 2022"}),
+            "professions": RECRUITED_PROFESSIONS,
+            "value": 40, "deadline": "2022-12-31", "description": "Dont une quarantaine dès 2022"}),
         ),
+        // "Au rythme d'une dizaine par an, dès 2022": a yearly flow.
         Step::http(
             "set-target",
-            "occ-target-centres-2023",
+            "occ-target-centres-yearly",
             json!({
-            "programme_id": p, "target_id": "centres-an-1", "metric": "TARGET_METRIC_CENTRES_OPEN",
-            "value": 10, "deadline": "2023-06-30", "description": "Une dizaine de centres par an"}),
+            "programme_id": p, "target_id": "centres-par-an", "metric": "TARGET_METRIC_CENTRES_OPEN",
+            "shape": "TARGET_SHAPE_FLOW_PER_YEAR", "steps": [{"from_year": 2022, "per_year": 10}],
+            "deadline": "2028-12-31", "description": "Une dizaine de centres par an, dès 2022"}),
         ),
     ];
 
