@@ -137,6 +137,39 @@ async fn the_read_api_reproduces_the_seed_figures() {
             ),
         ])
     );
+    // The document's 200 recruitments count médecins, infirmiers and
+    // sages-femmes: the 44 GPs and the midwife employed, and the GP who
+    // left in February 2023 (a departure takes no recruitment back), not
+    // the 21 secretaries; the centres are a yearly flow, all 11 opened
+    // since 2022.
+    let targets = get(
+        &ledger,
+        &format!(
+            "/v1/targets?programme_id={}&as_of={one_year}",
+            OCCITANIE.programme_id
+        ),
+    )
+    .await;
+    let of = |id: &str| {
+        targets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["target_id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        of("recrutes-200")["actual"].as_i64(),
+        Some(OCCITANIE.gps + OCCITANIE.midwives + 1)
+    );
+    let centres_yearly = of("centres-par-an");
+    assert_eq!(centres_yearly["shape"], "TARGET_SHAPE_FLOW_PER_YEAR");
+    assert_eq!(
+        centres_yearly["actual"].as_i64(),
+        Some(OCCITANIE.centres as i64),
+        "{centres_yearly}"
+    );
     let members = get(
         &ledger,
         &format!("/v1/groupings/{}/members", OCCITANIE.grouping_id),
@@ -270,6 +303,26 @@ async fn the_read_api_reproduces_the_seed_figures() {
         .unwrap()
         .iter()
         .all(|l| l["rate_basis_points"] == 0));
+    // Honour loans, made through the partner platform.
+    assert!(loans.as_array().unwrap().iter().all(|l| l["intermediary"]
+        .as_str()
+        .is_some_and(|i| i.starts_with("siret:"))));
+    // Several million euros every year from 2016: one envelope a year for
+    // each of the three schemes, plus the PSI fund and the 2023 support to
+    // carers (telemedicine, SPS), one grant each.
+    let idf = get(&ledger, "/v1/balances?funder=region:11&group_by=envelope").await;
+    let envelopes: Vec<&str> = idf["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(envelopes.len(), 3 * 11 + 2, "{envelopes:?}");
+    assert!(envelopes.contains(&"idf-structures-2016") && envelopes.contains(&"idf-maintien-2026"));
+    for grant in ["idf-telemedecine-meaux", "idf-sps-2023"] {
+        let g = get(&ledger, &format!("/v1/grants/{grant}")).await;
+        assert_eq!(g["envelope_id"], "idf-accompagnement-2023", "{g}");
+    }
     // Their lives at 30 June 2026 (€500 a month each): loan 1 paid a
     // quarter at a time, up to date; loan 2 repaid early; loan 3 stopped
     // after seven months; loan 4 written off; loan 5 a year ahead.
@@ -307,6 +360,29 @@ async fn the_read_api_reproduces_the_seed_figures() {
             .map(|k| psi[k].as_i64().unwrap()),
         [15_000_000, 4_300_000, 15_000_000],
         "{psi}"
+    );
+
+    // Loir-et-Cher as its plan says: the allowance revalued by €1,500 (an
+    // allowance running then amended, a later one awarded at the new
+    // rate, a paramedical student's too), the provisional subsidy adjusted
+    // to real activity, the MSP aid's obligation from its award.
+    for (grant, cents) in [
+        ("cd41-allocation-stage-1", 450_000),
+        ("cd41-allocation-stage-5", 450_000),
+        ("cd41-allocation-stage-paramedical-1", 450_000),
+        ("cd41-pais-2023", 5_200_000),
+    ] {
+        let g = get(&ledger, &format!("/v1/grants/{grant}")).await;
+        assert_eq!(
+            (g["committed_cents"].as_i64(), g["paid_cents"].as_i64()),
+            (Some(cents), Some(cents)),
+            "{g}"
+        );
+    }
+    let msp_aid = get(&ledger, "/v1/obligations?grant_id=cd41-aide-msp-1").await;
+    assert_eq!(
+        msp_aid["obligations"][0]["start_date"], "2023-03-10",
+        "{msp_aid}"
     );
 
     // Loir-et-Cher's guarantees: the first follows the bank's report, one

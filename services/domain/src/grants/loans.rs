@@ -235,6 +235,9 @@ impl GrantsBook {
         }
         let envelope = self.envelope(&c.envelope_id)?;
         beneficiary("borrower", c.borrower.as_ref())?;
+        if c.intermediary.is_some() {
+            legal_entity("intermediary", c.intermediary.as_ref())?;
+        }
         let principal = Cents::positive("principal_cents", c.principal_cents)?;
         if c.term_months == 0 {
             return Err(DomainError::invalid("term_months", "must be at least 1"));
@@ -256,6 +259,7 @@ impl GrantsBook {
                 term_months: c.term_months,
                 first_repayment_date: c.first_repayment_date.clone(),
                 purpose: c.purpose.clone(),
+                intermediary: c.intermediary.clone(),
             }),
         })
     }

@@ -283,6 +283,7 @@ pub fn payloads() -> Vec<Payload> {
             term_months: 60,
             first_repayment_date: "2024-01-05".into(),
             purpose: "Prêt santé initiative : installation".into(),
+            intermediary: entity("53000000000017", "Initiative Île-de-France"),
         }),
         Payload::LoanRepaid(LoanRepaid {
             loan_id: "psi-2023-014".into(),

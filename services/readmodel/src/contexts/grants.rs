@@ -63,7 +63,7 @@ pub(crate) const LOAN_MOVEMENTS: &str =
     effective_date, recorded_at";
 pub(crate) const LOANS_COLUMNS: &str =
     "loan_id, envelope_id, borrower, principal_cents, rate_basis_points, term_months, \
-    first_repayment_date, purpose, effective_date, recorded_at, event_id";
+    first_repayment_date, purpose, effective_date, recorded_at, event_id, intermediary";
 /// Leading columns of a new guarantee, then its release.
 pub(crate) const GUARANTEES: &str =
     "guarantee_id, envelope_id, borrower, lender, principal_cents, guaranteed_cents, \
@@ -816,6 +816,12 @@ pub(crate) fn loan_granted(fold: &mut Fold<'_>, meta: &Meta, e: &LoanGranted) ->
         .date(meta.effective_date)
         .instant(meta.recorded_at)
         .uuid(meta.event_id)
+        .opt_text(
+            e.intermediary
+                .as_ref()
+                .map(|i| format!("siret:{}", i.siret))
+                .as_deref(),
+        )
         .end();
     let loan = entry(
         &e.envelope_id,

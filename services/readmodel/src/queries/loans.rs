@@ -22,6 +22,8 @@ pub struct LoanRow {
     pub loan_id: String,
     pub envelope_id: String,
     pub borrower: String,
+    /// The platform the loan is made through (`siret:…`), if any.
+    pub intermediary: Option<String>,
     pub principal_cents: i64,
     /// Annual rate in basis points (0 for an honour loan).
     pub rate_basis_points: i32,
@@ -90,6 +92,7 @@ struct Summed {
     loan_id: String,
     envelope_id: String,
     borrower: String,
+    intermediary: Option<String>,
     principal_cents: i64,
     rate_basis_points: i32,
     term_months: i32,
@@ -103,7 +106,7 @@ struct Summed {
 
 fn summed_sql(filter: &str) -> String {
     format!(
-        "SELECT l.loan_id, l.envelope_id, l.borrower, l.principal_cents, l.rate_basis_points,
+        "SELECT l.loan_id, l.envelope_id, l.borrower, l.intermediary, l.principal_cents, l.rate_basis_points,
                 l.term_months, l.first_repayment_date AS first_repayment,
                 to_char(l.effective_date, {DATE}) AS granted_on, l.purpose,
                 COALESCE(SUM(m.principal_cents) FILTER (WHERE m.movement = 'repaid'), 0)::bigint
@@ -231,6 +234,7 @@ fn at_date(r: Summed, on: Date) -> (LoanRow, Vec<LoanInstalmentRow>) {
         loan_id: r.loan_id,
         envelope_id: r.envelope_id,
         borrower: r.borrower,
+        intermediary: r.intermediary,
         principal_cents: r.principal_cents,
         rate_basis_points: r.rate_basis_points,
         term_months: r.term_months,

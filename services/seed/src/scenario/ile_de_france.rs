@@ -3,10 +3,13 @@
 //! professionals to install; aid to keep and secure their practices; 0% loans
 //! ("Prêt santé initiative").
 //!
-//! From the seed: the programme, its start in 2016, the three schemes and
-//! the 0% loans. INVENTED: every amount, date and beneficiary (real INSEE
-//! codes of real towns; SIRETs made up; person ids pseudonymous), and the
-//! loans' repayments, early repayment and write-off.
+//! From the seed: the programme, its start in 2016, the three schemes
+//! funded every year ("plusieurs millions d'euros chaque année"), the 0%
+//! honour loans made through a partner platform, telemedicine and the
+//! support to carers with the association SPS. INVENTED: every amount, date
+//! and beneficiary (real INSEE codes of real towns; SIRETs made up; person
+//! ids pseudonymous), the platform, and the loans' repayments, early
+//! repayment and write-off.
 
 use serde_json::{json, Value};
 
@@ -15,16 +18,66 @@ use crate::Step;
 
 const PROGRAMME: &str = "idf-region-solidaire";
 
+/// An envelope voted for the programme's whole period (the PSI loans).
 fn envelope(id: &str, measure: &str, kind: &str, cents: i64, label: &str) -> Step {
+    envelope_for(
+        id,
+        measure,
+        kind,
+        cents,
+        label,
+        ("2016-01-01", "2028-12-31", "2016-03-10"),
+    )
+}
+
+/// An envelope and its (period start, period end, vote date).
+fn envelope_for(
+    id: &str,
+    measure: &str,
+    kind: &str,
+    cents: i64,
+    label: &str,
+    (start, end, voted_on): (&str, &str, &str),
+) -> Step {
     Step::http(
         "open-envelope",
         format!("idf-envelope-{id}"),
         json!({
         "envelope_id": id, "programme_id": PROGRAMME, "measure_code": measure, "kind": kind,
-        "amount_cents": cents, "period_start": "2016-01-01", "period_end": "2028-12-31",
-        "vote_reference": format!("CP-IDF-{measure}"), "label": label,
-        "territory": {"region_code": "11"}, "effective_date": "2016-03-10"}),
+        "amount_cents": cents, "period_start": start, "period_end": end,
+        "vote_reference": format!("CP-IDF-{id}"), "label": label,
+        "territory": {"region_code": "11"}, "effective_date": voted_on}),
     )
+}
+
+/// The three schemes' yearly envelopes ("plusieurs millions d'euros chaque
+/// année"), from 2016 through 2026. INVENTED: €2.5M a year for structures
+/// (AP), €0.8M for installation and €0.4M for keeping practices (AE), each
+/// voted in January for its calendar year.
+const YEARLY: [(&str, &str, i64, &str); 3] = [
+    (
+        "structures",
+        "AUTHORISATION_KIND_AP",
+        250_000_000,
+        "MSP, centres et cabinets de groupe",
+    ),
+    (
+        "installation",
+        "AUTHORISATION_KIND_AE",
+        80_000_000,
+        "Installation des libéraux",
+    ),
+    (
+        "maintien",
+        "AUTHORISATION_KIND_AE",
+        40_000_000,
+        "Maintien et sécurisation",
+    ),
+];
+
+/// The envelope of a scheme for the year of `on` (YYYY-MM-DD).
+fn yearly(scheme: &str, on: &str) -> String {
+    format!("idf-{scheme}-{}", &on[..4])
 }
 
 /// One award of the programme.
@@ -77,29 +130,11 @@ pub(super) fn steps() -> Vec<Step> {
                 {"code": "structures", "title": "Aides aux MSP, centres de santé et cabinets de groupe"},
                 {"code": "installation", "title": "Aide à l'installation des professionnels de santé libéraux"},
                 {"code": "maintien", "title": "Soutien au maintien et à la sécurisation des professionnels libéraux"},
-                {"code": "psi", "title": "Prêt santé initiative à taux 0 %"}],
+                {"code": "psi", "title": "Prêt santé initiative à taux 0 %"},
+                {"code": "accompagnement", "title": "Accompagner les soignants", "measures": [
+                    {"code": "telemedecine", "title": "Aide au déploiement de la télémédecine"},
+                    {"code": "sps", "title": "Soutien psychologique aux professionnels de santé (association SPS)"}]}],
             "effective_date": "2016-02-01"}),
-        ),
-        envelope(
-            "idf-structures",
-            "structures",
-            "AUTHORISATION_KIND_AP",
-            600_000_000,
-            "MSP, centres et cabinets de groupe",
-        ),
-        envelope(
-            "idf-installation",
-            "installation",
-            "AUTHORISATION_KIND_AE",
-            150_000_000,
-            "Installation des libéraux",
-        ),
-        envelope(
-            "idf-maintien",
-            "maintien",
-            "AUTHORISATION_KIND_AE",
-            100_000_000,
-            "Maintien et sécurisation",
         ),
         envelope(
             "idf-psi",
@@ -109,6 +144,31 @@ pub(super) fn steps() -> Vec<Step> {
             "Prêts santé initiative à 0 %",
         ),
     ];
+    for year in 2016..=2026 {
+        for (scheme, kind, cents, label) in YEARLY {
+            let (start, end, voted) = (
+                format!("{year}-01-01"),
+                format!("{year}-12-31"),
+                format!("{year}-01-20"),
+            );
+            steps.push(envelope_for(
+                &format!("idf-{scheme}-{year}"),
+                scheme,
+                kind,
+                cents,
+                &format!("{label} {year}"),
+                (&start, &end, &voted),
+            ));
+        }
+    }
+    steps.push(envelope_for(
+        "idf-accompagnement-2023",
+        "accompagnement",
+        "AUTHORISATION_KIND_AE",
+        50_000_000,
+        "Télémédecine et soutien aux soignants 2023",
+        ("2023-01-01", "2023-12-31", "2023-01-20"),
+    ));
     let structures = [
         (
             "idf-msp-saint-denis",
@@ -137,7 +197,7 @@ pub(super) fn steps() -> Vec<Step> {
         steps.push(
             Award {
                 id,
-                envelope: "idf-structures",
+                envelope: &yearly("structures", on),
                 kind: "GRANT_KIND_SUBSIDY",
                 beneficiary: operator,
                 cents,
@@ -162,7 +222,7 @@ pub(super) fn steps() -> Vec<Step> {
         steps.push(
             Award {
                 id: &id,
-                envelope: "idf-installation",
+                envelope: &yearly("installation", &on),
                 kind: "GRANT_KIND_INSTALLATION_AID",
                 beneficiary: who,
                 cents: 2_000_000,
@@ -181,7 +241,7 @@ pub(super) fn steps() -> Vec<Step> {
         steps.push(
             Award {
                 id: &id,
-                envelope: "idf-maintien",
+                envelope: &yearly("maintien", &on),
                 kind: "GRANT_KIND_PRACTICE_AID",
                 beneficiary: who,
                 cents: 1_500_000,
@@ -197,11 +257,48 @@ pub(super) fn steps() -> Vec<Step> {
         steps.push(Step::http("grant-loan", format!("idf-psi-{n}"), json!({
             "loan_id": format!("idf-psi-{n}"), "envelope_id": "idf-psi",
             "borrower": {"person_id": format!("jeune-pro-idf-{n:03}")},
+            "intermediary": {"siret": siret(5_300_000_000_017), "name": "Initiative Île-de-France (plate-forme de prêts d'honneur)"},
             "principal_cents": 3_000_000, "rate_basis_points": 0, "term_months": 60,
             "first_repayment_date": format!("202{}-0{}-05", 2 + n / 3, n + 3),
             "purpose": "Prêt santé initiative : lancement de l'activité", "effective_date": format!("202{}-0{}-01", 1 + n / 3, n + 2)})));
     }
     steps.extend(loan_lives());
+    steps.extend(accompaniment());
+    steps
+}
+
+/// "Aide au déploiement de la télémédecine" and the partnership with the
+/// association SPS (soins aux professionnels en santé): one grant each.
+/// INVENTED: the beneficiaries, amounts and dates.
+fn accompaniment() -> Vec<Step> {
+    let telemedicine = Award {
+        id: "idf-telemedecine-meaux",
+        envelope: "idf-accompagnement-2023",
+        kind: "GRANT_KIND_TELEMEDICINE",
+        beneficiary: json!({"legal_entity": {"siret": siret(5_100_000_000_097), "name": "Centre de santé de Meaux"}}),
+        cents: 8_000_000,
+        place: ("77", "77284"),
+        purpose: "Équipement de téléconsultation",
+        on: "2023-04-12",
+    };
+    let sps = Award {
+        id: "idf-sps-2023",
+        envelope: "idf-accompagnement-2023",
+        kind: "GRANT_KIND_SUBSIDY",
+        beneficiary: json!({"legal_entity": {"siret": siret(5_300_000_000_025), "name": "Association SPS — soins aux professionnels en santé"}}),
+        cents: 15_000_000,
+        place: ("75", "75056"),
+        purpose: "Ligne d'écoute, séjours de répit et ateliers pour les soignants",
+        on: "2023-06-01",
+    };
+    let mut steps = Vec::new();
+    for (award, measure) in [(telemedicine, "telemedecine"), (sps, "sps")] {
+        let (id, cents, on) = (award.id.to_owned(), award.cents, award.on.to_owned());
+        let mut step = award.step();
+        step.body["measure_code"] = json!(measure);
+        steps.push(step);
+        steps.push(pay(&id, cents, &on));
+    }
     steps
 }
 

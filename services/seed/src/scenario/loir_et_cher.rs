@@ -2,10 +2,13 @@
 //! about €10M over nine axes; €12,000 bursaries for GP interns (€500 a
 //! month over their last two years) and €6,000 for paramedical students
 //! (€500 a month over their last year), each with a three-year obligation to
-//! practise in the département; a €1,500 allowance for interns' long
-//! placement; equipment aid for a first installation (three-year
-//! obligation); aid to create or extend maisons de santé (five-year
-//! obligation); loan guarantees; telemedicine on the model of Suèvres.
+//! practise in the département; the departmental allowance for interns'
+//! long placement raised by €1,500 and extended to paramedical students;
+//! equipment aid for a first installation (three-year obligation); aid to
+//! create or extend maisons de santé (five-year obligation from the award);
+//! loan guarantees; telemedicine on the model of Suèvres; a provisional
+//! subsidy to the unscheduled-care units adjusted to their real activity;
+//! the finding that 56 % of GPs are over 55.
 //!
 //! From the seed: the nine axes, the amounts and durations above, Suèvres.
 //! INVENTED: the envelopes (exactly €10M: an AP of €7M for investment —
@@ -127,16 +130,23 @@ struct OneOff<'a> {
 }
 
 impl OneOff<'_> {
-    fn push(self, steps: &mut Vec<Step>) {
+    /// The award alone.
+    fn award(&self, steps: &mut Vec<Step>) {
         let id = self.id;
         let mut body = json!({
             "grant_id": id, "envelope_id": self.envelope, "beneficiary": self.beneficiary,
             "kind": self.kind, "amount_cents": self.cents, "purpose": self.purpose, "measure_code": self.axis,
             "territory": territory(), "decision_reference": format!("CP-41-{id}"), "effective_date": self.awarded});
-        if let Some(terms) = self.terms {
-            body["obligation"] = terms;
+        if let Some(terms) = &self.terms {
+            body["obligation"] = terms.clone();
         }
         steps.push(Step::http("award-grant", format!("cd41-award-{id}"), body));
+    }
+
+    /// The award, paid whole the same day.
+    fn push(self, steps: &mut Vec<Step>) {
+        self.award(steps);
+        let id = self.id;
         steps.push(Step::http(
             "make-payment",
             format!("cd41-pay-{id}"),
@@ -217,24 +227,7 @@ pub(super) fn steps() -> Vec<Step> {
         );
         start(&mut steps, &id, person(&holder), 36, "2024-09-01");
     }
-    for n in 1..=5 {
-        let (id, on) = (
-            format!("cd41-allocation-stage-{n}"),
-            month_day(2022, 10 + n, 1),
-        );
-        OneOff {
-            id: &id,
-            envelope: LOIR_ET_CHER.envelope_id,
-            kind: "GRANT_KIND_ALLOWANCE",
-            beneficiary: person(&format!("interne-stage-41-{n:03}")),
-            cents: 150_000,
-            axis: "axe-3",
-            purpose: "Allocation départementale de stage long de dernière année",
-            awarded: &on,
-            terms: None,
-        }
-        .push(&mut steps);
-    }
+    allowances(&mut steps);
     for n in 1..=3 {
         let id = format!("cd41-aide-installation-{n}");
         let holder = format!("medecin-41-{n:03}");
@@ -282,14 +275,16 @@ pub(super) fn steps() -> Vec<Step> {
             )),
         }
         .push(&mut steps);
+        // "Pendant minimum 5 ans après l'octroi de l'aide": from the award.
         start(
             &mut steps,
             &id,
             sisa,
             60,
-            &month_day(2023, n as i32 * 2 + 1, 1),
+            &month_day(2023, n as i32 * 2, 10),
         );
     }
+    provisional_subsidy(&mut steps);
     steps.push(Step::http("grant-loan-guarantee", "cd41-garantie-1", json!({
         "guarantee_id": "cd41-garantie-1", "envelope_id": LOIR_ET_CHER.investment_envelope_id,
         "borrower": {"legal_entity": {"siret": siret(8_800_000_000_031), "name": "SISA de la MSP de Montoire-sur-le-Loir"}},
@@ -372,5 +367,98 @@ fn guarantees_lives(steps: &mut Vec<Step>) {
         json!({
         "guarantee_id": "cd41-garantie-2", "recovery_id": "call", "amount_cents": 2_000_000,
         "receipt_reference": "ENC-2026-41-0031", "effective_date": "2026-01-20"}),
+    ));
+}
+
+/// "Revalorisation à hauteur de 1 500 € de l'allocation départementale pour
+/// les internes en médecine effectuant leur stage long de dernière année.
+/// Extension de ce dispositif aux étudiants du paramédical selon les mêmes
+/// conditions." Read as: the allowance is raised by €1,500. INVENTED: the
+/// allowance stood at €3,000 before, the revaluation is voted on
+/// 2023-01-16, the two allowances running then are amended and paid the
+/// difference, later ones are awarded at €4,500, and two paramedical
+/// students receive it from September 2023.
+fn allowances(steps: &mut Vec<Step>) {
+    const BEFORE: i64 = 300_000;
+    const RAISE: i64 = 150_000;
+    const REVALUED_ON: &str = "2023-01-16";
+    let interns = (1..=5).map(|n| {
+        (
+            format!("cd41-allocation-stage-{n}"),
+            format!("interne-stage-41-{n:03}"),
+            month_day(2022, 10 + n, 1),
+        )
+    });
+    let students = (1..=2).map(|n| {
+        (
+            format!("cd41-allocation-stage-paramedical-{n}"),
+            format!("etudiant-stage-41-{n:03}"),
+            month_day(2023, 7 + n, 1),
+        )
+    });
+    for (id, holder, on) in interns.chain(students) {
+        let before_raise = on.as_str() < REVALUED_ON;
+        OneOff {
+            id: &id,
+            envelope: LOIR_ET_CHER.envelope_id,
+            kind: "GRANT_KIND_ALLOWANCE",
+            beneficiary: person(&holder),
+            cents: if before_raise { BEFORE } else { BEFORE + RAISE },
+            axis: "axe-3",
+            purpose: "Allocation départementale de stage long de dernière année",
+            awarded: &on,
+            terms: None,
+        }
+        .push(steps);
+        if before_raise {
+            steps.push(Step::http("amend-grant", format!("cd41-revalorisation-{id}"), json!({
+                "grant_id": id, "amount_delta_cents": RAISE, "reason": "Revalorisation de l'allocation de 1 500 €",
+                "decision_reference": "CP-41-2023-01-16-revalorisation", "effective_date": REVALUED_ON})));
+            steps.push(Step::http(
+                "make-payment",
+                format!("cd41-pay-{id}-revalorisation"),
+                json!({
+                "grant_id": id, "payment_id": format!("{id}-revalorisation"), "amount_cents": RAISE,
+                "mandate_reference": format!("MDT-41-{id}-R"), "effective_date": "2023-01-20"}),
+            ));
+        }
+    }
+}
+
+/// "Subvention prévisionnelle en fonction de l'activité réelle" for the
+/// unscheduled-care units (PAÏS, SOS docteur): a provisional award, paid
+/// 80 % up front, then amended to the year's real activity and the balance
+/// paid. INVENTED: the association, €60,000 for 2023, real activity
+/// worth €52,000.
+fn provisional_subsidy(steps: &mut Vec<Step>) {
+    let id = "cd41-pais-2023";
+    OneOff {
+        id,
+        envelope: LOIR_ET_CHER.envelope_id,
+        kind: "GRANT_KIND_SUBSIDY",
+        beneficiary: json!({"legal_entity": {"siret": siret(7_750_000_000_019), "name": "Association PAÏS Loir-et-Cher"}}),
+        cents: 6_000_000,
+        axis: "axe-6",
+        purpose: "Subvention prévisionnelle 2023 aux unités de soins non programmés (PAÏS)",
+        awarded: "2023-03-15",
+        terms: None,
+    }
+    .award(steps);
+    steps.push(Step::http(
+        "make-payment",
+        "cd41-pay-pais-2023-avance",
+        json!({
+        "grant_id": id, "payment_id": "pais-2023-avance", "amount_cents": 4_800_000,
+        "mandate_reference": "MDT-41-PAIS-2023-A", "effective_date": "2023-03-20"}),
+    ));
+    steps.push(Step::http("amend-grant", "cd41-pais-2023-ajustement", json!({
+        "grant_id": id, "amount_delta_cents": -800_000, "reason": "Ajustement à l'activité réelle de 2023",
+        "decision_reference": "CP-41-2024-02-12-PAIS", "effective_date": "2024-02-12"})));
+    steps.push(Step::http(
+        "make-payment",
+        "cd41-pay-pais-2023-solde",
+        json!({
+        "grant_id": id, "payment_id": "pais-2023-solde", "amount_cents": 400_000,
+        "mandate_reference": "MDT-41-PAIS-2023-S", "effective_date": "2024-02-20"}),
     ));
 }
