@@ -60,10 +60,57 @@ async fn the_read_api_reproduces_the_seed_figures() {
         &format!("/v1/envelopes/{}/balance", CVL.envelope_id),
     )
     .await;
-    assert_eq!(envelope["voted_cents"], 2_000_000_000);
-    assert_eq!(envelope["committed_cents"], 2_000_000_000);
+    // The Plan Urgence Santé's AP of 2018, committed to the cent; with the
+    // AP of 2008 and 2013, the €20M voted for MSP since 2008, all
+    // committed, over 125 awards.
+    assert_eq!(envelope["voted_cents"], CVL.envelope_cents);
+    assert_eq!(envelope["committed_cents"], CVL.envelope_cents);
     assert_eq!(envelope["available_cents"], 0);
-    assert_eq!(envelope["grants"], 125);
+    assert_eq!(envelope["grants"], 53);
+    let msp = get(
+        &ledger,
+        &format!(
+            "/v1/balances?programme_id={}&group_by=envelope",
+            CVL.programme_id
+        ),
+    )
+    .await;
+    let by_envelope: Vec<(&str, i64, i64)> = msp["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["key"].as_str().unwrap(),
+                b["voted_cents"].as_i64().unwrap(),
+                b["available_cents"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_envelope,
+        [
+            ("cvl-msp-2008", 600_000_000, 0),
+            ("cvl-msp-2013", 600_000_000, 0),
+            ("cvl-msp-2018", 800_000_000, 0),
+        ]
+    );
+    assert_eq!(by_envelope.iter().map(|e| e.1).sum::<i64>(), CVL.msp_cents);
+    let (_, grants) = ledger
+        .get("/v1/grants?limit=1000&kind=GRANT_KIND_SUBSIDY&as_of=2025-12-31")
+        .await
+        .unwrap();
+    let cvl_awards = grants["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| {
+            g["grant_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("msp-cvl-"))
+        })
+        .count();
+    assert_eq!(cvl_awards, CVL.msp);
     let targets = get(
         &ledger,
         &format!(
@@ -85,7 +132,8 @@ async fn the_read_api_reproduces_the_seed_figures() {
     assert_eq!(actual("salaried-2028").map(|a| a.1), Some(Some(false)));
 
     // Occitanie, one year after the first centre opened: 11 centres, 66
-    // staff (44 GPs, 1 midwife, 21 secretaries), 50,000 patients, 31
+    // health professionals (44 GPs, 1 midwife, 11 IPA, 10 nurses), 50,000
+    // patients, 31
     // members in 4 colleges (18 at the start).
     let one_year = OCCITANIE.one_year_on;
     let centres = get(
@@ -132,16 +180,16 @@ async fn the_read_api_reproduces_the_seed_figures() {
             ("PROFESSION_GENERAL_PRACTITIONER".to_owned(), OCCITANIE.gps),
             ("PROFESSION_MIDWIFE".to_owned(), OCCITANIE.midwives),
             (
-                "PROFESSION_MEDICAL_SECRETARY".to_owned(),
-                OCCITANIE.secretaries
+                "PROFESSION_ADVANCED_PRACTICE_NURSE".to_owned(),
+                OCCITANIE.advanced_practice_nurses
             ),
+            ("PROFESSION_NURSE".to_owned(), OCCITANIE.nurses),
         ])
     );
     // The document's 200 recruitments count médecins, infirmiers and
-    // sages-femmes: the 44 GPs and the midwife employed, and the GP who
-    // left in February 2023 (a departure takes no recruitment back), not
-    // the 21 secretaries; the centres are a yearly flow, all 11 opened
-    // since 2022.
+    // sages-femmes: the 66 employed, and the GP who left in February 2023
+    // (a departure takes no recruitment back); the centres are a yearly
+    // flow, all 11 opened since 2022.
     let targets = get(
         &ledger,
         &format!(
@@ -161,7 +209,13 @@ async fn the_read_api_reproduces_the_seed_figures() {
     };
     assert_eq!(
         of("recrutes-200")["actual"].as_i64(),
-        Some(OCCITANIE.gps + OCCITANIE.midwives + 1)
+        Some(
+            OCCITANIE.gps
+                + OCCITANIE.midwives
+                + OCCITANIE.advanced_practice_nurses
+                + OCCITANIE.nurses
+                + 1
+        )
     );
     let centres_yearly = of("centres-par-an");
     assert_eq!(centres_yearly["shape"], "TARGET_SHAPE_FLOW_PER_YEAR");
@@ -379,6 +433,41 @@ async fn the_read_api_reproduces_the_seed_figures() {
             "{g}"
         );
     }
+    // Every step of a titre's life: the breach's €8,000 under a plan, its
+    // first instalment received, €2,000 waived off the last, the April
+    // one late at the end of June; an overpayment reduced, then written
+    // off.
+    let figures = |titre: &Value| {
+        [
+            "ordered_cents",
+            "reduced_cents",
+            "received_cents",
+            "waived_cents",
+            "written_off_cents",
+            "outstanding_cents",
+            "arrears_cents",
+        ]
+        .map(|k| titre[k].as_i64().unwrap_or(i64::MIN))
+    };
+    let breach = get(
+        &ledger,
+        &format!(
+            "/v1/grants/{}/recoveries?as_of=2026-06-30",
+            LOIR_ET_CHER.breached_grant
+        ),
+    )
+    .await;
+    assert_eq!(
+        figures(&breach[0]),
+        [800_000, 0, 200_000, 200_000, 0, 400_000, 200_000],
+        "{breach}"
+    );
+    let overpaid = get(&ledger, "/v1/grants/cd41-allocation-stage-2/recoveries").await;
+    assert_eq!(
+        figures(&overpaid[0]),
+        [100_000, 50_000, 0, 0, 100_000, 0, 0],
+        "{overpaid}"
+    );
     let msp_aid = get(&ledger, "/v1/obligations?grant_id=cd41-aide-msp-1").await;
     assert_eq!(
         msp_aid["obligations"][0]["start_date"], "2023-03-10",

@@ -1,6 +1,7 @@
 //! Targets as the documents state them, on the real stack: yearly flows
 //! ("une dizaine par an"), ratios, counts of some professions only; and the
-//! indicators a programme observes, shown beside its targets' progress.
+//! indicators a programme observes, shown beside its targets' progress; and
+//! a rebuild from the log equal to the live view.
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
@@ -238,5 +239,11 @@ async fn flows_ratios_professions_and_indicators_beside_progress() {
         .map(|i| i["value"].as_i64().unwrap())
         .collect();
     assert_eq!(values, [5_600, 12]);
+
+    // Replayed from the log, targets and indicators are the live ones.
+    let checks = ledger.rebuilt_equal("shadow_targets").await;
+    assert!(checks
+        .iter()
+        .any(|c| c.table == "indicators" && c.shadow_rows == 3));
     ledger.shutdown().await;
 }

@@ -311,6 +311,7 @@ pub(super) fn steps() -> Vec<Step> {
     steps.push(Step::http("breach-obligation", "cd41-breach-interne-3", json!({
         "obligation_id": format!("obl-{}", LOIR_ET_CHER.breached_grant), "breached_on": "2025-11-01",
         "reason": "Installation hors du département"})));
+    titres(&mut steps);
     // The first installation aid's obligation ran its course.
     steps.push(Step::http(
         "fulfil-obligation",
@@ -460,5 +461,69 @@ fn provisional_subsidy(steps: &mut Vec<Step>) {
         json!({
         "grant_id": id, "payment_id": "pais-2023-solde", "amount_cents": 400_000,
         "mandate_reference": "MDT-41-PAIS-2023-S", "effective_date": "2024-02-20"}),
+    ));
+}
+
+/// What becomes of the titres de recette. INVENTED, to show each step of a
+/// titre's life: the €8,000 recovered after the breach gets a plan of four
+/// quarterly instalments, the first is received, and the assembly waives
+/// €2,000 (remise gracieuse, off the last instalment); an allowance paid
+/// twice the revaluation is ordered back (€1,500), the titre is reduced to
+/// €1,000 (réduction), and that is written off when the intern cannot be
+/// found (admission en non-valeur).
+fn titres(steps: &mut Vec<Step>) {
+    let breach = json!({"grant_id": LOIR_ET_CHER.breached_grant,
+                        "recovery_id": format!("breach-obl-{}", LOIR_ET_CHER.breached_grant)});
+    let with = |mut body: Value, more: Value| {
+        for (k, v) in more.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    // The recovery is the grants service's reaction to the breach: the
+    // plan waits until it is there.
+    let instalments = ["2026-01-15", "2026-04-15", "2026-07-15", "2026-10-15"]
+        .map(|due| json!({"due_date": due, "amount_cents": 200_000}));
+    let plan = json!({"decision_reference": "ECH-41-2025-12", "effective_date": "2025-12-10",
+                      "instalments": instalments});
+    steps.push(
+        Step::http(
+            "schedule-recovery",
+            "cd41-breach-echeancier",
+            with(breach.clone(), plan),
+        )
+        .after_other_context(),
+    );
+    steps.push(Step::http("receive-recovery", "cd41-breach-encaissement-1", with(breach.clone(), json!({
+        "amount_cents": 200_000, "receipt_reference": "ENC-41-2026-0116", "effective_date": "2026-01-16"}))));
+    steps.push(Step::http("adjust-recovery", "cd41-breach-remise", with(breach, json!({
+        "adjustment": "RECOVERY_ADJUSTMENT_WAIVED", "amount_cents": 200_000,
+        "decision_reference": "DCD-41-2026-03-20", "reason": "Remise gracieuse : situation de l'ancien interne",
+        "effective_date": "2026-03-20"}))));
+    let titre = json!({"grant_id": "cd41-allocation-stage-2", "recovery_id": "trop-percu-2023"});
+    steps.push(Step::http("order-recovery", "cd41-trop-percu-2023", with(titre.clone(), json!({
+        "amount_cents": 150_000, "reason": "RECOVERY_REASON_OVERPAYMENT", "reason_text": "Revalorisation versée deux fois",
+        "title_reference": "T-41-2023-0612", "effective_date": "2023-06-12"}))));
+    steps.push(Step::http(
+        "adjust-recovery",
+        "cd41-trop-percu-2023-reduction",
+        with(
+            titre.clone(),
+            json!({
+        "adjustment": "RECOVERY_ADJUSTMENT_REDUCED", "amount_cents": 50_000,
+        "decision_reference": "T-41-2023-0612-R", "reason": "Retenue déjà opérée sur l'allocation",
+        "effective_date": "2023-07-03"}),
+        ),
+    ));
+    steps.push(Step::http(
+        "adjust-recovery",
+        "cd41-trop-percu-2023-non-valeur",
+        with(
+            titre,
+            json!({
+        "adjustment": "RECOVERY_ADJUSTMENT_WRITTEN_OFF", "amount_cents": 100_000,
+        "decision_reference": "ANV-41-2024-03", "reason": "Débiteur introuvable",
+        "effective_date": "2024-03-01"}),
+        ),
     ));
 }

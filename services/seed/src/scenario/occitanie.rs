@@ -1,8 +1,9 @@
 //! Seeds 001 and 003 — Région Occitanie's public health service, the GIP
 //! "Ma santé, Ma Région": salaried doctors from July 2022; one year after its
 //! first centre opened at Sainte-Croix-Volvestre (Ariège), 11 centres, 66
-//! staff (44 GPs, 1 midwife, 21 medical secretaries) and more than 50,000
-//! patients; 18 founding members in 4 colleges, 31 a year later; 200
+//! health professionals recruited, 44 of them GPs, and more than 50,000
+//! patients; the GIP salaries GPs, midwives and advanced practice nurses
+//! (IPA), and its centres nurses too; 18 founding members in 4 colleges, 31 a year later; 200
 //! professionals to recruit (about 40 in 2022), about ten centres a year; the
 //! next centre at Lussan (Gard) in September 2023.
 //!
@@ -12,8 +13,9 @@
 //! From the seed: the figures above, the places named, the colleges, the
 //! Communautés de communes Couserans-Pyrénées and Haute-Ariège as members.
 //! INVENTED: the opening day of each centre and where the nine not named are
-//! (real INSEE codes of real Occitanie towns), which staff work where and
-//! their start dates, one GP who left in February 2023 (so that 45 were
+//! (real INSEE codes of real Occitanie towns), how the 22 who are not GPs
+//! split (1 midwife, 11 IPA, 10 nurses), which staff work where and their
+//! start dates, one GP who left in February 2023 (so that 45 were
 //! hired and 44 remain), FTEs, monthly activity (patients to date add up to
 //! exactly 50,000 at the end of June 2023), members other than those named
 //! and how the 31 split between colleges (1, 8, 17, 5), the targets'
@@ -32,7 +34,9 @@ pub struct Occitanie {
     pub centres: usize,
     pub gps: i64,
     pub midwives: i64,
-    pub secretaries: i64,
+    /// Infirmiers en pratique avancée (IPA).
+    pub advanced_practice_nurses: i64,
+    pub nurses: i64,
     pub patients: i64,
     /// Members per college at the end: (college, members).
     pub colleges: [(&'static str, i64); 4],
@@ -45,7 +49,8 @@ pub const OCCITANIE: Occitanie = Occitanie {
     centres: 11,
     gps: 44,
     midwives: 1,
-    secretaries: 21,
+    advanced_practice_nurses: 11,
+    nurses: 10,
     patients: 50_000,
     colleges: [
         ("college-1-region", 1),
@@ -129,11 +134,12 @@ fn member(n: usize, college: &str, name: &str, joined: &str) -> Step {
 }
 
 /// The professions the document's 200 recruitments count: médecins,
-/// infirmiers, sages-femmes.
-const RECRUITED_PROFESSIONS: [&str; 4] = [
+/// infirmiers (IPA among them), sages-femmes.
+const RECRUITED_PROFESSIONS: [&str; 5] = [
     "PROFESSION_GENERAL_PRACTITIONER",
     "PROFESSION_SPECIALIST",
     "PROFESSION_NURSE",
+    "PROFESSION_ADVANCED_PRACTICE_NURSE",
     "PROFESSION_MIDWIFE",
 ];
 
@@ -154,8 +160,8 @@ pub(super) fn steps() -> Vec<Step> {
             "effective_date": "2022-01-10"}),
         ),
         // "Le recrutement de 200 médecins, infirmiers et sages-femmes, dont
-        // une quarantaine dès 2022": those professions only (secretaries
-        // are not recruitments the document counts), hires only.
+        // une quarantaine dès 2022": those professions only (a secretary
+        // would not be a recruitment the document counts), hires only.
         Step::http(
             "set-target",
             "occ-target-recruited-200",
@@ -246,7 +252,12 @@ pub(super) fn steps() -> Vec<Step> {
         let id = format!("cds-occ-{:02}", i + 1);
         steps.push(centre(&id, dep, commune, town, opened, i + 1));
         let gps = 4;
-        let secretaries = if i < 10 { 2 } else { 1 };
+        // One IPA in every centre, a nurse in the first ten.
+        let carers: &[&str] = if i < 10 {
+            &["PROFESSION_ADVANCED_PRACTICE_NURSE", "PROFESSION_NURSE"]
+        } else {
+            &["PROFESSION_ADVANCED_PRACTICE_NURSE"]
+        };
         for _ in 0..gps {
             hired += 1;
             staff(
@@ -258,16 +269,9 @@ pub(super) fn steps() -> Vec<Step> {
                 opened,
             );
         }
-        for _ in 0..secretaries {
+        for profession in carers {
             hired += 1;
-            staff(
-                &mut steps,
-                hired,
-                &id,
-                "PROFESSION_MEDICAL_SECRETARY",
-                1000,
-                opened,
-            );
+            staff(&mut steps, hired, &id, profession, 1000, opened);
         }
         if i == 0 {
             hired += 1;
@@ -330,7 +334,7 @@ pub(super) fn steps() -> Vec<Step> {
     for profession in [
         "PROFESSION_GENERAL_PRACTITIONER",
         "PROFESSION_GENERAL_PRACTITIONER",
-        "PROFESSION_MEDICAL_SECRETARY",
+        "PROFESSION_ADVANCED_PRACTICE_NURSE",
     ] {
         hired += 1;
         staff(
