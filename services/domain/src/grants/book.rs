@@ -181,6 +181,9 @@ pub struct Loan {
     /// Written off (admission en non-valeur): nothing more is owed.
     pub written_off: bool,
     pub repayments: Set<String>,
+    /// The day of its latest repayment: no movement may be dated before
+    /// it, so what is owed at any date is what the movements to it say.
+    pub last_movement: Option<Date>,
 }
 
 impl Loan {
@@ -199,6 +202,9 @@ impl Loan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guarantee {
     pub envelope_id: String,
+    /// The days it covers, first and last.
+    pub start: Date,
+    pub end: Date,
     pub principal: Cents,
     pub guaranteed: Cents,
     /// Released or called: it exposes nothing more.
@@ -215,6 +221,7 @@ pub struct Guarantee {
 impl Guarantee {
     pub fn terms(&self) -> super::exposure::Guaranteed<'_> {
         super::exposure::Guaranteed {
+            end: self.end,
             principal: self.principal,
             guaranteed: self.guaranteed,
             schedule: &self.schedule,
@@ -408,6 +415,8 @@ impl GrantsBook {
                     .collect::<Result<_, ApplyError>>()?;
                 let guarantee = Guarantee {
                     envelope_id: e.envelope_id.clone(),
+                    start: event_date(&e.start_date)?,
+                    end: event_date(&e.end_date)?,
                     principal: Cents::new(e.principal_cents),
                     guaranteed: Cents::new(e.guaranteed_cents),
                     released: false,
@@ -451,13 +460,16 @@ impl GrantsBook {
                     repaid: Cents::ZERO,
                     written_off: false,
                     repayments: Set::default(),
+                    last_movement: None,
                 };
                 self.loans.insert(e.loan_id.clone(), loan);
             }
             Payload::LoanRepaid(e) => {
+                let on = optional_event_date(&e.repaid_on)?;
                 let loan = self.loan_mut(&e.loan_id)?;
                 loan.repaid = add(loan.repaid, e.principal_cents)?;
                 loan.repayments.insert(e.repayment_id.clone());
+                loan.last_movement = loan.last_movement.max(on);
             }
             Payload::LoanWrittenOff(e) => {
                 self.loan_mut(&e.loan_id)?.written_off = true;
@@ -541,5 +553,15 @@ impl GrantsBook {
         self.grants
             .get_mut(id)
             .ok_or_else(|| ApplyError(format!("unknown grant {id}")))
+    }
+}
+
+/// A date an event carries since a later version of the contract: empty in
+/// older events.
+fn optional_event_date(raw: &str) -> Result<Option<Date>, ApplyError> {
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        event_date(raw).map(Some)
     }
 }

@@ -163,6 +163,7 @@ impl GrantsBook {
                 "must lie within the programme's period",
             ));
         }
+        super::targets::check_years(&c.steps, programme.period_start.year(), deadline.year())?;
         let effective_date = effective_or(&c.effective_date, programme.period_start)?;
         Ok(Decision {
             stream: stream_ref("programme", &c.programme_id),

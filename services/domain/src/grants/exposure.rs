@@ -7,7 +7,8 @@
 //! instalment due by the date; without a schedule, the report or the
 //! principal. The exposure is the guaranteed share of that: outstanding ×
 //! guaranteed / principal, rounded half up to the cent, never more than the
-//! guaranteed amount. Called or released, a guarantee exposes nothing.
+//! guaranteed amount. After its last day, or called or released, a
+//! guarantee exposes nothing.
 //! The grants service checks a call against it; the guarantees view
 //! answers with it.
 
@@ -18,6 +19,8 @@ use crate::Cents;
 /// A guarantee's terms and what the lender said, in recorded order.
 #[derive(Debug, Clone, Copy)]
 pub struct Guaranteed<'a> {
+    /// The guarantee's last day.
+    pub end: Date,
     pub principal: Cents,
     pub guaranteed: Cents,
     /// The lender's declared amortisation: (due date, principal repaid).
@@ -50,7 +53,7 @@ impl Guaranteed<'_> {
     /// The funder's exposure on `on`.
     pub fn exposure_on(&self, on: Date) -> Cents {
         let principal = i128::from(self.principal.get());
-        if principal <= 0 {
+        if principal <= 0 || on > self.end {
             return Cents::ZERO;
         }
         let share = i128::from(self.outstanding_on(on).get()) * i128::from(self.guaranteed.get());
@@ -80,6 +83,7 @@ mod tests {
     #[test]
     fn the_exposure_follows_the_declared_schedule_at_the_guaranteed_share() {
         let g = Guaranteed {
+            end: date!(2030 - 12 - 31),
             principal: Cents::new(400_000),
             guaranteed: Cents::new(200_000),
             schedule: &SCHEDULE,
@@ -97,6 +101,7 @@ mod tests {
         // has 300,000 owed; the schedule amortises on from there.
         let reports = [(date!(2025 - 12 - 31), Cents::new(300_000))];
         let g = Guaranteed {
+            end: date!(2030 - 12 - 31),
             principal: Cents::new(400_000),
             guaranteed: Cents::new(200_000),
             schedule: &SCHEDULE,
@@ -117,6 +122,7 @@ mod tests {
     #[test]
     fn the_share_rounds_half_up_and_never_passes_the_guaranteed_amount() {
         let g = Guaranteed {
+            end: date!(2030 - 12 - 31),
             principal: Cents::new(3),
             guaranteed: Cents::new(1),
             schedule: &[],
@@ -125,5 +131,7 @@ mod tests {
         // 2 × 1 / 3 = 0.67 → 1 cent; 3 × 1 / 3 = 1.
         assert_eq!(g.exposure_on(date!(2025 - 01 - 01)).get(), 1);
         assert_eq!(g.exposure_on(date!(2024 - 01 - 01)).get(), 1);
+        // After its last day a guarantee covers nothing.
+        assert_eq!(g.exposure_on(date!(2031 - 01 - 01)).get(), 0);
     }
 }

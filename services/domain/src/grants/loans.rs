@@ -122,7 +122,7 @@ impl GrantsBook {
             ));
         }
         required_text("reference", &c.reference)?;
-        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        let effective_date = within(guarantee, &c.effective_date)?;
         Ok(Decision {
             stream: stream_ref("guarantee", &c.guarantee_id),
             key: guarantee.envelope_id.clone(),
@@ -148,7 +148,7 @@ impl GrantsBook {
     ) -> Result<Decision, DomainError> {
         let guarantee = self.standing_guarantee(&c.guarantee_id)?;
         let called = Cents::positive("called_cents", c.called_cents)?;
-        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        let effective_date = within(guarantee, &c.effective_date)?;
         let exposure = guarantee.terms().exposure_on(effective_date);
         if called > exposure {
             return Err(DomainError::new(
@@ -161,13 +161,21 @@ impl GrantsBook {
             )
             .field_path("called_cents"));
         }
+        // A guarantee outlives its envelope's period: what the call needs is
+        // an envelope not closed, with AP/AE left, and CP.
         let envelope = self.envelope(&guarantee.envelope_id)?;
-        envelope.check_commitment(
-            &guarantee.envelope_id,
-            effective_date,
-            called,
-            "called_cents",
-        )?;
+        envelope.check_open(&guarantee.envelope_id)?;
+        if called > envelope.available() {
+            return Err(DomainError::new(
+                ErrorCode::EnvelopeOvercommitted,
+                format!(
+                    "envelope {} has {} left to commit; the call is {called}",
+                    guarantee.envelope_id,
+                    envelope.available()
+                ),
+            )
+            .field_path("called_cents"));
+        }
         let fiscal_year = fiscal_year(c.fiscal_year, effective_date)?;
         self.check_credits(&guarantee.envelope_id, fiscal_year, called)
             .map_err(|e| e.field_path("called_cents"))?;
@@ -313,7 +321,7 @@ impl GrantsBook {
             )
             .field_path("principal_cents"));
         }
-        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        let effective_date = in_order(loan, &c.effective_date)?;
         Ok(Decision {
             stream: stream_ref("loan", &c.loan_id),
             key: loan.envelope_id.clone(),
@@ -328,6 +336,7 @@ impl GrantsBook {
                 fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
                 receipt_reference: c.receipt_reference.clone(),
                 outstanding_after_cents: outstanding.get() - principal.get(),
+                repaid_on: crate::dates::format_date(effective_date),
             }),
         })
     }
@@ -344,7 +353,7 @@ impl GrantsBook {
             )
             .field_path("loan_id"));
         }
-        let effective_date = parse_date("effective_date", &c.effective_date)?;
+        let effective_date = in_order(loan, &c.effective_date)?;
         Ok(Decision {
             stream: stream_ref("loan", &c.loan_id),
             key: loan.envelope_id.clone(),
@@ -357,7 +366,41 @@ impl GrantsBook {
                 fiscal_year: fiscal_year(c.fiscal_year, effective_date)?,
                 decision_reference: c.decision_reference.clone(),
                 reason: c.reason.clone(),
+                written_off_on: crate::dates::format_date(effective_date),
             }),
         })
     }
+}
+
+/// A loan's movement is dated no earlier than its latest repayment: what is
+/// owed at a date is then what the movements up to it say, and a write-off
+/// takes exactly what was outstanding on its day.
+fn in_order(loan: &Loan, raw: &str) -> Result<time::Date, DomainError> {
+    let on = parse_date("effective_date", raw)?;
+    match loan.last_movement {
+        Some(last) if on < last => Err(DomainError::invalid(
+            "effective_date",
+            format!(
+                "is before the loan's latest repayment, on {}",
+                crate::dates::format_date(last)
+            ),
+        )),
+        _ => Ok(on),
+    }
+}
+
+/// A guarantee's reports and calls fall within the days it covers.
+fn within(guarantee: &Guarantee, raw: &str) -> Result<time::Date, DomainError> {
+    let on = parse_date("effective_date", raw)?;
+    if on < guarantee.start || on > guarantee.end {
+        return Err(DomainError::invalid(
+            "effective_date",
+            format!(
+                "the guarantee covers {} to {} only",
+                crate::dates::format_date(guarantee.start),
+                crate::dates::format_date(guarantee.end)
+            ),
+        ));
+    }
+    Ok(on)
 }

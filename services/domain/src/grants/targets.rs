@@ -63,6 +63,27 @@ pub(super) fn check_shape(shape: TargetShape, c: &SetTarget) -> Result<(), Domai
     }
 }
 
+/// A yearly flow's steps start within the programme's years and by the
+/// deadline's, so that every step is measured at least once.
+pub(super) fn check_years(
+    steps: &[ledger_proto::v1::TargetStep],
+    first: i32,
+    last: i32,
+) -> Result<(), DomainError> {
+    for (i, step) in steps.iter().enumerate() {
+        if !(first..=last).contains(&step.from_year) {
+            return Err(DomainError::invalid(
+                "from_year",
+                format!(
+                    "must be a year from the programme's first, {first}, to the deadline's, {last}"
+                ),
+            )
+            .within(&format!("steps[{i}]")));
+        }
+    }
+    Ok(())
+}
+
 fn no_steps(c: &SetTarget) -> Result<(), DomainError> {
     if c.steps.is_empty() {
         Ok(())

@@ -1101,6 +1101,17 @@ fn a_target_has_the_fields_of_its_shape_and_professions_only_where_people_are_co
         }),
         Err("steps[0].per_year".into())
     );
+    // Every step is measured: none before the programme, none after the
+    // deadline.
+    for year in [2017, 2026] {
+        assert_eq!(
+            set(&|c| {
+                flow(c);
+                c.steps = vec![step(year, 10)];
+            }),
+            Err("steps[0].from_year".into())
+        );
+    }
     let ratio = |c: &mut SetTarget| {
         c.shape = TargetShape::Ratio as i32;
         c.value = 5_000;
@@ -1133,4 +1144,71 @@ fn a_target_has_the_fields_of_its_shape_and_professions_only_where_people_are_co
         set(&|c| c.professions = vec![0]),
         Err("professions[0]".into())
     );
+}
+
+#[test]
+fn a_guarantee_is_called_within_its_days_even_after_its_envelope_s_period() {
+    let mut book = book_with_envelope(1_000_000);
+    run(&mut book, guarantee(200_000)).unwrap();
+    // The envelope accepts commitments to 2025; the guarantee runs to 2030.
+    assert_eq!(
+        refusal(&book, call(1, "2031-01-01")),
+        (ErrorCode::InvalidField, Some("effective_date".into()))
+    );
+    let report = |on: &str| {
+        GrantsCommand::ReportGuaranteedLoan(ledger_proto::v1::ReportGuaranteedLoan {
+            guarantee_id: "gar".into(),
+            report_id: "r".into(),
+            outstanding_principal_cents: 100_000,
+            reference: "relevé".into(),
+            effective_date: on.into(),
+            ..Default::default()
+        })
+    };
+    assert_eq!(
+        refusal(&book, report("2022-12-31")).1,
+        Some("effective_date".into())
+    );
+    run(&mut book, report("2026-12-31")).unwrap();
+    // 100,000 owed at the end of 2026, the 2027 instalment since: nothing.
+    assert_eq!(
+        refusal(&book, call(1, "2027-06-30")),
+        (ErrorCode::InvalidState, Some("called_cents".into()))
+    );
+    run(&mut book, call(50_000, "2026-12-31")).unwrap();
+}
+
+#[test]
+fn a_loan_s_movements_are_dated_in_order() {
+    let mut book = book_with_envelope(1_000_000);
+    let loan = ledger_proto::v1::GrantLoan {
+        loan_id: "pret".into(),
+        envelope_id: "env".into(),
+        borrower: Some(Beneficiary {
+            party: Some(Party::PersonId("p-1".into())),
+        }),
+        principal_cents: 300_000,
+        term_months: 3,
+        first_repayment_date: "2024-01-05".into(),
+        effective_date: "2023-12-01".into(),
+        ..Default::default()
+    };
+    run(&mut book, GrantsCommand::GrantLoan(loan)).unwrap();
+    run(&mut book, repay("r1", 100_000, 0)).unwrap(); // on 2024-02-05
+    let GrantsCommand::RepayLoan(mut early) = repay("r2", 1, 0) else {
+        unreachable!()
+    };
+    early.effective_date = "2024-01-31".into();
+    assert_eq!(
+        refusal(&book, GrantsCommand::RepayLoan(early)).1,
+        Some("effective_date".into())
+    );
+    let write_off = GrantsCommand::WriteOffLoan(WriteOffLoan {
+        loan_id: "pret".into(),
+        decision_reference: "DCP-1".into(),
+        reason: "Liquidation".into(),
+        effective_date: "2024-02-01".into(),
+        ..Default::default()
+    });
+    assert_eq!(refusal(&book, write_off).1, Some("effective_date".into()));
 }

@@ -294,6 +294,7 @@ pub fn payloads() -> Vec<Payload> {
             fiscal_year: 2024,
             receipt_reference: "REL-2024-01-0412".into(),
             outstanding_after_cents: 2_950_000,
+            repaid_on: "2024-01-05".into(),
         }),
         Payload::LoanWrittenOff(LoanWrittenOff {
             loan_id: "psi-2023-014".into(),
@@ -302,6 +303,7 @@ pub fn payloads() -> Vec<Payload> {
             fiscal_year: 2026,
             decision_reference: "DCP-2026-031".into(),
             reason: "Liquidation judiciaire de l'emprunteur".into(),
+            written_off_on: "2026-03-02".into(),
         }),
         Payload::PostOpened(PostOpened {
             post_id: "scv-mg-1".into(),

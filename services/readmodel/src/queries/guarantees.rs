@@ -33,7 +33,8 @@ pub struct GuaranteeRow {
     /// report less the declared instalments due since (docs/accounting.md).
     pub outstanding_principal_cents: i64,
     /// What the funder stands to pay at the date: the guaranteed share of
-    /// what is still owed, nothing once released or called.
+    /// what is still owed, nothing after its end date or once released or
+    /// called.
     pub exposure_cents: i64,
     /// `GUARANTEE_RELEASE_REPAID` or `GUARANTEE_RELEASE_CALLED` once ended
     /// by the date.
@@ -57,6 +58,7 @@ struct Stored {
     guaranteed_cents: i64,
     start_date: String,
     end_date: String,
+    end_on: Date,
     release: Option<String>,
     released_on: Option<Date>,
     called_cents: i64,
@@ -74,6 +76,7 @@ pub async fn guarantees(
     let stored: Vec<Stored> = sqlx::query_as(&format!(
         "SELECT guarantee_id, envelope_id, borrower, lender, principal_cents, guaranteed_cents,
                 to_char(start_date, {DATE}) AS start_date, to_char(end_date, {DATE}) AS end_date,
+                end_date AS end_on,
                 CASE WHEN {ended} THEN release END AS release,
                 CASE WHEN {ended} THEN released_on END AS released_on,
                 CASE WHEN {ended} THEN called_cents ELSE 0 END AS called_cents
@@ -101,7 +104,7 @@ pub async fn guarantees(
          FROM guarantee_reports
          WHERE guarantee_id = ANY($1) AND effective_date <= $2
            AND ($3::timestamptz IS NULL OR recorded_at <= $3)
-         ORDER BY guarantee_id, recorded_at",
+         ORDER BY guarantee_id, recorded_at, event_id",
     )
     .bind(&ids)
     .bind(on)
@@ -146,6 +149,7 @@ pub async fn guarantees(
         .into_iter()
         .map(|g| {
             let terms = Guaranteed {
+                end: g.end_on,
                 principal: Cents::new(g.principal_cents),
                 guaranteed: Cents::new(g.guaranteed_cents),
                 schedule: schedules

@@ -267,9 +267,9 @@ pub async fn targets(
             "TARGET_SHAPE_RATIO" => {
                 let numerator = measure_on(on).await?;
                 let denominator = match &t.denominator {
-                    Some(metric) => {
-                        measure(pool, metric, &t.programme_id, on, at, professions).await?
-                    }
+                    // Professions narrow what is counted, not what it is
+                    // counted among.
+                    Some(metric) => measure(pool, metric, &t.programme_id, on, at, None).await?,
                     None => 0,
                 };
                 numerator_value = Some(numerator);
@@ -290,6 +290,8 @@ pub async fn targets(
         latest.reverse();
         latest.dedup_by(|a, b| a.indicator_id == b.indicator_id);
         latest.reverse();
+        // A flow none of whose years has come yet is not reached.
+        let not_begun = t.shape == "TARGET_SHAPE_FLOW_PER_YEAR" && years.is_empty();
         progress.push(TargetProgress {
             programme_id: t.programme_id,
             target_id: t.target_id,
@@ -305,7 +307,7 @@ pub async fn targets(
             } else {
                 0.0
             },
-            reached: actual >= target,
+            reached: actual >= target && !not_begun,
             professions: t.professions.unwrap_or_default(),
             denominator: t.denominator,
             numerator_value,
