@@ -14,7 +14,7 @@ cd "$LEDGER_ROOT"
 "$LEDGER_ROOT/deploy/local/tokens.sh" >/dev/null
 # The loader sends the Occitanie GIP's hires over Kafka as that HR system.
 kafka_login rh-occitanie
-log "loading the seed programmes (about 2,500 commands)"
+log "loading the seed programmes (about 2,100 commands)"
 positions="$("${CARGO_TARGET_DIR:-$LEDGER_ROOT/target}/release/ledger-seed" scenario --quiet \
     --token-file "$LEDGER_STATE_DIR/tokens/integrator" --source-system demo \
     --grants-url "http://127.0.0.1:$LEDGER_GRANTS_PORT" \
