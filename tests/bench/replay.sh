@@ -50,12 +50,16 @@ echo "kafka-consumer-perf-test: $count records: $kafka_rate records/s"
 log "PostgreSQL COPY of exactly the rows the rebuild wrote"
 dump="$(mktemp -d)"
 chmod 777 "$dump"
-tables="events programmes envelopes grants postings loans guarantees obligations centres centre_activity members posts employments installations targets projection_offsets"
+# Every table the rebuild filled (bookkeeping included), as the migrations
+# have them now.
+tables="$("$psql_bin" "$bench_url" -Atc "SELECT tablename FROM pg_tables WHERE schemaname = 'rebuilt' ORDER BY 1" | tr '\n' ' ')"
 rows=0
 "$psql_bin" "$bench_url" -qc "CREATE SCHEMA copybase" >/dev/null
 for t in $tables; do
     "$psql_bin" "$bench_url" -qc "\\copy rebuilt.$t TO '$dump/$t.tsv'" >/dev/null
-    "$psql_bin" "$bench_url" -qc "CREATE TABLE copybase.$t (LIKE rebuilt.$t)" >/dev/null
+    # Generated columns (programmes.funder) are not copied out; the bare
+    # table computes them as the rebuilt one does.
+    "$psql_bin" "$bench_url" -qc "CREATE TABLE copybase.$t (LIKE rebuilt.$t INCLUDING GENERATED)" >/dev/null
 done
 copy_secs=0
 for t in $tables; do
@@ -70,7 +74,7 @@ for t in $tables; do
 done
 rm -rf "$dump"
 copy_rate="$(python3 -c "print(round($rows / $copy_secs))")"
-echo "PostgreSQL COPY: the rebuild's $rows rows (15 tables and offsets) in ${copy_secs}s: $copy_rate rows/s"
+echo "PostgreSQL COPY: the rebuild's $rows rows (every table) in ${copy_secs}s: $copy_rate rows/s"
 
 python3 -c "print(f'ratios: rebuild ÷ Kafka consumer = {$rate / $kafka_rate:.3f} (events/s over records/s); COPY time ÷ rebuild time = {$copy_secs / $secs:.3f} (target ≥ 0.5); rebuild = {$rate:,} events/s (target ≥ 100,000)')"
 if [ -z "${KEEP_BENCH_DATABASE:-}" ]; then
