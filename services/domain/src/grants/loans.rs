@@ -322,12 +322,12 @@ impl GrantsBook {
             .field_path("principal_cents"));
         }
         let effective_date = in_order(loan, &c.effective_date)?;
-        Ok(Decision {
-            stream: stream_ref("loan", &c.loan_id),
-            key: loan.envelope_id.clone(),
+        Ok(loan_decision(
+            &c.loan_id,
+            loan,
             effective_date,
-            occurred_at: c.occurred_at,
-            payload: Payload::LoanRepaid(LoanRepaid {
+            c.occurred_at,
+            Payload::LoanRepaid(LoanRepaid {
                 loan_id: c.loan_id.clone(),
                 envelope_id: loan.envelope_id.clone(),
                 repayment_id: c.repayment_id.clone(),
@@ -338,7 +338,7 @@ impl GrantsBook {
                 outstanding_after_cents: outstanding.get() - principal.get(),
                 repaid_on: crate::dates::format_date(effective_date),
             }),
-        })
+        ))
     }
 
     pub(super) fn write_off_loan(&self, c: &WriteOffLoan) -> Result<Decision, DomainError> {
@@ -354,12 +354,12 @@ impl GrantsBook {
             .field_path("loan_id"));
         }
         let effective_date = in_order(loan, &c.effective_date)?;
-        Ok(Decision {
-            stream: stream_ref("loan", &c.loan_id),
-            key: loan.envelope_id.clone(),
+        Ok(loan_decision(
+            &c.loan_id,
+            loan,
             effective_date,
-            occurred_at: c.occurred_at,
-            payload: Payload::LoanWrittenOff(LoanWrittenOff {
+            c.occurred_at,
+            Payload::LoanWrittenOff(LoanWrittenOff {
                 loan_id: c.loan_id.clone(),
                 envelope_id: loan.envelope_id.clone(),
                 written_off_cents: outstanding.get(),
@@ -368,7 +368,24 @@ impl GrantsBook {
                 reason: c.reason.clone(),
                 written_off_on: crate::dates::format_date(effective_date),
             }),
-        })
+        ))
+    }
+}
+
+/// A loan's event: on its stream, keyed by its envelope.
+fn loan_decision(
+    loan_id: &str,
+    loan: &Loan,
+    effective_date: time::Date,
+    occurred_at: Option<ledger_proto::Timestamp>,
+    payload: Payload,
+) -> Decision {
+    Decision {
+        stream: stream_ref("loan", loan_id),
+        key: loan.envelope_id.clone(),
+        effective_date,
+        occurred_at,
+        payload,
     }
 }
 

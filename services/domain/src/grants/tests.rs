@@ -872,8 +872,9 @@ fn repay(id: &str, principal_cents: i64, interest_cents: i64) -> GrantsCommand {
     })
 }
 
-#[test]
-fn a_loan_is_repaid_up_to_its_principal_then_nothing_is_left_to_write_off() {
+/// The test envelope with a loan `pret` of 300,000 over three months from
+/// 2024-01-05.
+fn book_with_loan() -> GrantsBook {
     let mut book = book_with_envelope(1_000_000);
     let loan = ledger_proto::v1::GrantLoan {
         loan_id: "pret".into(),
@@ -888,6 +889,12 @@ fn a_loan_is_repaid_up_to_its_principal_then_nothing_is_left_to_write_off() {
         ..Default::default()
     };
     run(&mut book, GrantsCommand::GrantLoan(loan)).unwrap();
+    book
+}
+
+#[test]
+fn a_loan_is_repaid_up_to_its_principal_then_nothing_is_left_to_write_off() {
+    let mut book = book_with_loan();
     let Payload::LoanRepaid(first) = run(&mut book, repay("r1", 100_000, 0)).unwrap() else {
         panic!("a repayment appends LoanRepaid");
     };
@@ -1180,20 +1187,7 @@ fn a_guarantee_is_called_within_its_days_even_after_its_envelope_s_period() {
 
 #[test]
 fn a_loan_s_movements_are_dated_in_order() {
-    let mut book = book_with_envelope(1_000_000);
-    let loan = ledger_proto::v1::GrantLoan {
-        loan_id: "pret".into(),
-        envelope_id: "env".into(),
-        borrower: Some(Beneficiary {
-            party: Some(Party::PersonId("p-1".into())),
-        }),
-        principal_cents: 300_000,
-        term_months: 3,
-        first_repayment_date: "2024-01-05".into(),
-        effective_date: "2023-12-01".into(),
-        ..Default::default()
-    };
-    run(&mut book, GrantsCommand::GrantLoan(loan)).unwrap();
+    let mut book = book_with_loan();
     run(&mut book, repay("r1", 100_000, 0)).unwrap(); // on 2024-02-05
     let GrantsCommand::RepayLoan(mut early) = repay("r2", 1, 0) else {
         unreachable!()
