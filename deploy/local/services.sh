@@ -73,6 +73,13 @@ start() {
                     export LEDGER_SIGNING_KEY_FILE="$LEDGER_KEYS_DIR/$name.pem" ;;
                 *) unset LEDGER_SIGNING_KEY_FILE ;;
             esac
+            # The store (in workforce) issues pseudonyms, and the writers
+            # whose commands name persons check them; centres needs no key.
+            case "$name" in
+                grants | workforce | obligations)
+                    export LEDGER_PSEUDONYM_KEY_FILE="$LEDGER_KEYS_DIR/pseudonyms.key" ;;
+                *) unset LEDGER_PSEUDONYM_KEY_FILE ;;
+            esac
             exec nohup "$BIN_DIR/$bin" >>"$LOG_DIR/$name.log" 2>&1
         ) &
         echo $! > "$RUN_DIR/$name.pid"

@@ -79,6 +79,12 @@ keys_up() {
             "$(openssl pkey -in "$LEDGER_KEYS_DIR/$context.pem" -pubout -outform DER | tail -c 32 | od -An -tx1 | tr -d ' \n')" \
             >> "$ring"
     done
+    # The personal-data store's pseudonym key: the store issues pseudonyms
+    # under it, the writers whose commands name persons check them with it.
+    [ -f "$LEDGER_KEYS_DIR/pseudonyms.key" ] || {
+        log "making the pseudonym key"
+        (umask 077; openssl rand -hex 32 > "$LEDGER_KEYS_DIR/pseudonyms.key")
+    }
 }
 
 # A password of the stack, made on first use, readable by its owner only.

@@ -17,7 +17,7 @@ chmod 700 "$dir"
 callers=(
     "controller controller -"
     "ops ops,controller -"
-    "integrator integrator demo"
+    "integrator integrator,persons demo"
     "gateway integrator *"
     "dpo persons *"
 )

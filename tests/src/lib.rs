@@ -85,6 +85,28 @@ pub fn trusted_keys_file() -> std::path::PathBuf {
     keys_dir().join("trusted.txt")
 }
 
+/// The personal-data store's pseudonym keys (`deploy/local/stack.sh`).
+pub fn pseudonym_key_file() -> std::path::PathBuf {
+    keys_dir().join("pseudonyms.key")
+}
+
+/// The pseudonym keys, parsed: for tests that make up a pseudonym the
+/// store could have issued (as the synthetic histories do).
+pub fn pseudonym_keys() -> ledger_domain::pseudonyms::PseudonymKeys {
+    let text = std::fs::read_to_string(pseudonym_key_file())
+        .expect("the stack's pseudonym key (deploy/local/stack.sh up)");
+    ledger_domain::pseudonyms::PseudonymKeys::parse(&text).unwrap()
+}
+
+/// The pseudonym of a test's fictional person `name`, as the store would
+/// issue it (derived under its key, like the synthetic histories': the
+/// tests that are about the store register theirs).
+pub fn person(name: &str) -> String {
+    static KEYS: std::sync::OnceLock<ledger_domain::pseudonyms::PseudonymKeys> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(pseudonym_keys).derive(name)
+}
+
 /// The key ring, parsed.
 pub fn key_ring() -> ledger_domain::signing::KeyRing {
     let text = std::fs::read_to_string(trusted_keys_file())
@@ -361,6 +383,7 @@ impl TestLedger {
         args.tokens_file = self.tokens_file.clone();
         args.signing_key_file = Some(keys_dir().join(format!("{name}.pem")));
         args.trusted_keys_file = Some(trusted_keys_file());
+        args.pseudonym_key_file = Some(pseudonym_key_file());
         if let Some((dir, every)) = &self.snapshots {
             args.snapshot_dir = Some(dir.clone());
             args.snapshot_every = *every;
@@ -559,7 +582,7 @@ impl TestLedger {
     /// grant; then breaches it on 2024-11-01. Returns the breach's answer.
     pub async fn start_and_breach_obligation(&self, grant_id: &str) -> Result<Value> {
         let start = serde_json::json!({"obligation_id": format!("o-{grant_id}"), "grant_id": grant_id,
-            "beneficiary": {"person_id": format!("interne-{grant_id}")}, "territory": {"departement_code": "41"},
+            "beneficiary": {"person_id": person(&format!("interne-{grant_id}"))}, "territory": {"departement_code": "41"},
             "duration_months": 36, "start_date": "2023-11-01"});
         let mut started = false;
         for _ in 0..200 {
@@ -969,6 +992,7 @@ impl TestLedger {
                     keys_dir().join(format!("{name}.pem")),
                 )
                 .env("LEDGER_TRUSTED_KEYS_FILE", trusted_keys_file())
+                .env("LEDGER_PSEUDONYM_KEY_FILE", pseudonym_key_file())
                 .env("LEDGER_PERSONS_DATABASE_URL", &self.persons_database_url)
                 .env(
                     "LEDGER_PERSON_KEYS_DATABASE_URL",
@@ -1061,7 +1085,7 @@ pub fn vote_credits(fiscal_year: i32, delta_cents: i64) -> Value {
 /// service in Loir-et-Cher, recovered pro rata on a breach.
 pub fn bursary(grant_id: &str) -> Value {
     serde_json::json!({
-        "grant_id": grant_id, "envelope_id": "cvl-msp", "beneficiary": {"person_id": format!("interne-{grant_id}")},
+        "grant_id": grant_id, "envelope_id": "cvl-msp", "beneficiary": {"person_id": person(&format!("interne-{grant_id}"))},
         "kind": "GRANT_KIND_BURSARY", "amount_cents": 1_200_000, "purpose": "Bourse d'interne",
         "obligation": {"duration_months": 36, "territory": {"departement_code": "41"},
                        "recovery_rule": "RECOVERY_RULE_PRORATA", "description": "Trois ans en Loir-et-Cher"},

@@ -14,7 +14,7 @@ use ledger_proto::v1::{
     BudgetSection, CommandResult, DeclareProgramme, Funder, FunderKind, GrantKind, Imputation,
     InboundCommand, OpenEnvelope, Outcome,
 };
-use ledger_tests::{kafka, TestLedger};
+use ledger_tests::{kafka, person, TestLedger};
 use prost::Message;
 
 fn inbound(id: &str, source: &str, command: Command) -> Vec<u8> {
@@ -33,7 +33,7 @@ fn award(grant_id: &str, amount_cents: i64) -> Command {
         grant_id: grant_id.into(),
         envelope_id: "idf-msp".into(),
         beneficiary: Some(Beneficiary {
-            party: Some(Party::PersonId("medecin-7".into())),
+            party: Some(Party::PersonId(person("medecin-7"))),
         }),
         kind: GrantKind::InstallationAid as i32,
         amount_cents,

@@ -5,12 +5,12 @@
 
 #![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
-use ledger_tests::TestLedger;
+use ledger_tests::{person, TestLedger};
 use serde_json::{json, Value};
 
 /// €12,000 at 0 % over twelve months from 2024-01-05: €1,000 a month.
 fn loan() -> Value {
-    json!({"loan_id": "l1", "envelope_id": "cvl-msp", "borrower": {"person_id": "p-psi-1"},
+    json!({"loan_id": "l1", "envelope_id": "cvl-msp", "borrower": {"person_id": person("p-psi-1")},
            "principal_cents": 1_200_000, "rate_basis_points": 0, "term_months": 12,
            "first_repayment_date": "2024-01-05", "purpose": "Prêt d'honneur : installation",
            "effective_date": "2023-12-01"})

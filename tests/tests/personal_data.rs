@@ -269,3 +269,75 @@ async fn persons_are_read_only_by_their_own_source_system_and_every_read_is_logg
     assert_eq!(status, 403, "the access log is for ops");
     ledger.shutdown().await;
 }
+
+/// A command names a person by a pseudonym the store issued, nothing else:
+/// an id made up by the caller, a UUID of its own, one issued under another
+/// key or an RPPS number is refused (422 on the field, the value never
+/// repeated, nothing appended), in every context whose commands name
+/// persons; the store's own pseudonym is accepted.
+#[tokio::test]
+async fn commands_name_persons_only_by_pseudonyms_the_store_issued() {
+    let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
+    let other_store = ledger_domain::pseudonyms::PseudonymKeys::parse(&"ab".repeat(32)).unwrap();
+    let made_up = [
+        "medecin-41-009".to_owned(),
+        "0193a2b4-5c6d-4e7f-8a9b-0c1d2e3f4a5b".to_owned(),
+        other_store.issue([9; 8]),
+        RPPS.to_owned(),
+    ];
+    let hire = |person_id: &str| {
+        json!({"person_id": person_id, "employment_id": "e-1", "centre_id": "lussan",
+               "employer": {"siret": "13002520500019", "name": "GIP Ma santé, Ma Région"},
+               "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 800, "start_date": "2022-06-01"})
+    };
+    let bursary = |person_id: &str| {
+        json!({"grant_id": "bourse-1", "envelope_id": "cvl-msp", "beneficiary": {"person_id": person_id},
+               "kind": "GRANT_KIND_BURSARY", "amount_cents": 1_200_000, "purpose": "Contrat d'engagement de service public",
+               "territory": {"departement_code": "41"}, "effective_date": "2023-09-01"})
+    };
+    let loan = |person_id: &str| {
+        json!({"loan_id": "pret-1", "envelope_id": "cvl-msp", "borrower": {"person_id": person_id},
+               "principal_cents": 1_200_000, "rate_basis_points": 0, "term_months": 12,
+               "first_repayment_date": "2024-01-05", "purpose": "Prêt d'honneur", "effective_date": "2023-12-01"})
+    };
+    for id in &made_up {
+        for (command, body, field) in [
+            ("hire-professional", hire(id), "person_id"),
+            ("award-grant", bursary(id), "beneficiary.person_id"),
+            ("grant-loan", loan(id), "borrower.person_id"),
+        ] {
+            let answer = ledger.refused(command, &body, 422, "invalid_field").await;
+            assert_eq!(answer["error"]["field"], field, "{command}: {answer}");
+            assert!(
+                !answer.to_string().contains(id.as_str()),
+                "{command} echoed the id: {answer}"
+            );
+        }
+    }
+    let rpps = ledger
+        .refused("hire-professional", &hire(RPPS), 422, "invalid_field")
+        .await;
+    assert!(rpps.to_string().contains("RPPS"), "says why: {rpps}");
+
+    // Registered: the store's pseudonym is accepted by the grants service
+    // (and the first refusals appended nothing: the grant is new).
+    let registered = ledger
+        .http
+        .post(ledger.service_url("workforce", "/v1/persons"))
+        .header("Idempotency-Key", "reg-pseudonym")
+        .json(&json!({"name": NAME, "rpps": RPPS}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+    let person_id = registered.json::<Value>().await.unwrap()["person_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, accepted) = ledger
+        .command("award-grant", None, &bursary(&person_id))
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{accepted}");
+    assert_eq!(accepted["events"][0]["stream_version"], 1, "{accepted}");
+}

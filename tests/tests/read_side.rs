@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use ledger_tests::{award, position, TestLedger};
+use ledger_tests::{award, person, position, TestLedger};
 use serde_json::{json, Value};
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
@@ -231,7 +231,7 @@ async fn balances_and_their_journal_at_any_date_and_as_known_at_any_moment() {
 
 fn bursary(id: &str) -> Value {
     json!({
-        "grant_id": id, "envelope_id": "cvl-msp", "beneficiary": {"person_id": format!("interne-{id}")},
+        "grant_id": id, "envelope_id": "cvl-msp", "beneficiary": {"person_id": person(&format!("interne-{id}"))},
         "kind": "GRANT_KIND_BURSARY", "amount_cents": 1_200_000, "purpose": "Bourse d'interne en médecine générale",
         "obligation": {"duration_months": 36, "territory": {"departement_code": "41"}, "recovery_rule": "RECOVERY_RULE_PRORATA",
                        "description": "Exercer trois ans en Loir-et-Cher"},
@@ -251,7 +251,7 @@ async fn a_breach_shows_as_a_breached_obligation_and_a_recovery_in_the_journal()
         .await;
     let start = |id: &str| {
         json!({
-        "obligation_id": format!("o-{id}"), "grant_id": id, "beneficiary": {"person_id": format!("interne-{id}")},
+        "obligation_id": format!("o-{id}"), "grant_id": id, "beneficiary": {"person_id": person(&format!("interne-{id}"))},
         "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"})
     };
     ledger
@@ -321,7 +321,7 @@ fn centre(id: &str, commune: &str, dep: &str, opened_on: &str) -> Value {
 
 fn hire(person: &str, centre: &str, profession: &str, fte: u32, start: &str) -> Value {
     json!({
-        "person_id": person, "employment_id": format!("e-{person}"), "centre_id": centre,
+        "person_id": ledger_tests::person(person), "employment_id": format!("e-{person}"), "centre_id": centre,
         "employer": {"siret": "13002520500019", "name": "GIP Ma santé, Ma Région"},
         "profession": profession, "fte_milli": fte, "start_date": start})
 }
@@ -346,7 +346,7 @@ async fn headcounts_at_several_dates_by_centre_departement_and_profession() {
     ] {
         positions.push(ledger.eventually_accepted("hire-professional", body).await);
     }
-    let left = json!({"person_id": "p1", "employment_id": "e-p1", "left_on": "2022-08-31", "reason": "départ"});
+    let left = json!({"person_id": person("p1"), "employment_id": "e-p1", "left_on": "2022-08-31", "reason": "départ"});
     positions.push(ledger.accepted("record-departure", left).await);
 
     let total = |body: &Value| (body[0]["headcount"].as_i64(), body[0]["fte_milli"].as_i64());
@@ -436,7 +436,7 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
         "employer": {"siret": "21410018200010", "name": "Commune de Blois"},
         "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 800, "opened_on": "2023-01-01"});
     positions.push(ledger.eventually_accepted("open-post", post).await);
-    let hire = json!({"person_id": "dr-1", "employment_id": "e-1", "post_id": "post-1", "centre_id": "blois",
+    let hire = json!({"person_id": person("dr-1"), "employment_id": "e-1", "post_id": "post-1", "centre_id": "blois",
         "employer": {"siret": "21410018200010", "name": "Commune de Blois"},
         "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 800, "start_date": "2023-03-01"});
     positions.push(ledger.eventually_accepted("hire-professional", hire).await);

@@ -7,7 +7,7 @@
 use std::{path::PathBuf, time::Duration};
 
 use ledger_domain::chain::StreamHeads;
-use ledger_tests::{award, declare_programme, open_envelope, TestLedger};
+use ledger_tests::{award, declare_programme, open_envelope, person, TestLedger};
 use serde_json::{json, Value};
 
 fn scratch() -> PathBuf {
@@ -62,7 +62,7 @@ fn award_with_terms(id: &str, cents: i64) -> Value {
 }
 
 fn obligation(id: &str, grant: &str) -> Value {
-    json!({"obligation_id": id, "grant_id": grant, "beneficiary": {"person_id": "p-1"},
+    json!({"obligation_id": id, "grant_id": grant, "beneficiary": {"person_id": person("p-1")},
            "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"})
 }
 

@@ -19,7 +19,7 @@ fn centre(id: &str, kind: &str, opened_on: &str) -> Value {
 }
 
 fn hire(person: &str, profession: &str) -> Value {
-    json!({"person_id": person, "employment_id": "e-1", "centre_id": "blois",
+    json!({"person_id": ledger_tests::person(person), "employment_id": "e-1", "centre_id": "blois",
         "employer": {"siret": "21410018200010", "name": "Commune de Blois"},
         "profession": profession, "fte_milli": 1000, "start_date": "2023-03-01"})
 }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use ledger_proto::v1::{event_envelope::Payload, GrantOutcome};
-use ledger_tests::{award, position, TestLedger};
+use ledger_tests::{award, person, position, TestLedger};
 use serde_json::{json, Value};
 
 const SERVICE: &str = env!("CARGO_BIN_EXE_test-service");
@@ -244,7 +244,7 @@ fn centre(id: &str, commune: &str, dep: &str) -> Value {
 
 fn hire(person: &str, employment: &str, centre: &str, post: &str) -> Value {
     json!({
-        "person_id": person, "employment_id": employment, "post_id": post, "centre_id": centre,
+        "person_id": ledger_tests::person(person), "employment_id": employment, "post_id": post, "centre_id": centre,
         "employer": {"siret": "13002520500019", "name": "GIP Ma santé, Ma Région"},
         "profession": "PROFESSION_GENERAL_PRACTITIONER", "fte_milli": 1000, "start_date": "2022-03-01"})
 }
@@ -328,7 +328,8 @@ async fn headcounts_need_open_centres_and_never_go_negative() {
     )
     .await;
 
-    let leave = json!({"person_id": "p-1", "employment_id": "e-1", "left_on": "2023-03-31"});
+    let leave =
+        json!({"person_id": person("p-1"), "employment_id": "e-1", "left_on": "2023-03-31"});
     expect(&ledger, "record-departure", leave.clone(), 201, None).await;
     expect(&ledger, "record-departure", leave, 422, Some("not_found")).await;
 
@@ -369,7 +370,7 @@ async fn headcounts_need_open_centres_and_never_go_negative() {
 async fn no_obligation_on_an_unknown_grant() {
     let ledger = ledger_with_envelope(10_000_000).await;
     let start = json!({
-        "obligation_id": "o-1", "grant_id": "g", "beneficiary": {"person_id": "p-9"},
+        "obligation_id": "o-1", "grant_id": "g", "beneficiary": {"person_id": person("p-9")},
         "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"});
     expect(
         &ledger,
@@ -471,7 +472,7 @@ fn bursary(id: &str, rule: &str) -> Value {
         .map(|m| json!({"due_date": format!("{}-{:02}-05", 2021 + (8 + m) / 12, (8 + m) % 12 + 1), "amount_cents": 50_000}))
         .collect();
     json!({
-        "grant_id": id, "envelope_id": "cvl-msp", "beneficiary": {"person_id": format!("interne-{id}")},
+        "grant_id": id, "envelope_id": "cvl-msp", "beneficiary": {"person_id": person(&format!("interne-{id}"))},
         "kind": "GRANT_KIND_BURSARY", "amount_cents": 1_200_000, "purpose": "Bourse d'interne en médecine générale",
         "schedule": schedule,
         "obligation": {"duration_months": 36, "territory": {"departement_code": "41"}, "recovery_rule": rule,
@@ -525,7 +526,7 @@ async fn a_breach_orders_its_recovery_exactly_once_even_when_the_grants_service_
         expect(&ledger, "award-grant", bursary(id, rule), 201, None).await;
         pay_in_full(&ledger, id).await;
         let start = json!({
-            "obligation_id": format!("o-{id}"), "grant_id": id, "beneficiary": {"person_id": format!("interne-{id}")},
+            "obligation_id": format!("o-{id}"), "grant_id": id, "beneficiary": {"person_id": person(&format!("interne-{id}"))},
             "territory": {"departement_code": "41"}, "duration_months": 36, "start_date": "2023-11-01"});
         eventually(&ledger, "start-obligation", start, 201).await;
     }

@@ -75,6 +75,11 @@ pub trait Decider: Default + Serialize + DeserializeOwned + Send + 'static {
     /// Decides a command against the current state, without changing it.
     fn decide(&self, command: &Self::Command) -> Result<Decision, DomainError>;
 
+    /// The person ids a command names, with their field paths: the writer
+    /// checks each is a pseudonym the personal-data store issued before
+    /// deciding ([`crate::pseudonyms`]).
+    fn person_ids(command: &Self::Command) -> Vec<(&'static str, &str)>;
+
     /// Folds one of this context's events into the state.
     fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError>;
 
@@ -94,6 +99,10 @@ impl Decider for crate::grants::GrantsBook {
 
     fn decide(&self, command: &Self::Command) -> Result<Decision, DomainError> {
         self.decide_command(command)
+    }
+
+    fn person_ids(command: &Self::Command) -> Vec<(&'static str, &str)> {
+        crate::grants::person_ids(command)
     }
 
     fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError> {

@@ -14,6 +14,7 @@ pub mod grants;
 pub mod ids;
 pub mod money;
 pub mod obligations;
+pub mod pseudonyms;
 pub mod signing;
 pub mod wire;
 pub mod workforce;

@@ -46,11 +46,14 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
     let spec = ServiceSpec {
         name: "grants",
         listen: config.listen,
-        writer: config.emitter.writer(
-            &topics.grants,
-            &config.transactional_id,
-            vec![topics.obligations.clone()],
-        )?,
+        writer: config
+            .emitter
+            .writer(
+                &topics.grants,
+                &config.transactional_id,
+                vec![topics.obligations.clone()],
+            )?
+            .naming_persons()?,
         parse: COMMANDS,
         extra_routes: Vec::new(),
         tokens_file: config.emitter.tokens_file.clone(),

@@ -25,11 +25,14 @@ pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
     let spec = ServiceSpec {
         name: "obligations",
         listen: config.listen,
-        writer: config.emitter.writer(
-            &topics.obligations,
-            &config.transactional_id,
-            vec![topics.grants.clone()],
-        )?,
+        writer: config
+            .emitter
+            .writer(
+                &topics.obligations,
+                &config.transactional_id,
+                vec![topics.grants.clone()],
+            )?
+            .naming_persons()?,
         parse: COMMANDS,
         extra_routes: Vec::new(),
         tokens_file: config.emitter.tokens_file.clone(),

@@ -1,7 +1,8 @@
 //! The erasable personal-data store.
 //!
 //! A person is registered with a name and an RPPS number and gets a random
-//! pseudonymous id, the only thing events ever carry. The details are sealed
+//! pseudonymous id, the only thing events ever carry: a UUID the writers
+//! recognise as issued here ([`ledger_domain::pseudonyms`]). The details are sealed
 //! (ChaCha20-Poly1305) with a key generated for that person alone; erasing
 //! the person destroys the key and the sealed data. The event log, its hash
 //! chains and every balance are untouched: they never held the details.
@@ -11,6 +12,7 @@ mod seal;
 
 pub use routes::{access_log_router, router};
 
+use ledger_domain::pseudonyms::PseudonymKeys;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -53,6 +55,8 @@ pub enum Lookup {
 pub struct Persons {
     pool: PgPool,
     keys: PgPool,
+    /// Issues the pseudonyms (which the writers then recognise).
+    pseudonyms: PseudonymKeys,
 }
 
 async fn open(url: &str) -> Result<PgPool, PersonsError> {
@@ -70,7 +74,11 @@ impl Persons {
     /// Connects to both databases and brings their schemas up to date;
     /// keys a store of an earlier version kept beside the details are moved
     /// to the key database.
-    pub async fn connect(url: &str, keys_url: &str) -> Result<Self, PersonsError> {
+    pub async fn connect(
+        url: &str,
+        keys_url: &str,
+        pseudonyms: PseudonymKeys,
+    ) -> Result<Self, PersonsError> {
         let pool = open(url).await?;
         MIGRATOR.run(&pool).await?;
         let keys = open(keys_url).await?;
@@ -91,7 +99,11 @@ impl Persons {
                 .await?;
             tracing::info!(keys = legacy.len(), "person keys moved to the key database");
         }
-        Ok(Self { pool, keys })
+        Ok(Self {
+            pool,
+            keys,
+            pseudonyms,
+        })
     }
 
     async fn key_of(&self, person_id: Uuid) -> Result<Option<Vec<u8>>, PersonsError> {
@@ -135,15 +147,37 @@ impl Persons {
                 Registered::Conflict
             });
         }
-        let person_id = Uuid::new_v4();
         let sealed = seal::seal(&plain).ok_or(PersonsError::Seal)?;
         // The key first: a crash before the details are stored leaves an
-        // unused key, never details without one.
-        sqlx::query("INSERT INTO person_keys (person_id, key) VALUES ($1, $2)")
+        // unused key, never details without one. A pseudonym has 60 random
+        // bits: drawn again in the unlikely case it is taken.
+        let person_id = loop {
+            let random: [u8; 8] = Uuid::new_v4().as_bytes()[..8]
+                .try_into()
+                .map_err(|_| PersonsError::Seal)?;
+            let person_id =
+                Uuid::parse_str(&self.pseudonyms.issue(random)).map_err(|_| PersonsError::Seal)?;
+            let taken: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM persons WHERE person_id = $1)
+                     OR EXISTS (SELECT 1 FROM erasures WHERE person_id = $1)",
+            )
+            .bind(person_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if taken {
+                continue;
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO person_keys (person_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
             .bind(person_id)
             .bind(&sealed.key)
             .execute(&self.keys)
             .await?;
+            if inserted.rows_affected() == 1 {
+                break person_id;
+            }
+        };
         sqlx::query(
             "INSERT INTO persons (person_id, nonce, sealed, source_system) VALUES ($1, $2, $3, $4)",
         )

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use bytes::Bytes;
 use ledger_domain::{
     centres::CentresBook, grants::GrantsBook, obligations::ObligationsBook,
-    workforce::WorkforceBook, Decider, ErrorCode,
+    pseudonyms::PseudonymKeys, workforce::WorkforceBook, Decider, ErrorCode,
 };
 use std::path::Path;
 
@@ -32,6 +32,9 @@ pub struct Direct {
     centres: Writer<<CentresBook as Decider>::Command>,
     obligations: Writer<<ObligationsBook as Decider>::Command>,
     source_system: String,
+    /// The store's keys: the histories' persons get the pseudonyms derived
+    /// from their names ([`crate::persons`]).
+    pseudonyms: PseudonymKeys,
     stop: CancellationToken,
     tasks: Vec<JoinHandle<Result<(), ledger_kafka::KafkaError>>>,
 }
@@ -66,6 +69,10 @@ fn writer_config(
         follow,
         snapshots: None,
         signing,
+        pseudonyms: Some(
+            ledger_writer::load_pseudonyms(&keys.join("pseudonyms.key"))
+                .map_err(|e| failed(e.to_string()))?,
+        ),
     })
 }
 
@@ -120,7 +127,16 @@ impl Direct {
             stop.clone(),
         )
         .await?;
+        let pseudonyms =
+            ledger_writer::load_pseudonyms(&keys.join("pseudonyms.key")).map_err(|e| {
+                LoadError::Failed {
+                    command: "-".into(),
+                    key: "-".into(),
+                    why: e.to_string(),
+                }
+            })?;
         Ok(Self {
+            pseudonyms,
             grants,
             workforce,
             centres,
@@ -133,6 +149,7 @@ impl Direct {
 
     /// Submits one step to the writer of its context.
     pub async fn submit(&self, step: &Step, report: &mut Report) -> Result<(), LoadError> {
+        let step = &*crate::persons::derived(step, &self.pseudonyms);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let outcome = match owner_of(step.command) {

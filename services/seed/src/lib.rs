@@ -10,6 +10,7 @@
 
 pub mod direct;
 pub mod load;
+pub mod persons;
 pub mod scenario;
 pub mod synthetic;
 

@@ -9,6 +9,7 @@
 //! id (an inbound command id keeps its first outcome for good).
 
 use std::{
+    borrow::Cow,
     collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
     time::Duration,
@@ -22,7 +23,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
-use crate::{owner_of, Step, Via};
+use crate::{owner_of, persons, Step, Via};
 
 /// Where the ledger is.
 #[derive(Debug, Clone)]
@@ -129,6 +130,8 @@ pub struct Loader {
     http: reqwest::Client,
     target: Target,
     inbound: tokio::sync::OnceCell<Inbound>,
+    /// The pseudonym the store issued each person name, once registered.
+    persons: tokio::sync::Mutex<HashMap<String, String>>,
 }
 
 impl Loader {
@@ -145,11 +148,69 @@ impl Loader {
             http,
             target,
             inbound: tokio::sync::OnceCell::new(),
+            persons: tokio::sync::Mutex::new(HashMap::new()),
         })
+    }
+
+    /// `step` with its person names replaced by the pseudonyms the store
+    /// issued them, registering the ones not seen yet.
+    async fn with_registered_persons<'s>(
+        &self,
+        step: &'s Step,
+    ) -> Result<Cow<'s, Step>, LoadError> {
+        let names = persons::names_in(&step.body);
+        if names.is_empty() {
+            return Ok(Cow::Borrowed(step));
+        }
+        let mut known = self.persons.lock().await;
+        for name in names {
+            if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(name) {
+                let pseudonym = self.register(slot.key(), step).await?;
+                slot.insert(pseudonym);
+            }
+        }
+        Ok(Cow::Owned(persons::with_pseudonyms(step, &|name| {
+            known.get(name).cloned().unwrap_or_default()
+        })))
+    }
+
+    /// Registers a fictional person with the store (hosted by workforce).
+    async fn register(&self, name: &str, step: &Step) -> Result<String, LoadError> {
+        let failed = |why: String| LoadError::Failed {
+            command: step.command.to_owned(),
+            key: step.key.clone(),
+            why: format!("registering person {name}: {why}"),
+        };
+        let base = self
+            .target
+            .services
+            .get("workforce")
+            .ok_or_else(|| failed("no URL for the workforce service".into()))?;
+        let mut request = self
+            .http
+            .post(format!("{base}/v1/persons"))
+            .header("Idempotency-Key", persons::registration_key(name))
+            .json(&persons::fictional_details(name));
+        if let Some(token) = &self.target.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| failed(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        match (status, body["person_id"].as_str()) {
+            (200 | 201, Some(pseudonym)) => Ok(pseudonym.to_owned()),
+            _ => Err(LoadError::Refused {
+                command: "register person".into(),
+                key: persons::registration_key(name),
+                status,
+                body: body.to_string(),
+            }),
+        }
     }
 
     /// Submits one step and notes what it wrote in `report`.
     pub async fn submit(&self, step: &Step, report: &mut Report) -> Result<(), LoadError> {
+        let step = &*self.with_registered_persons(step).await?;
         match &step.via {
             Via::Http => send_http(&self.http, &self.target, step, report).await,
             Via::Inbound { source_system } => {

@@ -26,21 +26,31 @@ pub const COMMANDS: ParseCommand<WorkforceCommand> = command_table!("workforce",
 
 /// Builds the service: listening, fenced, state rebuilt, ready.
 pub async fn build(config: Config) -> Result<EmittingService, ServiceError> {
-    let persons = ledger_persons::Persons::connect(
-        &config.persons_database_url,
-        &config.person_keys_database_url,
-    )
-    .await
-    .map_err(|err| ServiceError::Dependency(format!("personal-data store: {err}")))?;
     let topics = Topics::new(&config.emitter.topic_namespace);
-    let spec = ServiceSpec {
-        name: "workforce",
-        listen: config.listen,
-        writer: config.emitter.writer(
+    let writer = config
+        .emitter
+        .writer(
             &topics.workforce,
             &config.transactional_id,
             vec![topics.centres.clone()],
-        )?,
+        )?
+        .naming_persons()?;
+    // The store issues the pseudonyms this writer checks, under the same keys.
+    let issuing = writer
+        .pseudonyms
+        .clone()
+        .ok_or(ledger_writer::KeyFileError::MissingPseudonyms)?;
+    let persons = ledger_persons::Persons::connect(
+        &config.persons_database_url,
+        &config.person_keys_database_url,
+        issuing,
+    )
+    .await
+    .map_err(|err| ServiceError::Dependency(format!("personal-data store: {err}")))?;
+    let spec = ServiceSpec {
+        name: "workforce",
+        listen: config.listen,
+        writer,
         parse: COMMANDS,
         extra_routes: vec![
             (ledger_persons::router(persons.clone()), Role::Persons),

@@ -53,6 +53,12 @@ pub struct EmitterArgs {
     /// (docs/security.md). Checked on every record read back or followed.
     #[arg(long, env = "LEDGER_TRUSTED_KEYS_FILE")]
     pub trusted_keys_file: Option<PathBuf>,
+
+    /// The personal-data store's pseudonym keys (docs/security.md): every
+    /// person id a command names must be one the store issued. Required by
+    /// the services whose commands name persons.
+    #[arg(long, env = "LEDGER_PSEUDONYM_KEY_FILE")]
+    pub pseudonym_key_file: Option<PathBuf>,
 }
 
 impl EmitterArgs {
@@ -68,6 +74,7 @@ impl EmitterArgs {
             insecure_no_auth: false,
             signing_key_file: None,
             trusted_keys_file: None,
+            pseudonym_key_file: None,
         }
     }
 
@@ -84,6 +91,11 @@ impl EmitterArgs {
         };
         let context = Context::of_topic(topic).ok_or(KeyFileError::Missing)?;
         let signing = Signing::load(key, ring, context)?;
+        let pseudonyms = self
+            .pseudonym_key_file
+            .as_deref()
+            .map(crate::load_pseudonyms)
+            .transpose()?;
         Ok(WriterConfig {
             kafka: self.kafka.clone(),
             topic: topic.to_owned(),
@@ -95,6 +107,7 @@ impl EmitterArgs {
                 every: self.snapshot_every,
             }),
             signing,
+            pseudonyms,
         })
     }
 }

@@ -21,7 +21,7 @@ pub use args::EmitterArgs;
 pub use log::{CommandLog, Tip, WriterState};
 pub use meta::{Accepted, CommandMeta, WriteError};
 pub use service::{EmittingService, ParseCommand, ServiceError, ServiceSpec};
-pub use signing::{KeyFileError, Signing};
+pub use signing::{load_pseudonyms, KeyFileError, Signing};
 pub use snapshot::{SnapshotConfig, SnapshotError, SnapshotStore};
 pub use writer::{Writer, WriterConfig};
 

@@ -150,6 +150,23 @@ pub(crate) fn timestamp(at: OffsetDateTime) -> Timestamp {
     }
 }
 
+/// Every person a command names must be a pseudonym the personal-data
+/// store issued: checked before anything else is decided.
+fn check_persons(
+    named: Vec<(&'static str, &str)>,
+    keys: Option<&ledger_domain::pseudonyms::PseudonymKeys>,
+) -> Result<(), DomainError> {
+    for (field, id) in named {
+        // Unreachable in a service (it refuses to start without the keys
+        // when its commands name persons), but never accept unchecked.
+        let keys = keys.ok_or_else(|| {
+            DomainError::invalid(field, "this writer cannot check pseudonyms: it has no key")
+        })?;
+        keys.check(field, id)?;
+    }
+    Ok(())
+}
+
 impl<D: Decider> WriterState<D> {
     /// Folds an event read back from the topic as `bytes` (`None`: one this
     /// process just made), checking its hash chain.
@@ -260,6 +277,7 @@ impl<D: Decider> WriterState<D> {
         now: OffsetDateTime,
     ) -> Result<(EventEnvelope, String), DomainError> {
         let topic = config.topic.as_str();
+        check_persons(D::person_ids(command), config.pseudonyms.as_ref())?;
         let decision = self.decider.decide(command)?;
         let today = ledger_domain::dates::paris_day(now);
         if decision.effective_date > today {

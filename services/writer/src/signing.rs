@@ -7,7 +7,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use ledger_domain::signing::{KeyError, KeyRing, Signer};
+use ledger_domain::{
+    pseudonyms::{PseudonymKeyError, PseudonymKeys},
+    signing::{KeyError, KeyRing, Signer},
+};
 use ledger_proto::{registry::Context, v1::EventEnvelope};
 use prost::Message;
 
@@ -31,6 +34,13 @@ pub enum KeyFileError {
     Key { path: String, source: KeyError },
     #[error("no signing key: set LEDGER_SIGNING_KEY_FILE (and LEDGER_TRUSTED_KEYS_FILE)")]
     Missing,
+    #[error("{path}: {source}")]
+    Pseudonyms {
+        path: String,
+        source: PseudonymKeyError,
+    },
+    #[error("this service's commands name persons: set LEDGER_PSEUDONYM_KEY_FILE")]
+    MissingPseudonyms,
 }
 
 fn read(path: &Path) -> Result<String, KeyFileError> {
@@ -43,6 +53,14 @@ fn read(path: &Path) -> Result<String, KeyFileError> {
 /// The key ring of `path`.
 pub fn load_ring(path: &Path) -> Result<KeyRing, KeyFileError> {
     KeyRing::parse(&read(path)?).map_err(|source| KeyFileError::Key {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The personal-data store's pseudonym keys of `path`.
+pub fn load_pseudonyms(path: &Path) -> Result<PseudonymKeys, KeyFileError> {
+    PseudonymKeys::parse(&read(path)?).map_err(|source| KeyFileError::Pseudonyms {
         path: path.display().to_string(),
         source,
     })

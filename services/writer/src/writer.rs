@@ -42,6 +42,21 @@ pub struct WriterConfig {
     /// The key this writer signs with, and the keys it trusts in what it
     /// reads back and follows.
     pub signing: crate::Signing,
+    /// The personal-data store's pseudonym keys, which every person id a
+    /// command names must verify under; `None` for a context whose
+    /// commands name nobody ([`WriterConfig::naming_persons`]).
+    pub pseudonyms: Option<ledger_domain::pseudonyms::PseudonymKeys>,
+}
+
+impl WriterConfig {
+    /// This configuration, for a context whose commands name persons: it
+    /// refuses to start without the pseudonym keys.
+    pub fn naming_persons(self) -> Result<Self, crate::KeyFileError> {
+        if self.pseudonyms.is_none() {
+            return Err(crate::KeyFileError::MissingPseudonyms);
+        }
+        Ok(self)
+    }
 }
 
 type Reply = oneshot::Sender<Result<(Accepted, bool), WriteError>>;

@@ -52,6 +52,7 @@ fn config(namespace: &str, snapshots: Option<SnapshotConfig>) -> WriterConfig {
             ledger_proto::registry::Context::Grants,
         )
         .unwrap(),
+        pseudonyms: None,
     }
 }
 

@@ -197,6 +197,15 @@ impl Decider for CentresBook {
         }
     }
 
+    fn person_ids(command: &CentresCommand) -> Vec<(&'static str, &str)> {
+        match command {
+            CentresCommand::OpenCentre(_)
+            | CentresCommand::CloseCentre(_)
+            | CentresCommand::ReportActivity(_)
+            | CentresCommand::AddMember(_) => Vec::new(),
+        }
+    }
+
     fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError> {
         match payload {
             Payload::CentreOpened(e) => {

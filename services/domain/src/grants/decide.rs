@@ -52,6 +52,43 @@ pub enum GrantsCommand {
     OrderRecoveryOnBreach(OrderRecovery),
 }
 
+/// The persons a grants command names: beneficiaries and borrowers.
+pub fn person_ids(command: &GrantsCommand) -> Vec<(&'static str, &str)> {
+    use super::parse::person_named;
+    let named = match command {
+        GrantsCommand::AwardGrant(c) => {
+            person_named("beneficiary.person_id", c.beneficiary.as_ref())
+        }
+        GrantsCommand::GrantLoan(c) => person_named("borrower.person_id", c.borrower.as_ref()),
+        GrantsCommand::GrantLoanGuarantee(c) => {
+            person_named("borrower.person_id", c.borrower.as_ref())
+        }
+        GrantsCommand::DeclareProgramme(_)
+        | GrantsCommand::SetTarget(_)
+        | GrantsCommand::OpenEnvelope(_)
+        | GrantsCommand::ReviseEnvelope(_)
+        | GrantsCommand::AmendGrant(_)
+        | GrantsCommand::CancelGrant(_)
+        | GrantsCommand::MakePayment(_)
+        | GrantsCommand::OrderRecovery(_)
+        | GrantsCommand::ReceiveRecovery(_)
+        | GrantsCommand::ReleaseLoanGuarantee(_)
+        | GrantsCommand::CloseEnvelope(_)
+        | GrantsCommand::CloseGrant(_)
+        | GrantsCommand::CloseGrantOnBreach(_)
+        | GrantsCommand::VoteCredits(_)
+        | GrantsCommand::AdjustRecovery(_)
+        | GrantsCommand::ScheduleRecovery(_)
+        | GrantsCommand::RecordIndicator(_)
+        | GrantsCommand::RepayLoan(_)
+        | GrantsCommand::WriteOffLoan(_)
+        | GrantsCommand::ReportGuaranteedLoan(_)
+        | GrantsCommand::CallLoanGuarantee(_)
+        | GrantsCommand::OrderRecoveryOnBreach(_) => None,
+    };
+    named.into_iter().collect()
+}
+
 impl GrantsBook {
     /// Decides a command against the current state, without changing it.
     pub fn decide_command(&self, command: &GrantsCommand) -> Result<Decision, DomainError> {

@@ -16,7 +16,7 @@ pub mod recovery;
 mod targets;
 
 pub use book::{Ending, Envelope, Grant, GrantsBook, Guarantee, Loan, Programme, Recovery};
-pub use decide::GrantsCommand;
+pub use decide::{person_ids, GrantsCommand};
 pub use receivables::CALL_CLAIM;
 
 #[cfg(test)]

@@ -70,6 +70,17 @@ pub fn legal_entity(field: &str, e: Option<&LegalEntity>) -> Result<(), DomainEr
     Ok(())
 }
 
+/// The person a beneficiary names, if it is one, with its field path.
+pub fn person_named<'c>(
+    path: &'static str,
+    b: Option<&'c Beneficiary>,
+) -> Option<(&'static str, &'c str)> {
+    match b.and_then(|b| b.party.as_ref()) {
+        Some(Party::PersonId(id)) => Some((path, id.as_str())),
+        Some(Party::LegalEntity(_)) | None => None,
+    }
+}
+
 /// A beneficiary: a legal entity or a pseudonymous person id.
 pub fn beneficiary(field: &str, b: Option<&Beneficiary>) -> Result<(), DomainError> {
     match b.and_then(|b| b.party.as_ref()) {

@@ -258,6 +258,19 @@ impl Decider for ObligationsBook {
         }
     }
 
+    fn person_ids(command: &ObligationsCommand) -> Vec<(&'static str, &str)> {
+        match command {
+            ObligationsCommand::StartObligation(c) => {
+                crate::grants::parse::person_named("beneficiary.person_id", c.beneficiary.as_ref())
+                    .into_iter()
+                    .collect()
+            }
+            ObligationsCommand::FulfilObligation(_) | ObligationsCommand::BreachObligation(_) => {
+                Vec::new()
+            }
+        }
+    }
+
     fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError> {
         match payload {
             Payload::ObligationStarted(e) => {

@@ -311,6 +311,15 @@ impl Decider for WorkforceBook {
         }
     }
 
+    fn person_ids(command: &WorkforceCommand) -> Vec<(&'static str, &str)> {
+        match command {
+            WorkforceCommand::HireProfessional(c) => vec![("person_id", c.person_id.as_str())],
+            WorkforceCommand::RecordDeparture(c) => vec![("person_id", c.person_id.as_str())],
+            WorkforceCommand::RecordInstallation(c) => vec![("person_id", c.person_id.as_str())],
+            WorkforceCommand::OpenPost(_) | WorkforceCommand::ClosePost(_) => Vec::new(),
+        }
+    }
+
     fn apply(&mut self, payload: &Payload) -> Result<(), ApplyError> {
         match payload {
             Payload::PostOpened(e) => {
