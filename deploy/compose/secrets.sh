@@ -19,17 +19,25 @@
 #   - an Ed25519 signing key per emitting service (signing_<context>.pem,
 #     PKCS#8 PEM, mounted into that service only) and the key ring every
 #     reader checks events against (trusted_keys.txt, public keys only), the
-#     local stack's recipe (deploy/local/stack.sh keys_up; docs/security.md).
+#     local stack's recipe (deploy/local/stack.sh keys_up; docs/security.md);
+#   - the personal-data store's pseudonym key (pseudonym.key: 32 random bytes
+#     in hex, one line), under which the store (in workforce) issues
+#     pseudonyms and grants, workforce and obligations check them; mounted
+#     into those three only.
 # Running it again keeps what exists. A signing key deleted here is made anew
 # under the next free key id (<context>-2, ...) and the old line stays in the
 # ring, so that the events it signed go on verifying: that is a rotation.
+# Never delete pseudonym.key: a new one would not verify the pseudonyms
+# issued under the old, and every command naming those persons would be
+# refused. To rotate it, put a new key on its first line and keep the old
+# ones below (the first issues, every one verifies).
 #
 # The directory is readable by you only; the files in it are readable by the
 # containers' users (compose mounts each file, not the directory, and cannot
 # change a mounted file's owner), the signing keys too, each mounted into its
-# own service only; except the keys only root reads (ca.key; pg_server.key,
-# which the postgres container copies for its server as root before it
-# starts).
+# own service only, and the pseudonym key, mounted into its three; except the
+# keys only root reads (ca.key; pg_server.key, which the postgres container
+# copies for its server as root before it starts).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dir="$here/secrets"
@@ -99,6 +107,9 @@ for context in grants workforce centres obligations; do
     printf '%s-%s  %s  %s\n' "$context" "$n" "$context" "$public" >>"$ring"
 done
 
+# The pseudonym key, made once and never again (see above).
+[ -s "$dir/pseudonym.key" ] || (umask 077; openssl rand -hex 32 >"$dir/pseudonym.key")
+
 # Tokens: deploy/local/tokens.sh writes <state>/tokens/<name> and <state>/tokens.conf.
 LEDGER_STATE_DIR="$dir/state" "$here/../local/tokens.sh" >/dev/null
 cp "$dir/state/tokens.conf" "$dir/tokens.conf"
@@ -106,6 +117,6 @@ for name in controller ops integrator gateway; do
     cp "$dir/state/tokens/$name" "$dir/${name}_token"
 done
 chmod 644 "$dir"/pg_*_password "$dir"/pg_person_keys_url "$dir"/kafka_* "$dir"/tokens.conf "$dir"/*_token \
-    "$dir"/ca.pem "$dir"/kafka.p12 "$dir"/pg_server.pem "$dir"/signing_*.pem "$dir"/trusted_keys.txt
+    "$dir"/ca.pem "$dir"/kafka.p12 "$dir"/pg_server.pem "$dir"/signing_*.pem "$dir"/trusted_keys.txt "$dir"/pseudonym.key
 chmod 600 "$dir"/ca.key "$dir"/kafka.key "$dir"/pg_server.key
 echo "$dir"
