@@ -243,6 +243,9 @@ pub struct TestLedger {
     /// this namespace ([`TestLedger::start_with_own_logins`]); otherwise
     /// every service uses the suite's login.
     pub own_logins: bool,
+    /// Streams appended to that make a writer append a checkpoint of its
+    /// heads (the services' default: 1,000).
+    pub checkpoint_every: usize,
     emitters: HashMap<&'static str, (SocketAddr, Running)>,
     /// Emitting services running as child processes.
     external: HashMap<&'static str, SocketAddr>,
@@ -292,6 +295,7 @@ impl TestLedger {
             tokens_file,
             snapshots: None,
             own_logins: false,
+            checkpoint_every: 1_000,
             emitters: HashMap::new(),
             external: HashMap::new(),
             projector: None,
@@ -348,7 +352,7 @@ impl TestLedger {
         ledger.start_all().await
     }
 
-    async fn start_all(self) -> Result<TestLedger> {
+    pub async fn start_all(self) -> Result<TestLedger> {
         let mut ledger = self;
         // Built concurrently: each one fences and rebuilds on its own.
         let built =
@@ -384,6 +388,7 @@ impl TestLedger {
         args.signing_key_file = Some(keys_dir().join(format!("{name}.pem")));
         args.trusted_keys_file = Some(trusted_keys_file());
         args.pseudonym_key_file = Some(pseudonym_key_file());
+        args.checkpoint_every = self.checkpoint_every;
         if let Some((dir, every)) = &self.snapshots {
             args.snapshot_dir = Some(dir.clone());
             args.snapshot_every = *every;

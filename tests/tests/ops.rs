@@ -469,3 +469,154 @@ async fn verify_against_the_read_model_reports_a_removed_tail() {
     );
     ledger.shutdown().await;
 }
+
+/// The writer signs a checkpoint of its heads into its own log, so a log
+/// whose tail is gone shows it on its own, without the read model: here a
+/// copy of the grants topic, record for record at the same offsets, is
+/// audited whole (it holds) and without the last award's record (the
+/// checkpoint written with it, on another partition, says that stream had
+/// come further).
+#[tokio::test]
+async fn verify_chain_finds_a_removed_tail_from_the_writers_checkpoints() {
+    let mut ledger = TestLedger::empty().await.unwrap();
+    ledger.checkpoint_every = 1;
+    let ledger = ledger.start_all().await.unwrap();
+    ledger
+        .accepted("declare-programme", ledger_tests::declare_programme())
+        .await;
+    const ENVELOPES: [&str; 4] = ["env-a", "env-b", "env-c", "env-d"];
+    for (i, envelope) in ENVELOPES.into_iter().enumerate() {
+        ledger
+            .accepted(
+                "open-envelope",
+                ledger_tests::open_envelope(envelope, 1_000_000),
+            )
+            .await;
+        ledger
+            .accepted("award-grant", award(&format!("g{i}"), envelope, 1_000))
+            .await;
+    }
+    let kafka = kafka();
+    let records = read_all(&kafka, &ledger.topics.grants).await;
+    let checkpoints: Vec<_> = records
+        .iter()
+        .filter(|r| is_checkpoint(&r.payload))
+        .collect();
+    assert!(!checkpoints.is_empty(), "every batch wrote a checkpoint");
+    let on = checkpoints[0].partition;
+    // One more award, on a partition other than the checkpoints'.
+    let envelope = ENVELOPES
+        .into_iter()
+        .find(|e| {
+            records
+                .iter()
+                .any(|r| r.partition != on && r.key.as_deref() == Some(e.as_bytes()))
+        })
+        .expect("an envelope on another partition than the checkpoints'");
+    let last = ledger
+        .accepted("award-grant", award("g-last", envelope, 1_000))
+        .await;
+    let partition: i32 = last.split(':').nth(1).unwrap().parse().unwrap();
+    let offset: i64 = last.split(':').nth(2).unwrap().parse().unwrap();
+    let records = read_all(&kafka, &ledger.topics.grants).await;
+
+    let whole = copy_of(&ledger, "w", &records).await;
+    let audit = audit_topic(&kafka, &key_ring(), &whole, Default::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        audit.broken.is_empty(),
+        "the copy holds: {:?}",
+        audit.broken
+    );
+
+    let kept: Vec<_> = records
+        .iter()
+        .filter(|r| (r.partition, r.offset) != (partition, offset))
+        .cloned()
+        .collect();
+    assert_eq!(kept.len(), records.len() - 1);
+    let cut = copy_of(&ledger, "c", &kept).await;
+    let audit = audit_topic(&kafka, &key_ring(), &cut, Default::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(audit.broken.len(), 1, "{:?}", audit.broken);
+    let broken = &audit.broken[0];
+    assert_eq!(
+        broken.partition, on,
+        "reported at the checkpoint that saw it"
+    );
+    assert!(
+        broken
+            .why
+            .starts_with("tail removed: stream grant/g-last ends at version 0"),
+        "{}",
+        broken.why
+    );
+    ledger.shutdown().await;
+}
+
+fn is_checkpoint(payload: &[u8]) -> bool {
+    matches!(
+        ledger_proto::v1::EventEnvelope::decode(payload).map(|e| e.payload),
+        Ok(Some(Payload::ChainCheckpoint(_)))
+    )
+}
+
+async fn read_all(kafka: &ledger_kafka::KafkaConfig, topic: &str) -> Vec<ledger_kafka::ReadRecord> {
+    ledger_kafka::read_to_end(kafka, topic, Vec::new(), |all, record| {
+        all.push(record.clone());
+        Ok(())
+    })
+    .await
+    .unwrap()
+}
+
+/// A copy of `records` in a topic of its own, each at the offset it had: a
+/// run of consecutive offsets goes in one transaction, whose commit marker
+/// takes the next offset, as the writer's did.
+async fn copy_of(ledger: &TestLedger, tag: &str, records: &[ledger_kafka::ReadRecord]) -> String {
+    let topics = ledger_kafka::Topics::new(&format!("{}{tag}", ledger.namespace));
+    ledger_kafka::ensure_topics(&kafka(), &topics.specs(3), 1)
+        .await
+        .unwrap();
+    let producer =
+        ledger_kafka::TxProducer::connect(&kafka(), &kafka().own_transactional_id(&topics, "copy"))
+            .await
+            .unwrap();
+    let mut sorted: Vec<_> = records.to_vec();
+    sorted.sort_by_key(|r| (r.partition, r.offset));
+    let mut runs: Vec<Vec<&ledger_kafka::ReadRecord>> = Vec::new();
+    for record in &sorted {
+        match runs.last_mut() {
+            Some(run)
+                if run.last().is_some_and(|r| {
+                    r.partition == record.partition && r.offset + 1 == record.offset
+                }) =>
+            {
+                run.push(record)
+            }
+            _ => runs.push(vec![record]),
+        }
+    }
+    for run in runs {
+        let outbound: Vec<_> = run
+            .iter()
+            .map(|r| ledger_kafka::OutboundRecord {
+                topic: topics.grants.clone(),
+                key: String::from_utf8(r.key.clone().unwrap_or_default()).unwrap(),
+                payload: r.payload.clone(),
+                event_type: "copy".into(),
+            })
+            .collect();
+        let positions = producer.append(&outbound).await.unwrap();
+        for (r, p) in run.iter().zip(&positions) {
+            assert_eq!(
+                (p.partition, p.offset),
+                (r.partition, r.offset),
+                "copied in place"
+            );
+        }
+    }
+    topics.grants
+}

@@ -2,14 +2,20 @@
 //! trusted for its topic's writer, follow its stream's previous event
 //! (version + 1, `prev_hash` = that event's hash) and carry the hash of its
 //! own bytes. The first link of each stream that does not is named
-//! precisely: topic, partition, offset, stream, version, and why.
+//! precisely: topic, partition, offset, stream, version, and why. Then the
+//! log is held to the writer's signed checkpoints: a stream or a partition
+//! that ends before a checkpoint saw it has lost its tail, reported at the
+//! checkpoint that saw it.
 
 use ledger_domain::{
     chain::{ChainError, StreamHeads},
     signing::KeyRing,
 };
 use ledger_kafka::{read_to_end, KafkaConfig, KafkaError};
-use ledger_proto::{registry::Context, v1::EventEnvelope};
+use ledger_proto::{
+    registry::Context,
+    v1::{event_envelope::Payload, ChainCheckpoint, EventEnvelope, StreamRef},
+};
 use prost::Message;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -44,6 +50,109 @@ struct Walk {
     skipped: std::collections::HashSet<(String, String)>,
     /// The read model's last event per partition, not yet met in the log.
     projected: HashMap<i32, (i64, String, Vec<u8>)>,
+    /// What the writer's checkpoints say the log had reached.
+    claims: Claims,
+    /// The last offset read of each partition.
+    ends: HashMap<i32, i64>,
+}
+
+/// Where a checkpoint was read: what a claim it makes is reported under.
+#[derive(Debug, Clone)]
+struct Said {
+    partition: i32,
+    offset: i64,
+    event_id: String,
+    sequence: u64,
+}
+
+/// The furthest each stream and each partition was said to have come, by
+/// the checkpoints that passed their own signature and chain checks.
+#[derive(Debug, Default)]
+struct Claims {
+    streams: HashMap<(String, String), (u64, Vec<u8>, Said)>,
+    partitions: HashMap<i32, (i64, Said)>,
+}
+
+impl Claims {
+    fn note(&mut self, checkpoint: &ChainCheckpoint, said: &Said) {
+        for head in &checkpoint.heads {
+            let stream = head.stream.clone().unwrap_or_default();
+            let claim = self.streams.entry((stream.r#type, stream.id)).or_insert((
+                0,
+                Vec::new(),
+                said.clone(),
+            ));
+            if head.version > claim.0 {
+                *claim = (head.version, head.hash.clone(), said.clone());
+            }
+        }
+        for tip in &checkpoint.partitions {
+            let claim = self
+                .partitions
+                .entry(tip.partition)
+                .or_insert((-1, said.clone()));
+            if tip.offset > claim.0 {
+                *claim = (tip.offset, said.clone());
+            }
+        }
+    }
+
+    /// Every claim the log read does not bear out: a stream or a partition
+    /// that ends before a checkpoint said it had reached.
+    fn unmet(self, walk: &Walk, topic: &str) -> Vec<Broken> {
+        let broken = |said: &Said, why: String| Broken {
+            topic: topic.to_owned(),
+            partition: said.partition,
+            offset: said.offset,
+            event_id: Some(said.event_id.clone()),
+            why,
+        };
+        let mut found = Vec::new();
+        let mut streams: Vec<_> = self.streams.into_iter().collect();
+        streams.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((kind, id), (version, hash, said)) in streams {
+            if walk.skipped.contains(&(kind.clone(), id.clone())) {
+                continue; // already reported at its broken link
+            }
+            let head = walk.heads.head(&StreamRef {
+                r#type: kind.clone(),
+                id: id.clone(),
+            });
+            if head.version < version {
+                found.push(broken(
+                    &said,
+                    format!(
+                        "tail removed: stream {kind}/{id} ends at version {}, checkpoint {} saw it at version {version}",
+                        head.version, said.sequence
+                    ),
+                ));
+            } else if head.version == version && head.hash != hash {
+                found.push(broken(
+                    &said,
+                    format!(
+                        "rewritten: stream {kind}/{id} ends at version {version} with another hash than checkpoint {} saw",
+                        said.sequence
+                    ),
+                ));
+            }
+        }
+        let mut partitions: Vec<_> = self.partitions.into_iter().collect();
+        partitions.sort_by_key(|(p, _)| *p);
+        for (partition, (offset, said)) in partitions {
+            let end = walk.ends.get(&partition).copied();
+            if end.is_none_or(|end| end < offset) {
+                found.push(broken(
+                    &said,
+                    format!(
+                        "tail removed: partition {partition} ends at {}, checkpoint {} saw an event at offset {offset}",
+                        end.map_or("no record".to_owned(), |e| format!("offset {e}")),
+                        said.sequence
+                    ),
+                ));
+            }
+        }
+        found
+    }
 }
 
 /// The last event the read model projected from each partition of `topic`:
@@ -99,9 +208,12 @@ pub async fn audit_topic(
         streams: Default::default(),
         skipped: Default::default(),
         projected: projected.last,
+        claims: Claims::default(),
+        ends: HashMap::new(),
     };
-    let walk = read_to_end(kafka, topic, walk, move |walk, record| {
+    let mut walk = read_to_end(kafka, topic, walk, move |walk, record| {
         walk.audit.events += 1;
+        walk.ends.insert(record.partition, record.offset);
         if walk.audit.events % 10_000 == 0 {
             progress(walk.audit.events);
         }
@@ -159,11 +271,26 @@ pub async fn audit_topic(
                 .broken
                 .push(broken(Some(event.event_id.clone()), why));
             walk.skipped.insert(key);
+            return Ok(());
+        }
+        // Signed by the writer and in its chain: what it says is held
+        // against the log once all of it is read.
+        if let Some(Payload::ChainCheckpoint(checkpoint)) = &event.payload {
+            let said = Said {
+                partition: record.partition,
+                offset: record.offset,
+                event_id: event.event_id.clone(),
+                sequence: checkpoint.sequence,
+            };
+            walk.claims.note(checkpoint, &said);
         }
         Ok(())
     })
     .await?;
+    let claims = std::mem::take(&mut walk.claims);
+    let unmet = claims.unmet(&walk, topic);
     let mut audit = walk.audit;
+    audit.broken.extend(unmet);
     audit.streams = walk.streams.len() as u64;
     let mut missing: Vec<_> = walk.projected.into_iter().collect();
     missing.sort_by_key(|(p, _)| *p);

@@ -60,6 +60,7 @@ impl v1::event_envelope::Payload {
             Self::GuaranteedLoanReported(_) => "GuaranteedLoanReported",
             Self::LoanGuaranteeCalled(_) => "LoanGuaranteeCalled",
             Self::IndicatorRecorded(_) => "IndicatorRecorded",
+            Self::ChainCheckpoint(_) => "ChainCheckpoint",
         }
     }
 }

@@ -69,6 +69,7 @@ fn writer_config(
         follow,
         snapshots: None,
         signing,
+        checkpoints: ledger_writer::CheckpointPolicy::default(),
         pseudonyms: Some(
             ledger_writer::load_pseudonyms(&keys.join("pseudonyms.key"))
                 .map_err(|e| failed(e.to_string()))?,

@@ -59,6 +59,16 @@ pub struct EmitterArgs {
     /// the services whose commands name persons.
     #[arg(long, env = "LEDGER_PSEUDONYM_KEY_FILE")]
     pub pseudonym_key_file: Option<PathBuf>,
+
+    /// Streams appended to that call for a signed checkpoint of the log's
+    /// heads (docs/security.md).
+    #[arg(long, env = "LEDGER_CHECKPOINT_EVERY", default_value_t = 1_000)]
+    pub checkpoint_every: usize,
+
+    /// Seconds of quiet after which a writer with streams not yet covered
+    /// by a checkpoint writes one.
+    #[arg(long, env = "LEDGER_CHECKPOINT_SECONDS", default_value_t = 60)]
+    pub checkpoint_seconds: u64,
 }
 
 impl EmitterArgs {
@@ -75,6 +85,8 @@ impl EmitterArgs {
             signing_key_file: None,
             trusted_keys_file: None,
             pseudonym_key_file: None,
+            checkpoint_every: 1_000,
+            checkpoint_seconds: 60,
         }
     }
 
@@ -108,6 +120,10 @@ impl EmitterArgs {
             }),
             signing,
             pseudonyms,
+            checkpoints: crate::CheckpointPolicy {
+                every: self.checkpoint_every.max(1),
+                quiet: std::time::Duration::from_secs(self.checkpoint_seconds.max(1)),
+            },
         })
     }
 }

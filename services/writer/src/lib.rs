@@ -7,6 +7,7 @@
 //! the context's own topic at start and after a failed transaction.
 
 mod args;
+mod checkpoint;
 pub mod http;
 pub mod limits;
 mod log;
@@ -18,6 +19,7 @@ mod snapshot;
 mod writer;
 
 pub use args::EmitterArgs;
+pub use checkpoint::CheckpointPolicy;
 pub use log::{CommandLog, Tip, WriterState};
 pub use meta::{Accepted, CommandMeta, WriteError};
 pub use service::{EmittingService, ParseCommand, ServiceError, ServiceSpec};

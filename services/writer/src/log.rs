@@ -7,10 +7,13 @@ use ledger_domain::{
     chain::{seal, StreamHeads},
     collections::Map,
     dates::format_date,
-    Decider, DomainError, ErrorCode,
+    stream_ref, Decider, Decision, DomainError, ErrorCode,
 };
 use ledger_kafka::Position;
-use ledger_proto::{v1::EventEnvelope, Timestamp};
+use ledger_proto::{
+    v1::{event_envelope::Payload, EventEnvelope},
+    Message, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -130,6 +133,8 @@ pub struct WriterState<D> {
     /// of their command and their hash.
     #[serde(skip)]
     staged: Vec<(CommandKey, Vec<u8>)>,
+    /// Streams no checkpoint has covered yet.
+    unchecked: crate::checkpoint::Unchecked,
 }
 
 /// What the log says of a command id seen before.
@@ -182,7 +187,19 @@ impl<D: Decider> WriterState<D> {
         }
         .map_err(|e| e.to_string())?;
         let payload = event.payload.as_ref().ok_or("event without payload")?;
-        self.decider.apply(payload).map_err(|e| e.to_string())?;
+        match payload {
+            // The writer's own statement about its log, not a fact of the
+            // context.
+            Payload::ChainCheckpoint(checkpoint) => {
+                self.unchecked.covered(checkpoint, &self.heads);
+            }
+            fact => {
+                self.decider.apply(fact).map_err(|e| e.to_string())?;
+                if let Some(stream) = &event.stream {
+                    self.unchecked.appended(stream);
+                }
+            }
+        }
         let event_id = Uuid::parse_str(&event.event_id)
             .map_err(|e| format!("event id {:?} is not a UUID: {e}", event.event_id))?;
         let stream = event.stream.clone().unwrap_or_default();
@@ -276,9 +293,62 @@ impl<D: Decider> WriterState<D> {
         config: &crate::WriterConfig,
         now: OffsetDateTime,
     ) -> Result<(EventEnvelope, String), DomainError> {
-        let topic = config.topic.as_str();
         check_persons(D::person_ids(command), config.pseudonyms.as_ref())?;
         let decision = self.decider.decide(command)?;
+        self.seal_decision(meta, digest, decision, config, now)
+    }
+
+    /// Streams appended to since the last checkpoint covered them.
+    pub(crate) fn unchecked(&self) -> usize {
+        self.unchecked.len()
+    }
+
+    /// Stages the next checkpoint of the log's heads, if any stream moved
+    /// since the last one (docs/security.md).
+    pub(crate) fn stage_checkpoint(
+        &mut self,
+        config: &crate::WriterConfig,
+        now: OffsetDateTime,
+    ) -> Result<Option<(EventEnvelope, String)>, DomainError> {
+        if self.unchecked.is_empty() {
+            return Ok(None);
+        }
+        let context = ledger_proto::registry::Context::of_topic(&config.topic)
+            .map_or(config.topic.as_str(), |c| c.name());
+        let stream = stream_ref(crate::checkpoint::STREAM_TYPE, context);
+        let sequence = self.heads.head(&stream).version + 1;
+        let checkpoint = self.unchecked.checkpoint(sequence, &self.heads, &self.tips);
+        let digest = Sha256::digest(checkpoint.encode_to_vec()).to_vec();
+        let meta = CommandMeta {
+            command_id: format!("checkpoint-{sequence}"),
+            source_system: crate::REACTIONS_SOURCE.to_owned(),
+            actor: crate::REACTIONS_SOURCE.to_owned(),
+            correlation_id: None,
+            causation_id: None,
+            expected_version: Some(sequence - 1),
+        };
+        let decision = Decision {
+            stream,
+            key: context.to_owned(),
+            effective_date: ledger_domain::dates::paris_day(now),
+            occurred_at: None,
+            payload: Payload::ChainCheckpoint(checkpoint),
+        };
+        self.seal_decision(&meta, digest, decision, config, now)
+            .map(Some)
+    }
+
+    /// Seals a decided event onto its stream and folds it at once, so the
+    /// next command of the batch sees it.
+    fn seal_decision(
+        &mut self,
+        meta: &CommandMeta,
+        digest: Vec<u8>,
+        decision: Decision,
+        config: &crate::WriterConfig,
+        now: OffsetDateTime,
+    ) -> Result<(EventEnvelope, String), DomainError> {
+        let topic = config.topic.as_str();
         let today = ledger_domain::dates::paris_day(now);
         if decision.effective_date > today {
             return Err(DomainError::new(

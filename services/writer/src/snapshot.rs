@@ -33,7 +33,7 @@ const MAGIC: &[u8; 8] = b"LDGSNAP\0";
 /// kept so that any replay order gives the same book. 7: loans with their
 /// repayments; guarantees with their schedule, reports and claim;
 /// programmes with their guarantee share.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 /// Where snapshots go and how often they are taken.
 #[derive(Debug, Clone)]

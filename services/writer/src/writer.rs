@@ -46,6 +46,8 @@ pub struct WriterConfig {
     /// command names must verify under; `None` for a context whose
     /// commands name nobody ([`WriterConfig::naming_persons`]).
     pub pseudonyms: Option<ledger_domain::pseudonyms::PseudonymKeys>,
+    /// When to append a signed checkpoint of the log's heads.
+    pub checkpoints: crate::CheckpointPolicy,
 }
 
 impl WriterConfig {
@@ -239,10 +241,22 @@ async fn run<D: Decider>(
     mut queue: mpsc::Receiver<Job<D::Command>>,
     shutdown: CancellationToken,
 ) -> Result<(), KafkaError> {
+    let mut last_write = tokio::time::Instant::now();
     loop {
+        let quiet_until = last_write + config.checkpoints.quiet;
         let job = tokio::select! {
             _ = shutdown.cancelled() => None,
             job = queue.recv() => job,
+            // Quiet for a while with streams unchecked: a checkpoint alone.
+            _ = tokio::time::sleep_until(quiet_until), if state.unchecked() > 0 => {
+                if let Err(err) = write_batch(&config, &producer, &mut state, Vec::new()).await {
+                    tracing::error!(error = %err, "writer stops: a checkpoint's transaction failed");
+                    shutdown.cancel();
+                    return Err(err);
+                }
+                last_write = tokio::time::Instant::now();
+                continue;
+            }
         };
         let Some(first) = job else {
             if let Some(snapshotter) = snapshotter.take() {
@@ -259,6 +273,7 @@ async fn run<D: Decider>(
                 Err(_) => break,
             }
         }
+        last_write = tokio::time::Instant::now();
         match write_batch(&config, &producer, &mut state, batch).await {
             Ok(folded) => {
                 if let Some(snapshotter) = snapshotter.as_mut() {
@@ -337,6 +352,15 @@ async fn write_batch<D: Decider>(
         slots.push(slot);
     }
 
+    // A checkpoint rides in the same transaction as the events it covers:
+    // when enough streams moved, or alone when a quiet writer asks for one.
+    if batch.is_empty() || state.unchecked() >= config.checkpoints.every {
+        match state.stage_checkpoint(config, now) {
+            Ok(Some((event, key))) => records.push(outbound(config, &event, key)),
+            Ok(None) => {}
+            Err(err) => tracing::error!(error = %err, "checkpoint not staged"),
+        }
+    }
     let records_len = records.len() as u64;
     let outcome = if records.is_empty() {
         Ok(Vec::new())

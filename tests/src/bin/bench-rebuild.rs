@@ -53,6 +53,7 @@ fn config(namespace: &str, snapshots: Option<SnapshotConfig>) -> WriterConfig {
         )
         .unwrap(),
         pseudonyms: None,
+        checkpoints: ledger_writer::CheckpointPolicy::default(),
     }
 }
 

@@ -396,6 +396,22 @@ pub fn payloads() -> Vec<Payload> {
             served_days: 366,
             obligation_days: 1096,
         }),
+        Payload::ChainCheckpoint(ChainCheckpoint {
+            sequence: 42,
+            heads: vec![CheckpointHead {
+                stream: Some(StreamRef {
+                    r#type: "envelope".into(),
+                    id: "cvl-msp-2018".into(),
+                }),
+                version: 57,
+                hash: vec![0x3f, 0x9a, 0x51, 0x0c],
+            }],
+            partitions: vec![CheckpointTip {
+                partition: 2,
+                offset: 19_277,
+                hash: vec![0x3f, 0x9a, 0x51, 0x0c],
+            }],
+        }),
     ]
 }
 

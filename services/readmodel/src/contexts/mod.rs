@@ -70,6 +70,9 @@ pub(crate) fn fold(fold: &mut Fold<'_>, meta: &Meta, payload: &Payload) -> Folde
         P::GuaranteedLoanReported(e) => grants::guaranteed_loan_reported(fold, meta, e),
         P::LoanGuaranteeCalled(e) => grants::loan_guarantee_called(fold, meta, e),
         P::IndicatorRecorded(e) => grants::indicator_recorded(fold, meta, e),
+        // A writer's statement about its own log: indexed with the other
+        // events, and nothing to project (ledgerctl verify-chain reads it).
+        P::ChainCheckpoint(_) => Ok(()),
     }
 }
 
@@ -85,7 +88,8 @@ pub(crate) fn keys(payload: &Payload, keys: &mut Keys) {
         P::ProgrammeDeclared(_)
         | P::TargetSet(_)
         | P::CreditsVoted(_)
-        | P::IndicatorRecorded(_) => {}
+        | P::IndicatorRecorded(_)
+        | P::ChainCheckpoint(_) => {}
         P::EnvelopeOpened(e) => envelope(&e.envelope_id),
         P::EnvelopeRevised(e) => envelope(&e.envelope_id),
         P::EnvelopeClosed(e) => envelope(&e.envelope_id),
