@@ -622,3 +622,137 @@ async fn no_command_is_too_large_to_append_and_the_service_keeps_serving() {
     assert_eq!(balance["grants"], 1);
     ledger.shutdown().await;
 }
+
+/// A batch is decided in order (a payment after the award it pays, in the
+/// same batch, is accepted) and answers one result per command: a rejected
+/// command appends nothing and does not stop the next; a command of another
+/// service or without its idempotency key is refused on its own; sent again,
+/// the batch changes nothing and gives the same answers. As protobuf too.
+#[tokio::test]
+async fn a_batch_is_decided_in_order_with_one_result_per_command() {
+    let ledger = ledger_with_envelope(1_000_000).await;
+    let payment = json!({"grant_id": "bg1", "payment_id": "bp1", "amount_cents": 100_000,
+        "effective_date": "2023-02-01", "mandate_reference": "M-B1"});
+    let centre = json!({"centre_id": "lussan", "kind": "CENTRE_KIND_HEALTH_CENTRE", "name": "Lussan",
+        "territory": {"region_code": "76", "departement_code": "30", "commune_code": "30151"}, "opened_on": "2022-06-01"});
+    let batch = json!({"commands": [
+        {"command_id": "b-award", "award_grant": award("bg1", "cvl-msp", 600_000)},
+        {"command_id": "b-pay", "make_payment": payment},
+        {"command_id": "b-over", "award_grant": award("bg2", "cvl-msp", 600_000)},
+        {"command_id": "b-centre", "open_centre": centre},
+        {"command_id": "", "award_grant": award("bg4", "cvl-msp", 1)},
+        {"command_id": "b-rest", "award_grant": award("bg3", "cvl-msp", 400_000)},
+    ]});
+    let url = ledger.service_url("grants", "/v1/commands:batch");
+    let send = || async {
+        let response = ledger.http.post(&url).json(&batch).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    let (status, first) = send().await;
+    assert_eq!(status, 200, "{first}");
+    let results = first["results"].as_array().unwrap();
+    let outcomes: Vec<(&str, &str, Option<&str>)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["command_id"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+                r["error"]["code"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("b-award", "accepted", None),
+            ("b-pay", "accepted", None),
+            ("b-over", "rejected", Some("envelope_overcommitted")),
+            ("b-centre", "rejected", Some("unknown_command")),
+            ("", "rejected", Some("invalid_field")),
+            ("b-rest", "accepted", None),
+        ]
+    );
+    assert_eq!(results[2]["status"], 409);
+    assert_eq!(results[4]["error"]["field"], "commands[4].command_id");
+    // In the batch's order, on the envelope's partition.
+    let offsets: Vec<i64> = [0, 1, 5]
+        .map(|i| results[i]["events"][0]["offset"].as_i64().unwrap())
+        .into();
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+
+    let (status, again) = send().await;
+    assert_eq!(status, 200, "{again}");
+    for i in [0, 1, 5] {
+        assert_eq!(again["results"][i]["replayed"], true, "{again}");
+        assert_eq!(again["results"][i]["events"], first["results"][i]["events"]);
+    }
+    assert_eq!(
+        again["results"][2]["error"]["code"],
+        "envelope_overcommitted"
+    );
+
+    // The envelope holds exactly what was accepted: €6,000 + €4,000.
+    let position = format!(
+        "{}:{}:{}",
+        results[5]["events"][0]["topic"].as_str().unwrap(),
+        results[5]["events"][0]["partition"],
+        results[5]["events"][0]["offset"]
+    );
+    let (status, balance) = ledger
+        .get(&format!(
+            "/v1/envelopes/cvl-msp/balance?wait_for={position}&wait_ms=20000"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{balance}");
+    assert_eq!(balance["committed_cents"], 1_000_000, "{balance}");
+
+    // The same as protobuf: a CommandBatch in, a CommandBatchResult out.
+    use prost::Message;
+    let proto: ledger_proto::v1::CommandBatch = serde_json::from_value(batch.clone()).unwrap();
+    let response = ledger
+        .http
+        .post(&url)
+        .header("Content-Type", "application/x-protobuf")
+        .header("Accept", "application/x-protobuf")
+        .body(proto.encode_to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answer =
+        ledger_proto::v1::CommandBatchResult::decode(response.bytes().await.unwrap()).unwrap();
+    let codes: Vec<_> = answer
+        .results
+        .iter()
+        .map(|r| {
+            r.rejection
+                .as_ref()
+                .map(|x| x.code.as_str())
+                .unwrap_or("accepted")
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "accepted",
+            "accepted",
+            "envelope_overcommitted",
+            "unknown_command",
+            "invalid_field",
+            "accepted"
+        ]
+    );
+
+    // An empty batch is refused as a whole.
+    let response = ledger
+        .http
+        .post(&url)
+        .json(&json!({"commands": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    ledger.shutdown().await;
+}

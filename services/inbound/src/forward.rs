@@ -1,5 +1,6 @@
-//! One inbound record → the owning service → one result (and, for a record
-//! that cannot be read, a dead letter).
+//! Inbound records → the owning services → one result each (and, for a
+//! record that cannot be read, a dead letter). Consecutive commands of one
+//! system for one owner travel as one batch.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -7,7 +8,9 @@ use ledger_kafka::{
     rdkafka::{message::OwnedMessage, Message},
     OutboundRecord, Topics,
 };
-use ledger_proto::v1::{CommandResult, DeadLetter, InboundCommand, Outcome, Rejection};
+use ledger_proto::v1::{
+    CommandBatch, CommandBatchResult, CommandResult, DeadLetter, InboundCommand, Outcome, Rejection,
+};
 use prost::Message as _;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -78,6 +81,29 @@ enum Answer {
     Unreachable(String),
 }
 
+/// What the owning service answered a batch.
+enum BatchAnswer {
+    /// One verdict per command, in order.
+    Decided(Vec<CommandResult>),
+    /// Refused as a whole with a verdict (too large, say): its commands
+    /// are to be sent one by one.
+    NotAsBatch(String),
+    /// Not the owner's verdict: retried.
+    Unreachable(String),
+}
+
+/// What to do with one inbound record.
+pub enum Step {
+    /// Answered without the owner: these records are the answer.
+    Answered(Vec<OutboundRecord>),
+    /// To forward to its owner.
+    Forward {
+        system: String,
+        owner: Owner,
+        inbound: Box<InboundCommand>,
+    },
+}
+
 impl Forwarder {
     pub fn new(config: &Config, allow: Allow, topics: Topics) -> Result<Self, InboundError> {
         let mut headers = reqwest::header::HeaderMap::new();
@@ -128,13 +154,9 @@ impl Forwarder {
         }
     }
 
-    /// The records to produce for one inbound record; `None` when the
-    /// service stops while the owner is unreachable.
-    pub async fn handle(
-        &self,
-        message: &OwnedMessage,
-        shutdown: &CancellationToken,
-    ) -> Option<Vec<OutboundRecord>> {
+    /// What to do with one inbound record: answer it at once (unreadable,
+    /// or refused by the gateway's own checks), or forward it to its owner.
+    pub fn prepare(&self, message: &OwnedMessage) -> Step {
         // Subscribed to inbound topics only, each named after its system.
         let system = self
             .topics
@@ -183,7 +205,7 @@ impl Forwarder {
                     reason.message,
                     String::new(),
                 );
-                return Some(vec![
+                return Step::Answered(vec![
                     self.result_record(&system, &result),
                     OutboundRecord {
                         topic: self.topics.deadletter.clone(),
@@ -194,44 +216,51 @@ impl Forwarder {
                 ]);
             }
         };
-        let result = self.decide(&system, inbound, shutdown).await?;
-        Some(vec![self.result_record(&system, &result)])
+        match self.check(&system, inbound) {
+            Ok((inbound, owner)) => Step::Forward {
+                system,
+                owner,
+                inbound,
+            },
+            Err(result) => Step::Answered(vec![self.result_record(&system, &result)]),
+        }
     }
 
-    /// `system` is the sender, known from the topic the command came on.
-    async fn decide(
+    /// The gateway's own checks; `system` is the sender, known from the
+    /// topic the command came on.
+    fn check(
         &self,
         system: &str,
         mut inbound: InboundCommand,
-        shutdown: &CancellationToken,
-    ) -> Option<CommandResult> {
+    ) -> Result<(Box<InboundCommand>, Owner), Box<CommandResult>> {
         let id = inbound.command_id.clone();
         let reject = |code: &str, message: String, field: &str| {
-            Some(rejected(&id, system, code, message, field.to_owned()))
+            Box::new(rejected(&id, system, code, message, field.to_owned()))
         };
-        // These travel as HTTP headers: a value a header cannot carry would
-        // otherwise look like an unreachable owner, retried for ever.
+        // These travel as HTTP headers when a command is sent alone: a
+        // value a header cannot carry would otherwise look like an
+        // unreachable owner, retried for ever.
         for (field, value, required) in [
             ("command_id", inbound.command_id.as_str(), true),
             ("actor", inbound.actor.as_str(), false),
             ("correlation_id", inbound.correlation_id.as_str(), false),
         ] {
             if (required && value.is_empty()) || !header_safe(value) {
-                return reject(
+                return Err(reject(
                     "invalid_field",
                     format!(
                         "{field} is {}at most 128 visible ASCII characters",
                         if required { "required, " } else { "" }
                     ),
                     field,
-                );
+                ));
             }
         }
         // The field may be left empty; filled in, it must name the sender.
         if !inbound.source_system.is_empty() && inbound.source_system != system {
             tracing::warn!(command_id = %id, source_system = system, claimed = %inbound.source_system,
                 "inbound command refused: it claims another source system");
-            return reject(
+            return Err(reject(
                 "unauthorised",
                 format!(
                     "commands on {} come from {system}; this one says source_system {:?}",
@@ -239,40 +268,90 @@ impl Forwarder {
                     inbound.source_system
                 ),
                 "source_system",
-            );
+            ));
         }
         inbound.source_system = system.to_owned();
-        let inbound = &inbound;
-        let source = system;
         let Some(command) = &inbound.command else {
-            return reject(
+            return Err(reject(
                 "invalid_field",
                 "the message carries no command".into(),
                 "command",
-            );
+            ));
         };
         let routed = route(command);
-        if !self.allow.permits(source, routed.name) {
+        if !self.allow.permits(system, routed.name) {
             tracing::warn!(
                 command_id = %id,
-                source_system = source,
+                source_system = system,
                 command = routed.name,
                 "inbound command refused: not allowed"
             );
-            return reject(
+            return Err(reject(
                 "unauthorised",
-                format!("{source} may not send {}", routed.name),
+                format!("{system} may not send {}", routed.name),
                 "source_system",
-            );
+            ));
         }
+        Ok((Box::new(inbound), routed.owner))
+    }
+
+    /// Forwards consecutive commands of one system for one owner as one
+    /// batch (decided in order, appended in one transaction) and returns
+    /// their results in order; `None` when the service stops while the
+    /// owner is unreachable. An answer that is not the owner's verdict is
+    /// retried with backoff, under the same command ids.
+    pub async fn forward(
+        &self,
+        system: &str,
+        owner: Owner,
+        commands: Vec<InboundCommand>,
+        shutdown: &CancellationToken,
+    ) -> Option<Vec<OutboundRecord>> {
+        let mut delay = Duration::from_millis(100);
+        let results = loop {
+            let why = match self.send_batch(system, owner, &commands).await {
+                BatchAnswer::Decided(results) => break results,
+                // The owner cannot take it as a batch: one at a time.
+                BatchAnswer::NotAsBatch(why) => {
+                    tracing::warn!(error = %why, "batch refused as a whole; sending its commands one by one");
+                    let mut results = Vec::with_capacity(commands.len());
+                    for inbound in &commands {
+                        results.push(self.forward_one(inbound, shutdown).await?);
+                    }
+                    break results;
+                }
+                BatchAnswer::Unreachable(why) => why,
+            };
+            // The owner is down: wait for it rather than answer wrongly;
+            // the partition waits with these commands.
+            metrics::counter!("ledger_inbound_owner_unreachable_total").increment(1);
+            tracing::warn!(error = %why, commands = commands.len(), retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
+            tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(10));
+        };
+        Some(
+            results
+                .iter()
+                .map(|result| self.result_record(system, result))
+                .collect(),
+        )
+    }
+
+    async fn forward_one(
+        &self,
+        inbound: &InboundCommand,
+        shutdown: &CancellationToken,
+    ) -> Option<CommandResult> {
+        let routed = route(inbound.command.as_ref()?);
         let mut delay = Duration::from_millis(100);
         loop {
             match self.send(inbound, &routed).await {
                 Answer::Decided(result) => return Some(result),
                 Answer::Unreachable(why) => {
-                    // The owner is down: wait for it rather than answer
-                    // wrongly; the partition waits with this command.
-                    tracing::warn!(command_id = %id, error = %why, retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
+                    tracing::warn!(command_id = %inbound.command_id, error = %why, retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
                     tokio::select! {
                         _ = shutdown.cancelled() => return None,
                         _ = tokio::time::sleep(delay) => {}
@@ -280,6 +359,61 @@ impl Forwarder {
                     delay = (delay * 2).min(Duration::from_secs(10));
                 }
             }
+        }
+    }
+
+    async fn send_batch(
+        &self,
+        system: &str,
+        owner: Owner,
+        commands: &[InboundCommand],
+    ) -> BatchAnswer {
+        let base = self
+            .urls
+            .get(&owner)
+            .map(String::as_str)
+            .unwrap_or_default();
+        let batch = CommandBatch {
+            commands: commands.to_vec(),
+        };
+        let response = match self
+            .http
+            .post(format!("{base}/v1/commands:batch"))
+            .header("Content-Type", "application/x-protobuf")
+            .header("Accept", "application/x-protobuf")
+            .header("X-Source-System", system)
+            .header("X-Actor", system)
+            .body(batch.encode_to_vec())
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(err) => return BatchAnswer::Unreachable(err.to_string()),
+        };
+        let status = response.status();
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(err) => return BatchAnswer::Unreachable(err.to_string()),
+        };
+        if status.is_success() {
+            return match CommandBatchResult::decode(body.as_ref()) {
+                Ok(answer) if answer.results.len() == commands.len() => {
+                    BatchAnswer::Decided(answer.results)
+                }
+                Ok(answer) => BatchAnswer::Unreachable(format!(
+                    "{} results for {} commands",
+                    answer.results.len(),
+                    commands.len()
+                )),
+                Err(err) => BatchAnswer::Unreachable(format!("unreadable answer: {err}")),
+            };
+        }
+        let error: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let code = error["error"]["code"].as_str().unwrap_or_default();
+        if is_decision(status, code) {
+            BatchAnswer::NotAsBatch(format!("{status} {code}"))
+        } else {
+            BatchAnswer::Unreachable(format!("{status} {code}"))
         }
     }
 

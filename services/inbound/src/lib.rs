@@ -3,7 +3,9 @@
 //! `ledger.results.v1`, keyed by its command id.
 //!
 //! Each command is forwarded to the service that owns it, over the same HTTP
-//! interface as any client, with its command id as the idempotency key. The
+//! interface as any client, with its command id as the idempotency key:
+//! consecutive commands for one owner as one batch (`/v1/commands:batch`),
+//! decided in order and appended in one transaction. The
 //! results of a batch and the consumed offsets are committed in one Kafka
 //! transaction: a crash before the commit re-processes the batch, and the
 //! services answer the repeated commands with their original outcome, so the
@@ -19,10 +21,12 @@ use axum::{routing::get, Router};
 use ledger_kafka::{
     rdkafka::{
         consumer::{Consumer, StreamConsumer},
+        message::OwnedMessage,
         Message, Offset, TopicPartitionList,
     },
     KafkaError, LedgerContext, OutboundRecord, Topics, TxProducer,
 };
+use prost::Message as _;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -57,7 +61,10 @@ pub struct Inbound {
     topics: Topics,
 }
 
-const MAX_BATCH: usize = 100;
+const MAX_BATCH: usize = 500;
+/// Most bytes of commands in one batch to an owner, well below what its
+/// batch route takes (8 MiB).
+const MAX_RUN_BYTES: usize = 4 * 1024 * 1024;
 const LINGER: Duration = Duration::from_millis(10);
 
 impl Inbound {
@@ -146,13 +153,11 @@ impl Inbound {
                     Err(_) => break,
                 }
             }
-            let mut records: Vec<OutboundRecord> = Vec::with_capacity(batch.len());
+            let Some(records) = answer(&self.forwarder, &batch, &shutdown).await else {
+                return Ok(()); // shutting down: the batch is not committed
+            };
             let mut offsets = TopicPartitionList::new();
             for message in &batch {
-                match self.forwarder.handle(message, &shutdown).await {
-                    Some(outputs) => records.extend(outputs),
-                    None => return Ok(()), // shutting down: the batch is not committed
-                }
                 offsets.add_partition_offset(
                     message.topic(),
                     message.partition(),
@@ -179,6 +184,57 @@ impl Inbound {
         let _ = server.await;
         result
     }
+}
+
+/// The results (and dead letters) of the consumed `batch`, in its
+/// order. Each run of consecutive commands from one system to one owner
+/// goes as one batch; runs go one after the other, so a command is
+/// decided after every command consumed before it.
+async fn answer(
+    forwarder: &forward::Forwarder,
+    batch: &[OwnedMessage],
+    shutdown: &CancellationToken,
+) -> Option<Vec<OutboundRecord>> {
+    let steps: Vec<forward::Step> = batch
+        .iter()
+        .map(|message| forwarder.prepare(message))
+        .collect();
+    let mut steps = steps.into_iter().peekable();
+    let mut records = Vec::with_capacity(batch.len());
+    while let Some(step) = steps.next() {
+        let (system, owner, first) = match step {
+            forward::Step::Answered(answer) => {
+                records.extend(answer);
+                continue;
+            }
+            forward::Step::Forward {
+                system,
+                owner,
+                inbound,
+            } => (system, owner, inbound),
+        };
+        let mut run = vec![*first];
+        let mut bytes = run[0].encoded_len();
+        while let Some(forward::Step::Forward {
+            system: next_system,
+            owner: next_owner,
+            inbound,
+        }) = steps.peek()
+        {
+            if *next_system != system
+                || *next_owner != owner
+                || bytes + inbound.encoded_len() > MAX_RUN_BYTES
+            {
+                break;
+            }
+            bytes += inbound.encoded_len();
+            if let Some(forward::Step::Forward { inbound, .. }) = steps.next() {
+                run.push(*inbound);
+            }
+        }
+        records.extend(forwarder.forward(&system, owner, run, shutdown).await?);
+    }
+    Some(records)
 }
 
 /// The whole process, configured from flags and environment.

@@ -212,12 +212,24 @@ A command asks the ledger to record one fact. Send it either
   so the topic says who sent), answered by one `CommandResult` on
   `ledger.results.v1.<source system>` keyed by its `command_id`.
 
-| service | commands |
-|---|---|
-| grants (18081) | declare-programme, set-target, open-envelope, revise-envelope, award-grant, amend-grant, cancel-grant, make-payment, order-recovery, receive-recovery, grant-loan-guarantee, release-loan-guarantee, grant-loan |
-| workforce (18083) | open-post, close-post, hire-professional, record-departure, record-installation; and `/v1/persons` (register, read, erase personal details) |
-| centres (18084) | open-centre, close-centre, report-activity, add-member |
-| obligations (18085) | start-obligation, fulfil-obligation, breach-obligation |
+{services}
+Several commands for one service go together as a `CommandBatch` (1 to
+1,000 `InboundCommand`s, each with its own `command_id`) to
+`POST /v1/commands:batch` on that service, as JSON in the proto3 mapping or
+protobuf (body up to 8 MiB). They are decided in order, each against the
+state the previous ones left (a payment after the award it pays, in the
+same batch, is accepted), and appended in one transaction. The answer is
+`200` with one result per command, in order: accepted ones as above with
+`replayed`, rejected ones with their `status` and `error`; a rejected
+command appends nothing and does not stop the next. A command that belongs
+to another service (`unknown_command`), has no `command_id` or names
+another source system than the request's (`unauthorised`) is rejected on
+its own, its `field` prefixed `commands[i].`. Each command is idempotent
+under its `command_id` as if sent alone, so a batch sent again changes
+nothing. A `503` means the transaction failed and nothing of the batch was
+recorded: send it again as it was. With `Accept: application/x-protobuf`
+the answer is a `CommandBatchResult`. An empty or oversized batch is `422
+invalid_batch`.
 
 An accepted command answers `201` with its event and Kafka position:
 
@@ -255,6 +267,36 @@ source system than the topic's).
 Each command's rules are in its fields' descriptions below.
 
 ";
+
+/// Which service takes which commands, from the registry (the one table
+/// every router derives from).
+fn services_table() -> String {
+    use ledger_proto::registry::{Context, COMMANDS};
+    let mut table = String::from("| service | commands |\n|---|---|\n");
+    for context in Context::ALL {
+        let port = match context {
+            Context::Grants => 18081,
+            Context::Workforce => 18083,
+            Context::Centres => 18084,
+            Context::Obligations => 18085,
+        };
+        let names: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|(_, owner)| *owner == context)
+            .map(|(name, _)| *name)
+            .collect();
+        let extra = match context {
+            Context::Workforce => "; and `/v1/persons` (register, read, erase personal details)",
+            Context::Grants | Context::Centres | Context::Obligations => "",
+        };
+        table += &format!(
+            "| {} ({port}) | {}{extra} |\n",
+            context.name(),
+            names.join(", ")
+        );
+    }
+    table
+}
 
 fn check(path: &str, generated: &str) {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -295,6 +337,10 @@ fn the_command_reference_is_in_step_with_the_contract() {
     ];
     check(
         "docs/commands.md",
-        &render(&files, &names, COMMANDS_PREAMBLE),
+        &render(
+            &files,
+            &names,
+            &COMMANDS_PREAMBLE.replace("{services}", &services_table()),
+        ),
     );
 }

@@ -7,6 +7,7 @@
 //! the context's own topic at start and after a failed transaction.
 
 mod args;
+pub mod batch;
 mod checkpoint;
 pub mod http;
 pub mod limits;

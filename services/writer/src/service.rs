@@ -82,6 +82,8 @@ struct AppState<C> {
     /// The own topic and the followed ones, whose refused records
     /// `/v1/status` lists.
     topics: Arc<Vec<String>>,
+    /// The context whose commands this service takes.
+    context: Option<ledger_proto::registry::Context>,
 }
 
 /// For ops: the records of the own or a followed topic this service left
@@ -99,6 +101,10 @@ async fn status<C>(State(state): State<AppState<C>>) -> Json<serde_json::Value> 
 /// then held to `limits` (text lengths, event size), so no command can make
 /// a record larger than Kafka takes.
 const MAX_BODY: usize = 256 * 1024;
+
+/// A batch of up to [`crate::batch::MOST_COMMANDS`] commands: each of them
+/// is still held to the limits of one command.
+const MAX_BATCH_BODY: usize = 8 * 1024 * 1024;
 
 impl EmittingService {
     /// Binds the listener, registers the transactional id (fencing older
@@ -122,6 +128,7 @@ impl EmittingService {
                 .chain(spec.writer.follow.iter().cloned())
                 .collect::<Vec<_>>(),
         );
+        let context = ledger_proto::registry::Context::of_topic(&spec.writer.topic);
         let writer_stop = CancellationToken::new();
         let (writer, writer_task) =
             Writer::<D::Command>::start::<D>(spec.writer, writer_stop.clone()).await?;
@@ -131,9 +138,14 @@ impl EmittingService {
             metrics: ledger_telemetry::metrics_handle(),
             writer_stopped: writer_stop.clone(),
             topics,
+            context,
         };
         let commands = Router::new()
             .route("/v1/commands/{name}", post(command::<D::Command>))
+            .route(
+                "/v1/commands:batch",
+                post(batch::<D::Command>).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
+            )
             .with_state(state.clone());
         let status = Router::new()
             .route("/v1/status", get(status::<D::Command>))
@@ -216,6 +228,18 @@ async fn command<C: Send + Clone + 'static>(
         })?;
     tracing::info!(command_id = %meta.command_id, event_id = %accepted.event_id, replayed, "command accepted");
     Ok(accepted_response(&headers, &meta, &accepted, replayed))
+}
+
+#[tracing::instrument(skip_all)]
+async fn batch<C: Send + Clone + 'static>(
+    State(state): State<AppState<C>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| {
+        ApiError::new(rejection.status(), "body_rejected", rejection.body_text())
+    })?;
+    crate::batch::handle(&state.writer, state.parse, state.context, &headers, &body).await
 }
 
 async fn ready<C>(State(state): State<AppState<C>>) -> Response {

@@ -63,14 +63,18 @@ impl WriterConfig {
 
 type Reply = oneshot::Sender<Result<(Accepted, bool), WriteError>>;
 
+/// A client's command, answered through `reply`.
+struct Item<C> {
+    meta: CommandMeta,
+    digest: Vec<u8>,
+    command: C,
+    reply: Reply,
+}
+
 enum Job<C> {
-    /// A client's command, answered through `reply`.
-    Command {
-        meta: CommandMeta,
-        digest: Vec<u8>,
-        command: C,
-        reply: Reply,
-    },
+    /// Commands decided in order and appended in the same transaction: one
+    /// for `POST /v1/commands/{name}`, several for a batch.
+    Commands(Vec<Item<C>>),
     /// An event of another context, to observe and perhaps react to, with
     /// where it was read.
     Observe(Box<EventEnvelope>, Position),
@@ -164,17 +168,41 @@ impl<C: Send + 'static> Writer<C> {
         digest: Vec<u8>,
         command: C,
     ) -> Result<(Accepted, bool), WriteError> {
-        let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job::Command {
-                meta,
-                digest,
-                command,
-                reply,
+        let mut answers = self.submit_batch(vec![(meta, digest, command)]).await?;
+        answers.pop().unwrap_or(Err(WriteError::ShuttingDown))
+    }
+
+    /// Submits commands to be decided in this order, each against the state
+    /// the previous ones left, and appended in one transaction; answers one
+    /// outcome per command, in the same order.
+    pub async fn submit_batch(
+        &self,
+        commands: Vec<(CommandMeta, Vec<u8>, C)>,
+    ) -> Result<Vec<Result<(Accepted, bool), WriteError>>, WriteError> {
+        let (items, answers): (Vec<_>, Vec<_>) = commands
+            .into_iter()
+            .map(|(meta, digest, command)| {
+                let (reply, answer) = oneshot::channel();
+                (
+                    Item {
+                        meta,
+                        digest,
+                        command,
+                        reply,
+                    },
+                    answer,
+                )
             })
+            .unzip();
+        self.jobs
+            .send(Job::Commands(items))
             .await
             .map_err(|_| WriteError::ShuttingDown)?;
-        answer.await.map_err(|_| WriteError::ShuttingDown)?
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for answer in answers {
+            outcomes.push(answer.await.map_err(|_| WriteError::ShuttingDown)?);
+        }
+        Ok(outcomes)
     }
 }
 
@@ -297,8 +325,46 @@ enum Slot {
     Done(Result<(Accepted, bool), WriteError>),
     Appended,
     Replay,
-    /// An observed event (and the reactions it staged): nobody to answer.
-    Silent,
+}
+
+/// Decides one client command against the state, staging its event.
+fn decide<D: Decider>(
+    config: &WriterConfig,
+    state: &mut WriterState<D>,
+    item: &Item<D::Command>,
+    now: OffsetDateTime,
+    records: &mut Vec<OutboundRecord>,
+) -> Slot {
+    let Item {
+        meta,
+        digest,
+        command,
+        ..
+    } = item;
+    // The ledger's own source system is its reactions': a client sending
+    // under it could answer for them, or pre-empt them.
+    if meta.source_system == crate::REACTIONS_SOURCE {
+        return Slot::Done(Err(DomainError::invalid(
+            "source_system",
+            format!(
+                "{:?} is reserved for the ledger's own reactions",
+                crate::REACTIONS_SOURCE
+            ),
+        )
+        .into()));
+    }
+    match state.seen(meta, digest) {
+        Some(Seen::Accepted) => Slot::Done(lookup(state, meta, &config.topic, true)),
+        Some(Seen::Pending) => Slot::Replay,
+        Some(Seen::Conflict(err)) => Slot::Done(Err(err.into())),
+        None => match state.stage(meta, digest.clone(), command, config, now) {
+            Ok((event, key)) => {
+                records.push(outbound(config, &event, key));
+                Slot::Appended
+            }
+            Err(err) => Slot::Done(Err(err.into())),
+        },
+    }
 }
 
 async fn write_batch<D: Decider>(
@@ -310,51 +376,29 @@ async fn write_batch<D: Decider>(
     let now = OffsetDateTime::now_utc();
     let mut observed = 0;
     let mut records = Vec::new();
-    let mut slots = Vec::with_capacity(batch.len());
-    for job in &batch {
-        let slot = match job {
+    // Nothing queued: the quiet writer's call for a checkpoint.
+    let quiet = batch.is_empty();
+    let mut items = Vec::new();
+    let mut slots = Vec::new();
+    for job in batch {
+        match job {
             Job::Observe(event, read_at) => {
-                observe(config, state, event, now, &mut records);
+                observe(config, state, &event, now, &mut records);
                 state.mark_observed(&read_at.topic, read_at.partition, read_at.offset);
                 observed += 1;
-                Slot::Silent
             }
-            // The ledger's own source system is its reactions': a client
-            // sending under it could answer for them, or pre-empt them.
-            Job::Command { meta, .. } if meta.source_system == crate::REACTIONS_SOURCE => {
-                Slot::Done(Err(DomainError::invalid(
-                    "source_system",
-                    format!(
-                        "{:?} is reserved for the ledger's own reactions",
-                        crate::REACTIONS_SOURCE
-                    ),
-                )
-                .into()))
+            Job::Commands(commands) => {
+                for item in commands {
+                    slots.push(decide(config, state, &item, now, &mut records));
+                    items.push(item);
+                }
             }
-            Job::Command {
-                meta,
-                digest,
-                command,
-                ..
-            } => match state.seen(meta, digest) {
-                Some(Seen::Accepted) => Slot::Done(lookup(state, meta, &config.topic, true)),
-                Some(Seen::Pending) => Slot::Replay,
-                Some(Seen::Conflict(err)) => Slot::Done(Err(err.into())),
-                None => match state.stage(meta, digest.clone(), command, config, now) {
-                    Ok((event, key)) => {
-                        records.push(outbound(config, &event, key));
-                        Slot::Appended
-                    }
-                    Err(err) => Slot::Done(Err(err.into())),
-                },
-            },
-        };
-        slots.push(slot);
+        }
     }
 
     // A checkpoint rides in the same transaction as the events it covers:
     // when enough streams moved, or alone when a quiet writer asks for one.
-    if batch.is_empty() || state.unchecked() >= config.checkpoints.every {
+    if quiet || state.unchecked() >= config.checkpoints.every {
         match state.stage_checkpoint(config, now) {
             Ok(Some((event, key))) => records.push(outbound(config, &event, key)),
             Ok(None) => {}
@@ -380,10 +424,7 @@ async fn write_batch<D: Decider>(
         }
         Err(err) => Some(err),
     };
-    for (job, slot) in batch.into_iter().zip(slots) {
-        let Job::Command { meta, reply, .. } = job else {
-            continue;
-        };
+    for (Item { meta, reply, .. }, slot) in items.into_iter().zip(slots) {
         let answer = match (slot, &failure) {
             // A refusal may have been decided against events staged in this
             // batch (the envelope another command of it filled, its key
@@ -396,7 +437,6 @@ async fn write_batch<D: Decider>(
             }
             (Slot::Appended, None) => lookup(state, &meta, &config.topic, false),
             (Slot::Replay, None) => lookup(state, &meta, &config.topic, true),
-            (Slot::Silent, _) => continue,
         };
         record_outcome(&answer);
         let _client_gone = reply.send(answer);
