@@ -13,6 +13,23 @@ use serde_json::{json, Value};
 const NAME: &str = "Dr Camille Fontaine-Durand";
 const RPPS: &str = "10101234567";
 
+/// Registers the test's person under `key`; returns the new pseudonym.
+async fn register(ledger: &TestLedger, key: &str) -> String {
+    let registered = ledger
+        .http
+        .post(ledger.service_url("workforce", "/v1/persons"))
+        .header("Idempotency-Key", key)
+        .json(&json!({"name": NAME, "rpps": RPPS}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+    registered.json::<Value>().await.unwrap()["person_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn erasure_destroys_the_details_and_leaves_the_log_intact() {
     let ledger = TestLedger::start().await.unwrap();
@@ -34,19 +51,7 @@ async fn erasure_destroys_the_details_and_leaves_the_log_intact() {
         "an RPPS is never echoed"
     );
 
-    let registered = ledger
-        .http
-        .post(&persons)
-        .header("Idempotency-Key", "reg-1")
-        .json(&json!({"name": NAME, "rpps": RPPS}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status().as_u16(), 201);
-    let person_id = registered.json::<Value>().await.unwrap()["person_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let person_id = register(&ledger, "reg-1").await;
 
     let centre = json!({
         "centre_id": "lussan", "kind": "CENTRE_KIND_HEALTH_CENTRE", "name": "Centre de santé de Lussan",
@@ -321,19 +326,7 @@ async fn commands_name_persons_only_by_pseudonyms_the_store_issued() {
 
     // Registered: the store's pseudonym is accepted by the grants service
     // (and the first refusals appended nothing: the grant is new).
-    let registered = ledger
-        .http
-        .post(ledger.service_url("workforce", "/v1/persons"))
-        .header("Idempotency-Key", "reg-pseudonym")
-        .json(&json!({"name": NAME, "rpps": RPPS}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status().as_u16(), 201);
-    let person_id = registered.json::<Value>().await.unwrap()["person_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let person_id = register(&ledger, "reg-pseudonym").await;
     let (status, accepted) = ledger
         .command("award-grant", None, &bursary(&person_id))
         .await

@@ -75,6 +75,18 @@ fn is_decision(status: reqwest::StatusCode, code: &str) -> bool {
         )
 }
 
+/// Waits `delay` before another try (counted on `/metrics`), doubling it
+/// up to 10 s; `None` if the service stops meanwhile.
+async fn back_off(delay: &mut Duration, shutdown: &CancellationToken) -> Option<()> {
+    metrics::counter!("ledger_inbound_owner_unreachable_total").increment(1);
+    tokio::select! {
+        _ = shutdown.cancelled() => return None,
+        _ = tokio::time::sleep(*delay) => {}
+    }
+    *delay = (*delay * 2).min(Duration::from_secs(10));
+    Some(())
+}
+
 /// What the owning service answered, or that it could not be reached.
 enum Answer {
     Decided(CommandResult),
@@ -324,13 +336,8 @@ impl Forwarder {
             };
             // The owner is down: wait for it rather than answer wrongly;
             // the partition waits with these commands.
-            metrics::counter!("ledger_inbound_owner_unreachable_total").increment(1);
             tracing::warn!(error = %why, commands = commands.len(), retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
-            tokio::select! {
-                _ = shutdown.cancelled() => return None,
-                _ = tokio::time::sleep(delay) => {}
-            }
-            delay = (delay * 2).min(Duration::from_secs(10));
+            back_off(&mut delay, shutdown).await?;
         };
         Some(
             results
@@ -352,11 +359,7 @@ impl Forwarder {
                 Answer::Decided(result) => return Some(result),
                 Answer::Unreachable(why) => {
                     tracing::warn!(command_id = %inbound.command_id, error = %why, retry_in_ms = delay.as_millis() as u64, "owning service unreachable");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return None,
-                        _ = tokio::time::sleep(delay) => {}
-                    }
-                    delay = (delay * 2).min(Duration::from_secs(10));
+                    back_off(&mut delay, shutdown).await?;
                 }
             }
         }

@@ -9,10 +9,7 @@ use axum::{
 use bytes::Bytes;
 use ledger_proto::{
     registry::{self, Context},
-    v1::{
-        AppendedEvent, CommandBatch, CommandBatchResult, CommandResult, InboundCommand, Outcome,
-        Rejection,
-    },
+    v1::{CommandBatch, CommandBatchResult, CommandResult, InboundCommand, Outcome, Rejection},
 };
 use prost::Message;
 use serde_json::{json, Value};
@@ -190,14 +187,7 @@ fn respond(request: &HeaderMap, source_system: &str, outcomes: &[(String, Decide
                     command_id: id.clone(),
                     source_system: source_system.to_owned(),
                     outcome: Outcome::Accepted as i32,
-                    events: vec![AppendedEvent {
-                        event_id: a.event_id.clone(),
-                        stream: Some(a.stream()),
-                        stream_version: a.stream_version,
-                        topic: a.position.topic.clone(),
-                        partition: a.position.partition,
-                        offset: a.position.offset,
-                    }],
+                    events: vec![a.appended()],
                     rejection: None,
                     decided_at,
                 },

@@ -9,7 +9,7 @@ use axum::{
 use bytes::Bytes;
 use ledger_domain::{DomainError, ErrorCode};
 pub use ledger_http::ApiError;
-use ledger_proto::v1::{AppendedEvent, CommandResult, Outcome};
+use ledger_proto::v1::{CommandResult, Outcome};
 use prost::Message;
 use serde::{de::DeserializeOwned, Serialize};
 use uuid::Uuid;
@@ -217,14 +217,7 @@ pub fn accepted_response(
             command_id: accepted.command_id.clone(),
             source_system: meta.source_system.clone(),
             outcome: Outcome::Accepted as i32,
-            events: vec![AppendedEvent {
-                event_id: accepted.event_id.clone(),
-                stream: Some(accepted.stream()),
-                stream_version: accepted.stream_version,
-                topic: accepted.position.topic.clone(),
-                partition: accepted.position.partition,
-                offset: accepted.position.offset,
-            }],
+            events: vec![accepted.appended()],
             rejection: None,
             decided_at: Some(timestamp(time::OffsetDateTime::now_utc())),
         };

@@ -37,6 +37,18 @@ impl Accepted {
             id: self.stream_id.clone(),
         }
     }
+
+    /// Where the event landed, as a `CommandResult` carries it.
+    pub fn appended(&self) -> ledger_proto::v1::AppendedEvent {
+        ledger_proto::v1::AppendedEvent {
+            event_id: self.event_id.clone(),
+            stream: Some(self.stream()),
+            stream_version: self.stream_version,
+            topic: self.position.topic.clone(),
+            partition: self.position.partition,
+            offset: self.position.offset,
+        }
+    }
 }
 
 /// Why a command was not accepted.

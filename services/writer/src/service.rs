@@ -205,6 +205,13 @@ impl EmittingService {
     }
 }
 
+/// A body over the limit is refused in the same JSON shape as any error.
+fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        ApiError::new(rejection.status(), "body_rejected", rejection.body_text())
+    })
+}
+
 #[tracing::instrument(skip_all, fields(command = %name))]
 async fn command<C: Send + Clone + 'static>(
     State(state): State<AppState<C>>,
@@ -212,10 +219,7 @@ async fn command<C: Send + Clone + 'static>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    // A body over the limit is refused in the same JSON shape as any error.
-    let body = body.map_err(|rejection| {
-        ApiError::new(rejection.status(), "body_rejected", rejection.body_text())
-    })?;
+    let body = read_body(body)?;
     let meta = command_meta(&headers)?;
     let (command, digest) = (state.parse)(&name, &headers, &body)?;
     let (accepted, replayed) = state
@@ -236,9 +240,7 @@ async fn batch<C: Send + Clone + 'static>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| {
-        ApiError::new(rejection.status(), "body_rejected", rejection.body_text())
-    })?;
+    let body = read_body(body)?;
     crate::batch::handle(&state.writer, state.parse, state.context, &headers, &body).await
 }
 
