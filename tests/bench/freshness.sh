@@ -16,6 +16,8 @@ seconds="${2:-30}"
 "$LEDGER_ROOT/deploy/local/stack.sh" up >/dev/null
 # Benchmarks log in as the broker's admin: their namespaces are their own.
 kafka_login admin
+# The harness creates a database per run: the cluster's superuser's login.
+export LEDGER_DATABASE_URL="$(pg_url ledger)"
 cargo build --release --locked -p ledger-tests --bin bench-freshness
 ours="$(target/release/bench-freshness "$rate" "$seconds")"
 echo "ledger: $ours"
