@@ -144,7 +144,9 @@ impl SnapshotStore {
         self.decode(&bytes).map(Some)
     }
 
-    fn decode<D: Decider>(&self, bytes: &[u8]) -> Result<WriterState<D>, SnapshotError> {
+    /// Reads a snapshot's bytes: its layout version, its signature, then
+    /// the state; anything else is an error, never a panic.
+    pub fn decode<D: Decider>(&self, bytes: &[u8]) -> Result<WriterState<D>, SnapshotError> {
         let unreadable = |why: &str| SnapshotError::Unreadable {
             path: self.path.clone(),
             why: why.to_owned(),

@@ -73,7 +73,13 @@ async fn main() -> anyhow::Result<()> {
         accepted == commands,
         "only {accepted} of {commands} commands were accepted"
     );
-    report(ledger, commands, elapsed, &format!("concurrency {concurrency}")).await
+    report(
+        ledger,
+        commands,
+        elapsed,
+        &format!("concurrency {concurrency}"),
+    )
+    .await
 }
 
 /// The same commands as protobuf batches of `size`.
@@ -83,7 +89,9 @@ async fn batches(
     concurrency: usize,
     size: usize,
 ) -> anyhow::Result<()> {
-    use ledger_proto::v1::{inbound_command::Command, CommandBatch, CommandBatchResult, InboundCommand};
+    use ledger_proto::v1::{
+        inbound_command::Command, CommandBatch, CommandBatchResult, InboundCommand,
+    };
     use prost::Message;
     let commands = bodies.len();
     let encoded: Vec<Vec<u8>> = bodies
@@ -120,9 +128,17 @@ async fn batches(
                     .body(body)
                     .send()
                     .await?;
-                anyhow::ensure!(response.status().as_u16() == 200, "batch: {}", response.status());
+                anyhow::ensure!(
+                    response.status().as_u16() == 200,
+                    "batch: {}",
+                    response.status()
+                );
                 let answer = CommandBatchResult::decode(response.bytes().await?)?;
-                Ok(answer.results.iter().filter(|r| r.rejection.is_none()).count())
+                Ok(answer
+                    .results
+                    .iter()
+                    .filter(|r| r.rejection.is_none())
+                    .count())
             }
         })
         .buffer_unordered(concurrency)
@@ -143,7 +159,12 @@ async fn batches(
     .await
 }
 
-async fn report(ledger: TestLedger, commands: usize, elapsed: f64, how: &str) -> anyhow::Result<()> {
+async fn report(
+    ledger: TestLedger,
+    commands: usize,
+    elapsed: f64,
+    how: &str,
+) -> anyhow::Result<()> {
     // An award's size (the log also holds the writer's checkpoints).
     let record_size = ledger
         .grants_events()
