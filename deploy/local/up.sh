@@ -51,13 +51,19 @@ The seed programmes are loaded and projected. Try:
 
 The Centre-Val de Loire envelope is committed to the last cent: another MSP
 is refused (409 envelope_overcommitted) and nothing is appended. Loir-et-Cher
-still has room; award an installation aid and watch its balance move:
+still has room; register a doctor with the personal-data store (commands
+name persons only by the pseudonym it issues), award an installation aid
+and watch its balance move:
 
+  PERSON="\$(curl -s -X POST http://127.0.0.1:$LEDGER_WORKFORCE_PORT/v1/persons \\
+    -H "Authorization: Bearer \$INTEGRATOR" -H 'Content-Type: application/json' \\
+    -H 'Idempotency-Key: person-try-1' -d '{"name": "Dr Exemple", "rpps": "10000000019"}' \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["person_id"])')"
   curl -s -X POST http://127.0.0.1:$LEDGER_GRANTS_PORT/v1/commands/award-grant \\
     -H "Authorization: Bearer \$INTEGRATOR" \\
     -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \\
     -d '{"grant_id": "cd41-aide-installation-9", "envelope_id": "cd41-plan-sante-2022-investissement",
-         "beneficiary": {"person_id": "medecin-41-009"}, "kind": "GRANT_KIND_INSTALLATION_AID",
+         "beneficiary": {"person_id": "'"\$PERSON"'"}, "kind": "GRANT_KIND_INSTALLATION_AID",
          "amount_cents": 1500000, "purpose": "Aide à l installation", "measure_code": "axe-4",
          "territory": {"region_code": "24", "departement_code": "41"}, "effective_date": "2026-03-02"}'
   curl -s -H "Authorization: Bearer \$CONTROLLER" '$API/v1/envelopes/cd41-plan-sante-2022-investissement/balance?wait_for=<topic:partition:offset from the answer>'

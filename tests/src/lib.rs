@@ -244,7 +244,7 @@ pub struct TestLedger {
     /// every service uses the suite's login.
     pub own_logins: bool,
     /// Streams appended to that make a writer append a checkpoint of its
-    /// heads (the services' default: 1,000).
+    /// heads (the services' default: 300).
     pub checkpoint_every: usize,
     emitters: HashMap<&'static str, (SocketAddr, Running)>,
     /// Emitting services running as child processes.
@@ -295,7 +295,7 @@ impl TestLedger {
             tokens_file,
             snapshots: None,
             own_logins: false,
-            checkpoint_every: 1_000,
+            checkpoint_every: 300,
             emitters: HashMap::new(),
             external: HashMap::new(),
             projector: None,
@@ -367,9 +367,25 @@ impl TestLedger {
         Ok(ledger)
     }
 
-    /// The bearer token of one of the callers in [`TOKENS`].
+    /// The bearer token of one of the callers in [`TOKENS`] (or of any
+    /// other name, which no service knows until [`TestLedger::grant_token`]).
     pub fn token(&self, name: &str) -> String {
         token(&self.namespace, name)
+    }
+
+    /// Adds the caller `name` to the services' tokens file, which they
+    /// follow without a restart.
+    pub fn grant_token(&self, name: &str, roles: &str, source_system: &str) -> Result<()> {
+        use sha2::Digest;
+        use std::io::Write;
+        let path = self
+            .tokens_file
+            .as_ref()
+            .context("this ledger has no tokens file")?;
+        let hash = hex::encode(sha2::Sha256::digest(self.token(name).as_bytes()));
+        let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+        writeln!(file, "\n{hash} {name} {roles} {source_system}")?;
+        Ok(())
     }
 
     /// The Kafka login of one of this ledger's programs (`grants`,
@@ -545,6 +561,13 @@ impl TestLedger {
     /// emitting services, with the given `--allow` rules (whose systems get
     /// their topics first).
     pub async fn start_inbound(&mut self, allow: &str) -> Result<()> {
+        let token = self.token("all");
+        self.start_inbound_as(allow, token).await
+    }
+
+    /// Like [`TestLedger::start_inbound`], the gateway calling the services
+    /// with `token`.
+    pub async fn start_inbound_as(&mut self, allow: &str, token: String) -> Result<()> {
         let systems: Vec<&str> = allow
             .split(';')
             .filter_map(|rule| rule.split_once('=').map(|(system, _)| system.trim()))
@@ -568,7 +591,7 @@ impl TestLedger {
             workforce_url: url("workforce"),
             centres_url: url("centres"),
             obligations_url: url("obligations"),
-            token: Some(self.token("all")),
+            token: Some(token),
         })
         .await?;
         let stop = CancellationToken::new();

@@ -250,3 +250,64 @@ async fn every_inbound_command_gets_exactly_one_result() {
     );
     ledger.shutdown().await;
 }
+
+/// A gateway whose own login the services refuse (its new token not yet in
+/// their tokens file, as in a rotation done in the wrong order) answers
+/// nothing rather than a rejection: a 401 says nothing about the command.
+/// It retries, and once the services know the token every command gets its
+/// one real result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_gateway_login_is_retried_never_taken_for_a_rejection() {
+    let mut ledger = TestLedger::with_envelope(10_000_000).await.unwrap();
+    let rotated = ledger.token("rotated-gateway");
+    ledger
+        .start_inbound_as("portail-idf=*", rotated)
+        .await
+        .unwrap();
+    let portail = "portail-idf";
+    let producer: FutureProducer = kafka().admin().create().unwrap();
+    for (i, key) in ["r1", "r2"].into_iter().enumerate() {
+        let body: AwardGrant =
+            serde_json::from_value(ledger_tests::award(&format!("rot-{i}"), "cvl-msp", 1_000))
+                .unwrap();
+        let payload = inbound(key, portail, Command::AwardGrant(body));
+        let topic = ledger.topics.inbound_of(portail);
+        producer
+            .send(
+                FutureRecord::to(&topic)
+                    .key(key)
+                    .payload(&payload)
+                    .partition(0),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        results(&ledger, &[portail]).await.is_empty(),
+        "refused logins are not verdicts"
+    );
+
+    ledger
+        .grant_token("rotated-gateway", "integrator", "*")
+        .unwrap();
+    let mut answers = Vec::new();
+    for _ in 0..300 {
+        answers = results(&ledger, &[portail]).await;
+        if answers.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let answers_after = results(&ledger, &[portail]).await;
+    assert_eq!(answers_after.len(), 2, "one result each: {answers_after:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|r| r.outcome() == Outcome::Accepted && r.events.len() == 1),
+        "{answers:?}"
+    );
+    ledger.shutdown().await;
+}

@@ -620,3 +620,70 @@ async fn copy_of(ledger: &TestLedger, tag: &str, records: &[ledger_kafka::ReadRe
     }
     topics.grants
 }
+
+/// With the services' defaults, one transaction that moves a thousand
+/// streams (a batch of a thousand awards) carries as many checkpoints as
+/// it takes, each below the largest event, and together they name every
+/// stream at its head.
+#[tokio::test]
+async fn a_transaction_of_a_thousand_streams_is_covered_by_its_checkpoints() {
+    let ledger = TestLedger::with_envelope(100_000_000).await.unwrap();
+    let commands: Vec<_> = (0..1_000)
+        .map(|i| {
+            serde_json::json!({"command_id": format!("many-{i}"),
+                "award_grant": award(&format!("many-{i}"), "cvl-msp", 1_000)})
+        })
+        .collect();
+    let response = ledger
+        .http
+        .post(ledger.service_url("grants", "/v1/commands:batch"))
+        .json(&serde_json::json!({ "commands": commands }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert!(answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["outcome"] == "accepted"));
+
+    let kafka = kafka();
+    let mut covered = std::collections::HashSet::new();
+    for record in read_all(&kafka, &ledger.topics.grants).await {
+        let event = ledger_proto::v1::EventEnvelope::decode(record.payload.as_slice()).unwrap();
+        if let Some(Payload::ChainCheckpoint(checkpoint)) = event.payload {
+            assert!(
+                record.payload.len() < 64 * 1024,
+                "{} bytes",
+                record.payload.len()
+            );
+            covered.extend(
+                checkpoint
+                    .heads
+                    .into_iter()
+                    .filter_map(|h| h.stream)
+                    .map(|s| s.id),
+            );
+        }
+    }
+    let named = (0..1_000)
+        .filter(|i| covered.contains(&format!("many-{i}")))
+        .count();
+    assert!(
+        named >= 850,
+        "the busy transaction's checkpoints name {named} of 1,000 grants"
+    );
+    let audit = audit_topic(
+        &kafka,
+        &key_ring(),
+        &ledger.topics.grants,
+        Default::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(audit.broken.is_empty(), "{:?}", audit.broken);
+    ledger.shutdown().await;
+}

@@ -62,7 +62,7 @@ pub struct EmitterArgs {
 
     /// Streams appended to that call for a signed checkpoint of the log's
     /// heads (docs/security.md).
-    #[arg(long, env = "LEDGER_CHECKPOINT_EVERY", default_value_t = 1_000)]
+    #[arg(long, env = "LEDGER_CHECKPOINT_EVERY", default_value_t = crate::checkpoint::MOST_HEADS)]
     pub checkpoint_every: usize,
 
     /// Seconds of quiet after which a writer with streams not yet covered
@@ -85,7 +85,7 @@ impl EmitterArgs {
             signing_key_file: None,
             trusted_keys_file: None,
             pseudonym_key_file: None,
-            checkpoint_every: 1_000,
+            checkpoint_every: crate::checkpoint::MOST_HEADS,
             checkpoint_seconds: 60,
         }
     }

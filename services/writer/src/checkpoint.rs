@@ -19,9 +19,11 @@ use crate::Tip;
 /// The stream type of checkpoints; its id is the context's name.
 pub const STREAM_TYPE: &str = "checkpoint";
 
-/// Most stream heads in one checkpoint, which keeps it far below the
-/// largest record (about 100 bytes a head); the rest wait for the next.
-const MOST_HEADS: usize = 2_000;
+/// Most stream heads in one checkpoint: a head takes at most about 150
+/// bytes (a 64-character id, a 32-byte hash), so even the longest ids keep
+/// a checkpoint well below the largest event
+/// ([`crate::limits::MAX_EVENT_BYTES`]); more streams make more checkpoints.
+pub const MOST_HEADS: usize = 300;
 
 /// When to write checkpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +37,7 @@ pub struct CheckpointPolicy {
 impl Default for CheckpointPolicy {
     fn default() -> Self {
         Self {
-            every: 1_000,
+            every: MOST_HEADS,
             quiet: std::time::Duration::from_secs(60),
         }
     }
@@ -113,5 +115,64 @@ impl Unchecked {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ledger_proto::v1::{event_envelope::Payload, EventEnvelope};
+    use prost::Message;
+
+    #[test]
+    fn a_checkpoint_of_the_longest_ids_stays_below_the_largest_event() {
+        let mut unchecked = Unchecked::default();
+        let mut heads = StreamHeads::default();
+        for n in 0..2 * MOST_HEADS {
+            let stream = StreamRef {
+                r#type: "obligation".into(),
+                id: format!("{n:0>64}"),
+            };
+            let mut event = EventEnvelope {
+                stream: Some(stream.clone()),
+                stream_version: 1,
+                ..Default::default()
+            };
+            event.hash = ledger_domain::chain::event_hash(&event);
+            heads.advance(&event).unwrap();
+            unchecked.appended(&stream);
+        }
+        let tips = (0..64)
+            .map(|p| {
+                (
+                    p,
+                    Tip {
+                        offset: i64::MAX,
+                        hash: vec![0xff; 32],
+                    },
+                )
+            })
+            .collect();
+        let checkpoint = unchecked.checkpoint(u64::MAX, &heads, &tips);
+        assert_eq!(checkpoint.heads.len(), MOST_HEADS);
+        let event = EventEnvelope {
+            stream: Some(StreamRef {
+                r#type: STREAM_TYPE.into(),
+                id: "obligations".into(),
+            }),
+            prev_hash: vec![0; 32],
+            hash: vec![0; 32],
+            signature: vec![0; 64],
+            payload: Some(Payload::ChainCheckpoint(checkpoint.clone())),
+            ..Default::default()
+        };
+        assert!(
+            event.encoded_len() < crate::limits::MAX_EVENT_BYTES * 3 / 4,
+            "{} bytes",
+            event.encoded_len()
+        );
+        // Folding it covers exactly the streams it names.
+        unchecked.covered(&checkpoint, &heads);
+        assert_eq!(unchecked.len(), MOST_HEADS);
     }
 }

@@ -398,12 +398,19 @@ async fn write_batch<D: Decider>(
 
     // A checkpoint rides in the same transaction as the events it covers:
     // when enough streams moved, or alone when a quiet writer asks for one.
-    if quiet || state.unchecked() >= config.checkpoints.every {
+    // Each covers at most MOST_HEADS streams: as many as it takes.
+    let mut due = quiet || state.unchecked() >= config.checkpoints.every;
+    while due {
         match state.stage_checkpoint(config, now) {
             Ok(Some((event, key))) => records.push(outbound(config, &event, key)),
-            Ok(None) => {}
-            Err(err) => tracing::error!(error = %err, "checkpoint not staged"),
+            Ok(None) => break,
+            Err(err) => {
+                tracing::error!(error = %err, "checkpoint not staged");
+                break;
+            }
         }
+        // A quiet writer covers everything; a busy one what calls for it.
+        due = (quiet && state.unchecked() > 0) || state.unchecked() >= config.checkpoints.every;
     }
     let records_len = records.len() as u64;
     let outcome = if records.is_empty() {
