@@ -110,10 +110,12 @@ async fn a_projector_killed_mid_stream_resumes_without_loss_or_double_count() {
         .balance_after("cvl-msp", &position(&programme))
         .await
         .unwrap();
-    let indexed: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&ledger.pool)
-        .await
-        .unwrap();
+    // The facts (the writer's checkpoints come on top, as the log holds them).
+    let indexed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type <> 'ChainCheckpoint'")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
     assert_eq!(indexed, AWARDS as i64 + 2);
 
     sigkill(&mut projector);
