@@ -31,6 +31,8 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "unit and end-to-end tests"
+# The dashboard's tests drive Debian's chromium (tests/tests/dashboard.rs).
+deploy/local/install.sh browser
 # The suite's own Kafka login: everything under test namespaces, nothing of
 # the production topics (deploy/local/kafka/acls.txt).
 kafka_login ledger-tests

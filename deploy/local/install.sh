@@ -2,7 +2,8 @@
 # Installs what the local stack needs and is not on a fresh machine, caching
 # everything: Kafka's jars (Maven Central, through Maven), PostgreSQL's server
 # (Debian's packages), OpenSSL's headers for librdkafka (Debian's packages)
-# and buf (npm), used to lint the proto contract.
+# and buf (npm), used to lint the proto contract; `browser` adds what the
+# dashboard's tests need (chromium, playwright-core).
 # Running it again does nothing once everything is there.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -65,6 +66,24 @@ install_buf() {
     npm install --silent --no-audit --no-fund --prefix "$dir" "@bufbuild/buf@$version" >/dev/null
 }
 
+# The dashboard's tests: Debian's chromium (never a browser download), and
+# playwright-core to drive it, from npm at the versions tests/browser pins.
+install_browser() {
+    if [ ! -x /usr/bin/chromium ]; then
+        log "installing chromium from Debian's packages"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    fi
+    local dir="$LEDGER_ROOT/tests/browser"
+    # node_modules is installed again whenever the lock file changes.
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-from-lock" 2>/dev/null; then
+        command -v npm >/dev/null || die "npm is required for the browser tests"
+        log "installing the browser tests' packages from npm (tests/browser/package-lock.json)"
+        (cd "$dir" && npm ci --no-audit --no-fund --silent --cache "$LEDGER_CACHE_DIR/npm")
+        cp "$dir/package-lock.json" "$dir/node_modules/.installed-from-lock"
+    fi
+}
+
 command -v java >/dev/null || die "Java 17 is required to run Kafka"
 mkdir -p "$LEDGER_CACHE_DIR"
 case "${1:-all}" in
@@ -72,6 +91,7 @@ case "${1:-all}" in
     postgres) install_postgres ;;
     buf) install_buf ;;
     libssl) install_libssl ;;
+    browser) install_browser ;;
     all) install_kafka; install_postgres; install_buf; install_libssl ;;
-    *) die "usage: install.sh [kafka|postgres|buf|libssl|all]" ;;
+    *) die "usage: install.sh [kafka|postgres|buf|libssl|browser|all]" ;;
 esac

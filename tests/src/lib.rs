@@ -605,6 +605,43 @@ impl TestLedger {
         Ok(())
     }
 
+    /// Loads the seed programmes as command 1 does, through the public
+    /// interfaces (HTTP, and the inbound topic under the local stack's
+    /// gateway rules), and waits until the read model has applied them all.
+    pub async fn load_seed(&mut self) -> Result<ledger_seed::load::Report> {
+        self.start_inbound(ledger_seed::DEMO_INBOUND_ALLOW).await?;
+        let target = self.seed_target();
+        let steps = ledger_seed::scenario::seed_scenario();
+        let report = ledger_seed::load::load(&steps, &target).await?;
+        if report.accepted != steps.len() {
+            bail!("{} of {} seed commands accepted", report.accepted, steps.len());
+        }
+        for position in report.wait_for() {
+            let (status, body) = self
+                .get(&format!("/v1/balances?wait_for={position}&wait_ms=30000"))
+                .await?;
+            if status != 200 {
+                bail!("the seed's {position} is not projected: {status} {body}");
+            }
+        }
+        Ok(report)
+    }
+
+    /// Where the seed loader sends this ledger's commands.
+    pub fn seed_target(&self) -> ledger_seed::load::Target {
+        ledger_seed::load::Target {
+            services: ["grants", "workforce", "centres", "obligations"]
+                .into_iter()
+                .map(|s| (s, self.service_url(s, "")))
+                .collect(),
+            token: Some(self.token("all")),
+            source_system: "demo".into(),
+            kafka: kafka(),
+            topics: self.topics.clone(),
+            progress: false,
+        }
+    }
+
     /// Starts the bursary's obligation `o-<grant>` (from 2023-11-01) as soon
     /// as the obligations service, which follows the grants topic, knows the
     /// grant; then breaches it on 2024-11-01. Returns the breach's answer.

@@ -197,6 +197,8 @@ async fn the_openapi_document_describes_every_route_of_the_read_api() {
         "/v1/headcounts",
         "/v1/targets",
         "/v1/indicators",
+        "/v1/programmes",
+        "/v1/me",
         "/v1/status",
     ];
     let mut sorted = paths.clone();

@@ -7,7 +7,7 @@
 use std::{collections::HashMap, time::Duration};
 
 use ledger_seed::{
-    load::{load, Target},
+    load::load,
     scenario::{seed_scenario, CVL, LOIR_ET_CHER, OCCITANIE},
 };
 use ledger_tests::{kafka, TestLedger};
@@ -22,36 +22,12 @@ async fn get(ledger: &TestLedger, path: &str) -> Value {
 #[tokio::test]
 async fn the_read_api_reproduces_the_seed_figures() {
     let mut ledger = TestLedger::start().await.unwrap();
-    // The rules the local stack runs with (deploy/local/services.sh).
-    ledger
-        .start_inbound(ledger_seed::DEMO_INBOUND_ALLOW)
-        .await
-        .unwrap();
-    let target = Target {
-        services: ["grants", "workforce", "centres", "obligations"]
-            .into_iter()
-            .map(|s| (s, ledger.service_url(s, "")))
-            .collect::<HashMap<_, _>>(),
-        token: Some(ledger.token("all")),
-        source_system: "demo".into(),
-        kafka: kafka(),
-        topics: ledger.topics.clone(),
-        progress: false,
-    };
-    let steps = seed_scenario();
-    let report = load(&steps, &target).await.unwrap();
-    assert_eq!(report.accepted, steps.len());
+    let report = ledger.load_seed().await.unwrap();
+    assert_eq!(report.accepted, seed_scenario().len());
     assert!(
         report.inbound > 100,
         "the GIP's HR system goes through Kafka"
     );
-    for position in report.wait_for() {
-        let (status, body) = ledger
-            .get(&format!("/v1/balances?wait_for={position}&wait_ms=30000"))
-            .await
-            .unwrap();
-        assert_eq!(status, 200, "{position}: {body}");
-    }
 
     // Centre-Val de Loire: the €20M envelope committed in full, 125 MSP open
     // by the end of 2025, more than 1,000 professionals hosted.
@@ -514,7 +490,8 @@ async fn the_read_api_reproduces_the_seed_figures() {
     );
 
     // Loading again changes nothing.
-    let again = load(&steps, &target).await.unwrap();
+    let steps = seed_scenario();
+    let again = load(&steps, &ledger.seed_target()).await.unwrap();
     assert_eq!(again.replayed + again.inbound, steps.len(), "{again:?}");
     ledger.shutdown().await;
 }

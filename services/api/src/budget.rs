@@ -37,8 +37,10 @@ pub struct BudgetParams {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GroupParams {
-    /// One of envelope, programme, funder, region, departement, fiscal_year;
-    /// without it, one balance over everything selected.
+    /// One of envelope, programme, funder, region, departement, fiscal_year,
+    /// month (`YYYY-MM`, flows of the month and stocks at its end, every
+    /// month from the first line's through `as_of`); without it, one balance
+    /// over everything selected.
     pub group_by: Option<String>,
 }
 
@@ -81,7 +83,7 @@ pub async fn balances(
         "group_by",
         &g.group_by,
         GroupBy::parse,
-        "envelope, programme, funder, region, departement, fiscal_year",
+        "envelope, programme, funder, region, departement, fiscal_year, month",
     )?;
     let (as_of, known_at) = (read.as_of.clone(), read.known_at.clone());
     let mut filter = balance_filter(&b, read.ready(&state).await?)?;

@@ -6,6 +6,7 @@ mod credits;
 mod export;
 mod params;
 mod routes;
+mod ui;
 mod views;
 mod wait;
 

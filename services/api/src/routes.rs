@@ -4,7 +4,7 @@
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
     routing::get,
-    Json, Router,
+    Extension, Json, Router,
 };
 use ledger_http::{
     auth::{self, Access, Role},
@@ -68,6 +68,7 @@ fn reads() -> OpenApiRouter<AppState> {
         .routes(routes!(views::members))
         .routes(routes!(views::posts))
         .routes(routes!(views::headcounts))
+        .routes(routes!(views::programmes))
         .routes(routes!(views::targets))
         .routes(routes!(views::indicators))
 }
@@ -77,18 +78,27 @@ fn ops() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(status))
 }
 
+/// Routes for any known caller.
+fn callers() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
+}
+
 /// The OpenAPI document: generated from the routes themselves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    reads().merge(ops()).split_for_parts().1
+    reads().merge(ops()).merge(callers()).split_for_parts().1
 }
 
 pub fn router(state: AppState, access: &Access) -> Router {
     let (reads, mut doc) = reads().with_state(state.clone()).split_for_parts();
     let (ops, ops_doc) = ops().with_state(state.clone()).split_for_parts();
+    let (callers, callers_doc) = callers().with_state(state.clone()).split_for_parts();
     doc.merge(ops_doc);
+    doc.merge(callers_doc);
     let router = auth::require(reads, access, Role::Controller)
         .merge(auth::require(ops, access, Role::Ops))
+        .merge(auth::authenticated(callers, access))
         .route("/openapi.json", get(move || async move { Json(doc) }))
+        .merge(crate::ui::router())
         .merge(
             Router::new()
                 .route("/healthz", get(|| async { "ok" }))
@@ -190,6 +200,33 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiEr
         faults,
         outages,
     }))
+}
+
+/// A caller as it is known.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// The caller's name in the tokens file; absent when access control is off.
+    pub name: Option<String>,
+    /// Its roles (`controller`, `integrator`, `ops`, `persons`): what it may ask.
+    pub roles: Vec<&'static str>,
+}
+
+/// Who the token is, and its roles: any known caller may ask (a client,
+/// the dashboard among them, shows only what the caller may read).
+#[utoipa::path(get, path = "/v1/me", tag = "ops",
+    responses((status = 200, body = Me), (status = 401, description = "unauthenticated")))]
+pub async fn me(caller: Option<Extension<auth::Principal>>) -> Json<Me> {
+    Json(match caller {
+        Some(Extension(caller)) => Me {
+            name: Some(caller.name),
+            roles: caller.roles.iter().map(|r| r.as_str()).collect(),
+        },
+        // Access control off (--insecure-no-auth): every route is open.
+        None => Me {
+            name: None,
+            roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        },
+    })
 }
 
 async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {

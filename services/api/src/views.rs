@@ -9,7 +9,7 @@ use ledger_http::ApiError;
 use ledger_readmodel::queries::{
     self, CentreFilter, CentreRow, GrantFilter, GrantRow, GuaranteeRow, Headcount, HeadcountFilter,
     HeadcountGroup, IndicatorRow, LoanDetail, LoanRow, MemberCount, ObligationFilter,
-    ObligationRow, PostRow, RecoveryRow, TargetProgress, Titres,
+    ObligationRow, PostRow, ProgrammeRow, RecoveryRow, TargetProgress, Titres,
 };
 use serde::{Deserialize, Serialize};
 
@@ -423,6 +423,22 @@ pub async fn indicators(
     let p = query(p)?;
     let at = read.ready(&state).await?;
     queries::indicators(&state.pool, p.programme_id.as_deref(), at)
+        .await
+        .map(Json)
+        .map_err(unavailable)
+}
+
+/// The programmes, their funders and envelopes opened by the date: what a
+/// client names and picks (balances are keyed by these ids).
+#[utoipa::path(get, path = "/v1/programmes", tag = "programmes",
+    params(ReadParams),
+    responses((status = 200, body = [ProgrammeRow]), (status = 400, description = "invalid_parameter")))]
+pub async fn programmes(
+    State(state): State<AppState>,
+    read: Read,
+) -> Result<Json<Vec<ProgrammeRow>>, ApiError> {
+    let at = read.ready(&state).await?;
+    queries::programmes(&state.pool, at)
         .await
         .map(Json)
         .map_err(unavailable)

@@ -48,6 +48,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Self::Controller, Self::Integrator, Self::Ops, Self::Persons];
+
     fn parse(raw: &str) -> Option<Self> {
         Some(match raw {
             "controller" => Self::Controller,
@@ -248,8 +250,9 @@ fn refuse(status: StatusCode, code: &str, message: String) -> Response {
     response
 }
 
+/// `None`: any known caller, whatever its roles.
 async fn guard(
-    State((access, role)): State<(Access, Role)>,
+    State((access, role)): State<(Access, Option<Role>)>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -276,7 +279,7 @@ async fn guard(
             format!("{why}: send Authorization: Bearer <token>"),
         );
     };
-    if !principal.roles.contains(&role) {
+    if let Some(role) = role.filter(|role| !principal.roles.contains(role)) {
         tracing::warn!(%path, caller = %principal.name, needs = role.as_str(), "request refused: role missing");
         return refuse(
             StatusCode::FORBIDDEN,
@@ -288,7 +291,7 @@ async fn guard(
             ),
         );
     }
-    if matches!(role, Role::Integrator | Role::Persons) {
+    if matches!(role, Some(Role::Integrator | Role::Persons)) {
         // An integrator, or a holder of personal data, acts for its own
         // source system only.
         let own = principal.source_system.as_deref().unwrap_or("");
@@ -328,9 +331,15 @@ async fn guard(
 /// Requires `role` on every route of `router`.
 pub fn require(router: Router, access: &Access, role: Role) -> Router {
     router.layer(middleware::from_fn_with_state(
-        (access.clone(), role),
+        (access.clone(), Some(role)),
         guard,
     ))
+}
+
+/// Requires a known caller, whatever its roles, on every route of `router`
+/// (which finds the [`Principal`] in the request's extensions).
+pub fn authenticated(router: Router, access: &Access) -> Router {
+    router.layer(middleware::from_fn_with_state((access.clone(), None), guard))
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ pub enum GroupBy {
     Region,
     Departement,
     FiscalYear,
+    /// Calendar months of the lines' effective dates: the series a chart of
+    /// consumption over time draws.
+    Month,
 }
 
 impl GroupBy {
@@ -26,6 +29,7 @@ impl GroupBy {
             "region" => Self::Region,
             "departement" => Self::Departement,
             "fiscal_year" => Self::FiscalYear,
+            "month" => Self::Month,
             _ => return None,
         })
     }
@@ -38,7 +42,7 @@ impl GroupBy {
             Self::Programme | Self::Funder => "p.programme_id",
             Self::Region => "COALESCE(p.region_code, '')",
             Self::Departement => "COALESCE(p.departement_code, '')",
-            Self::FiscalYear => "''",
+            Self::FiscalYear | Self::Month => "''",
         }
     }
 }
@@ -254,6 +258,27 @@ pub async fn balances(
              WHERE $8::int IS NULL OR years.year = $8
              GROUP BY years.year ORDER BY years.year",
             figures = figures("a.y = years.year", "TRUE")
+        ),
+        // Months are summed from the lines themselves (a fiscal year's lines
+        // may fall in January of the next: the month is the effective date's).
+        Some(GroupBy::Month) => format!(
+            "WITH a AS (
+                SELECT date_trunc('month', p.effective_date)::date AS m, p.account,
+                       SUM(p.amount_cents) AS s, count(*) AS n
+                FROM postings p WHERE {SCOPE}
+                GROUP BY 1, 2),
+             months AS (
+                -- Every month from the first line's through the date asked
+                -- (or the last line's, if later): stocks carry forward.
+                SELECT generate_series(min(m),
+                         GREATEST(max(m), date_trunc('month', COALESCE($6::date, max(m)))::date),
+                         interval '1 month')::date AS month
+                FROM a)
+             SELECT to_char(months.month, 'YYYY-MM') AS key, {figures}
+             FROM months JOIN a ON a.m <= months.month
+             WHERE $8::int IS NULL OR extract(year FROM months.month) = $8
+             GROUP BY months.month ORDER BY months.month",
+            figures = figures("a.m = months.month", "TRUE")
         ),
         Some(GroupBy::Funder) => format!(
             "{sums}
