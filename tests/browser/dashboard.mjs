@@ -38,7 +38,7 @@ const problems = []; // console errors, page errors, requests that left the API
 const timings = [];
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--lang=fr-FR"] });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: "fr-FR" });
   // Nothing may be fetched from anywhere but the ledger itself.
   await context.route("**/*", (route) => {
@@ -144,6 +144,23 @@ test("the date pickers change the figures: as_of and known_at", async () => {
   await page.waitForFunction(() => !location.hash.includes("as_of") && document.body.dataset.ready === "overview");
   assert.equal((await page.locator("#overview-table tr", { hasText: "Plan Urgence" }).first().locator("td.num").allInnerTexts())[1],
     eur(2_000_000_000));
+  noProblems();
+});
+
+test("envelopes: a programme's envelopes with their balances, one click from the overview", async () => {
+  await open("#/overview", "overview");
+  await page.locator("#overview-table tr", { hasText: "Plan Urgence" }).first().getByRole("link", { name: "3 enveloppes" }).click();
+  await waitDrawn("envelope");
+  const { balances } = await api("/v1/balances?programme_id=cvl-plan-urgence-sante&group_by=envelope");
+  const rows = page.locator("#envelopes-table tbody tr");
+  assert.equal(await rows.count(), balances.length);
+  assert.equal((await rows.nth(2).locator("td.num").allInnerTexts())[1], eur(balances[2].committed_cents));
+  await rows.nth(2).locator("th a").click();
+  await waitDrawn("envelope");
+  assert.match(await page.evaluate(() => location.hash), new RegExp(`envelope/${balances[2].key}`));
+  await page.goBack();
+  await waitDrawn("envelope");
+  await shot("envelopes");
   noProblems();
 });
 

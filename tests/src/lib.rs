@@ -614,7 +614,11 @@ impl TestLedger {
         let steps = ledger_seed::scenario::seed_scenario();
         let report = ledger_seed::load::load(&steps, &target).await?;
         if report.accepted != steps.len() {
-            bail!("{} of {} seed commands accepted", report.accepted, steps.len());
+            bail!(
+                "{} of {} seed commands accepted",
+                report.accepted,
+                steps.len()
+            );
         }
         for position in report.wait_for() {
             let (status, body) = self

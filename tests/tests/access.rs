@@ -165,6 +165,22 @@ async fn every_role_gets_exactly_its_routes_and_refusals_say_why() {
         .find(|e| e.stream.as_ref().is_some_and(|s| s.id == "g-access-2"))
         .unwrap();
     assert_eq!(second.source_system, "rh-test");
+    // Any known caller may ask who it is and what its roles allow (the
+    // dashboard shows only those pages); an unknown one may not.
+    let me = ledger.api_url("/v1/me");
+    for (token, want) in [
+        (&controller, serde_json::json!(["controller"])),
+        (&ops, serde_json::json!(["ops"])),
+        (&integrator, serde_json::json!(["integrator"])),
+    ] {
+        let (got, answer) = status(&ledger, "GET", me.clone(), Some(token), None, None).await;
+        assert_eq!((got, &answer["roles"]), (200, &want), "{answer}");
+    }
+    let (got, answer) = status(&ledger, "GET", me, Some("forged-token"), None, None).await;
+    assert_eq!(
+        (got, &answer["error"]["code"]),
+        (401, &serde_json::json!("unauthenticated"))
+    );
     ledger.shutdown().await;
 }
 

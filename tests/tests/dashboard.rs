@@ -46,6 +46,9 @@ async fn the_dashboard_shows_the_seed_figures_in_chromium() {
     let err = String::from_utf8_lossy(&outcome.stderr);
     println!("{out}");
     eprintln!("{err}");
-    assert!(outcome.status.success(), "the browser tests failed:\n{out}\n{err}");
+    assert!(
+        outcome.status.success(),
+        "the browser tests failed:\n{out}\n{err}"
+    );
     ledger.shutdown().await;
 }

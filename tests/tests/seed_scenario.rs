@@ -29,6 +29,62 @@ async fn the_read_api_reproduces_the_seed_figures() {
         "the GIP's HR system goes through Kafka"
     );
 
+    // The catalogue names every programme with its funder and envelopes.
+    let programmes = get(&ledger, "/v1/programmes").await;
+    let cvl = programmes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["programme_id"] == CVL.programme_id)
+        .unwrap();
+    assert_eq!(cvl["funder"], "region:24");
+    assert_eq!(cvl["funder_name"], "Région Centre-Val de Loire");
+    let envelopes: Vec<&str> = cvl["envelopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["envelope_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(envelopes, ["cvl-msp-2008", "cvl-msp-2013", CVL.envelope_id]);
+    // Known before anything was recorded: no programme yet.
+    let before = get(&ledger, "/v1/programmes?known_at=2001-01-01T00:00:00Z").await;
+    assert_eq!(before, serde_json::json!([]));
+
+    // Month by month, from the envelope's first line through the last: the
+    // month's flows add up to the stocks, and the last month's stock is
+    // the balance.
+    let months = get(
+        &ledger,
+        &format!(
+            "/v1/balances?envelope_id={}&group_by=month",
+            CVL.envelope_id
+        ),
+    )
+    .await;
+    let months = months["balances"].as_array().unwrap();
+    assert_eq!(months[0]["key"], "2018-02");
+    let keys: Vec<&str> = months.iter().map(|m| m["key"].as_str().unwrap()).collect();
+    for pair in keys.windows(2) {
+        let (y, m) = pair[0].split_once('-').unwrap();
+        let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
+        let next = if m == 12 {
+            format!("{}-01", y + 1)
+        } else {
+            format!("{y}-{:02}", m + 1)
+        };
+        assert_eq!(pair[1], next, "every month, none skipped");
+    }
+    let mut committed = 0;
+    for m in months {
+        committed += m["committed_cents"].as_i64().unwrap();
+        assert_eq!(
+            m["committed_to_date_cents"].as_i64().unwrap(),
+            committed,
+            "{m}"
+        );
+    }
+    assert_eq!(committed, CVL.envelope_cents);
+
     // Centre-Val de Loire: the €20M envelope committed in full, 125 MSP open
     // by the end of 2025, more than 1,000 professionals hosted.
     let envelope = get(

@@ -15,12 +15,36 @@ use axum::{
 /// uPlot (MIT, its licence beside it) is vendored from npm by
 /// tests/browser/vendor.sh at the version tests/browser/package.json pins.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("", "text/html; charset=utf-8", include_bytes!("../ui/index.html")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../ui/app.js")),
-    ("app.css", "text/css; charset=utf-8", include_bytes!("../ui/app.css")),
-    ("vendor/uPlot.iife.min.js", "text/javascript; charset=utf-8", include_bytes!("../ui/vendor/uPlot.iife.min.js")),
-    ("vendor/uPlot.min.css", "text/css; charset=utf-8", include_bytes!("../ui/vendor/uPlot.min.css")),
-    ("vendor/uPlot.LICENSE", "text/plain; charset=utf-8", include_bytes!("../ui/vendor/uPlot.LICENSE")),
+    (
+        "",
+        "text/html; charset=utf-8",
+        include_bytes!("../ui/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../ui/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../ui/app.css"),
+    ),
+    (
+        "vendor/uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../ui/vendor/uPlot.iife.min.js"),
+    ),
+    (
+        "vendor/uPlot.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../ui/vendor/uPlot.min.css"),
+    ),
+    (
+        "vendor/uPlot.LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../ui/vendor/uPlot.LICENSE"),
+    ),
 ];
 
 /// Nothing but the project's own files and the API: no outside script,
@@ -47,7 +71,10 @@ fn asset(path: &str) -> Response {
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
         ],
         *body,
     )

@@ -102,12 +102,20 @@ const TEXT = {
 let lang = sessionStorage.getItem(LANG_KEY) === "en" ? "en" : "fr";
 const t = (key) => TEXT[lang][key] ?? key;
 
-// Contract names shown in words (the API speaks in enum names).
+// Contract names shown in words (the API speaks in enum names); English
+// falls back to the name itself, lower-cased.
 const NAMES = {
   fr: {
     PROFESSION_GENERAL_PRACTITIONER: "Médecins généralistes", PROFESSION_SPECIALIST: "Médecins spécialistes",
-    PROFESSION_MIDWIFE: "Sages-femmes", PROFESSION_NURSE: "Infirmiers", PROFESSION_ADVANCED_PRACTICE_NURSE: "Infirmiers en pratique avancée",
-    PROFESSION_SECRETARY: "Secrétaires médicales", PROFESSION_MEDICAL_ASSISTANT: "Assistants médicaux", PROFESSION_COORDINATOR: "Coordinateurs",
+    PROFESSION_MIDWIFE: "Sages-femmes", PROFESSION_NURSE: "Infirmiers", PROFESSION_PHYSIOTHERAPIST: "Masseurs-kinésithérapeutes",
+    PROFESSION_DENTIST: "Chirurgiens-dentistes", PROFESSION_PHARMACIST: "Pharmaciens", PROFESSION_MEDICAL_SECRETARY: "Secrétaires médicaux",
+    PROFESSION_COORDINATOR: "Coordinateurs", PROFESSION_OTHER_PARAMEDICAL: "Autres paramédicaux", PROFESSION_MEDICAL_INTERN: "Internes en médecine",
+    PROFESSION_PARAMEDICAL_STUDENT: "Étudiants paramédicaux", PROFESSION_ADVANCED_PRACTICE_NURSE: "Infirmiers en pratique avancée",
+    CENTRE_KIND_MSP: "MSP", CENTRE_KIND_HEALTH_CENTRE: "Centre de santé", CENTRE_KIND_GROUP_PRACTICE: "Cabinet de groupe",
+    CENTRE_KIND_SATELLITE: "Antenne",
+    GRANT_KIND_SUBSIDY: "Subvention", GRANT_KIND_BURSARY: "Bourse", GRANT_KIND_ALLOWANCE: "Allocation d’études",
+    GRANT_KIND_INSTALLATION_AID: "Aide à l’installation", GRANT_KIND_PRACTICE_AID: "Aide à l’exercice",
+    GRANT_KIND_TELEMEDICINE: "Télémédecine", GRANT_KIND_OPERATING_FUNDING: "Aide de fonctionnement",
     TARGET_METRIC_MSP_OPEN: "MSP ouvertes", TARGET_METRIC_CENTRES_OPEN: "Centres ouverts",
     TARGET_METRIC_SALARIED_DOCTORS: "Médecins salariés", TARGET_METRIC_PROFESSIONALS_HOSTED: "Professionnels accueillis",
     TARGET_METRIC_PROFESSIONALS_TRAINED: "Professionnels formés", TARGET_METRIC_PROFESSIONALS_RECRUITED: "Professionnels recrutés",
@@ -117,7 +125,8 @@ const NAMES = {
   },
   en: {},
 };
-const name = (raw) => NAMES[lang][raw] ?? String(raw ?? "").replace(/^[A-Z]+_KIND_|^PROFESSION_|^TARGET_METRIC_/, "").replaceAll("_", " ").toLowerCase();
+const name = (raw) => NAMES[lang][raw]
+  ?? String(raw ?? "").replace(/^(GRANT_KIND|CENTRE_KIND|PROFESSION|TARGET_METRIC)_/, "").replaceAll("_", " ").toLowerCase();
 
 // ---------------------------------------------------------------- formats
 
@@ -316,15 +325,15 @@ const COLOURS = ["#0b4f8a", "#c2410c", "#2f7d4a", "#7c3aed", "#8a6d00", "#a1221b
  * point's exact figure through `format`, the axis a scale.
  */
 function lineChart(title, keys, series, { money = false, steps = false, keyLabel = month } = {}) {
-  const box = h("figure", { class: "chart", role: "img", "aria-label": title });
+  const box = h("figure", { class: "chart", "aria-label": title });
   if (!keys.length || typeof uPlot === "undefined") return box;
   const scale = money ? (v) => v / 100 : (v) => v;
   const data = [keys.map(seconds), ...series.map((s) => s.values.map((v) => (v === null ? null : scale(Number(v)))))];
   const draw = () => {
     const width = Math.max(280, Math.min(box.parentElement?.clientWidth ?? 900, 1100) - 8);
-    box.replaceChildren(h("figcaption", {}, title));
+    box.replaceChildren();
     // uPlot draws in the page's own zone otherwise; the keys are UTC.
-    new uPlot({
+    const chart = new uPlot({
       width, height: 260, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       series: [
         { label: t("date"), value: (u, v, si, i) => (i === null || i === undefined ? "—" : keyLabel(keys[i])) },
@@ -334,12 +343,25 @@ function lineChart(title, keys, series, { money = false, steps = false, keyLabel
           value: (u, v, si, i) => (i === null || i === undefined || s.values[i] === null ? "—" : s.format(s.values[i])),
         })),
       ],
-      axes: [{}, { size: 90, values: (u, ticks) => ticks.map((v) => (money ? compactEuros(v) : count(Math.round(v)))) }],
+      axes: [
+        { values: (u, ticks) => ticks.map((ts) => tick(ts, u.scales.x.max - u.scales.x.min)) },
+        { size: 90, values: (u, ticks) => ticks.map((v) => (money ? compactEuros(v) : count(Math.round(v)))) },
+      ],
       scales: { x: { time: true } },
     }, data, box);
+    // The legend shows the latest point's exact figures until hovered.
+    chart.setLegend({ idx: keys.length - 1 });
   };
   requestAnimationFrame(draw);
   return box;
+}
+
+/** A time axis tick: years over long spans, months, else days. */
+function tick(ts, span) {
+  const iso = new Date(ts * 1000).toISOString();
+  if (span > 3 * 365 * 86400) return iso.slice(0, 4);
+  if (span > 180 * 86400) return month(iso.slice(0, 7));
+  return lang === "fr" ? `${iso.slice(8, 10)}/${iso.slice(5, 7)}` : iso.slice(5, 10);
 }
 
 /** An axis tick (a scale, not a figure): 20 M€, 500 k€. */
@@ -407,7 +429,7 @@ async function overview(main) {
       const b = balanceOf.get(p.programme_id);
       if (!b) continue;
       rows.push(row(h("span", {}, p.name, h("br"),
-        p.envelopes.map((e, i) => [i ? " · " : "", link(e.label, "envelope", e.envelope_id)])),
+        link(`${count(p.envelopes.length)} ${t("envelopes").toLowerCase()}`, "envelope", "", { programme_id: p.programme_id })),
         b, { programme_id: p.programme_id }, "sub"));
     }
   }
@@ -432,7 +454,7 @@ async function envelope(main, id) {
   const w = when();
   const programmes = await api("/v1/programmes", w);
   main.append(h("h1", {}, t("envelope")), whenLine(), envelopePicker(programmes, id));
-  if (!id) return;
+  if (!id) return envelopeList(main, programmes);
   const after = route().query.get("after") || undefined;
   const programme = programmes.find((p) => p.envelopes.some((e) => e.envelope_id === id));
   const [b, months, years, grants, etat] = await Promise.all([
@@ -482,6 +504,25 @@ async function envelope(main, id) {
       h("td", {}, day(g.awarded_on)), h("td", {}, day(g.deadline)),
       num(euros(g.committed_cents)), num(euros(g.paid_cents)), num(euros(g.remaining_to_pay_cents)))),
   { id: "grants-table" }), pager(grants.next, "envelope", id));
+}
+
+/** Every envelope of a programme (or of all), each with its balance. */
+async function envelopeList(main, programmes) {
+  const w = when();
+  const programmeId = route().query.get("programme_id") || undefined;
+  const { balances } = await api("/v1/balances", { ...w, programme_id: programmeId, group_by: "envelope" });
+  const label = new Map(programmes.flatMap((p) => p.envelopes.map((e) => [e.envelope_id, e])));
+  const programme = programmes.find((p) => p.programme_id === programmeId);
+  main.append(h("h2", {}, programme ? `${programme.funder_name} — ${programme.name}` : t("all_envelopes")), barLegend(),
+    table([t("envelope"), h("th", { class: "num" }, t("voted")), h("th", { class: "num" }, t("committed")),
+      h("th", { class: "num" }, t("available")), h("th", { class: "num" }, t("paid")), h("th", { class: "num" }, t("remaining")), t("consumption")],
+    balances.map((b) => h("tr", {},
+      h("th", { scope: "row" }, link(label.get(b.key)?.label ?? b.key, "envelope", b.key), h("br"),
+        h("span", { class: "muted" }, label.get(b.key)?.vote_reference ?? "")),
+      figure(b.voted_cents, { envelope_id: b.key }, "authorised"), figure(b.committed_cents, { envelope_id: b.key }),
+      figure(b.available_cents, { envelope_id: b.key }, "available"), figure(b.paid_cents, { envelope_id: b.key }, "paid"),
+      figure(b.remaining_to_pay_cents, { envelope_id: b.key }, "committed_unpaid"), h("td", {}, voteBar(b)))),
+    { id: "envelopes-table" }));
 }
 
 function pager(next, page, arg, extra = {}) {

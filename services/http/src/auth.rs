@@ -339,7 +339,10 @@ pub fn require(router: Router, access: &Access, role: Role) -> Router {
 /// Requires a known caller, whatever its roles, on every route of `router`
 /// (which finds the [`Principal`] in the request's extensions).
 pub fn authenticated(router: Router, access: &Access) -> Router {
-    router.layer(middleware::from_fn_with_state((access.clone(), None), guard))
+    router.layer(middleware::from_fn_with_state(
+        (access.clone(), None),
+        guard,
+    ))
 }
 
 #[cfg(test)]
