@@ -24,6 +24,7 @@ cat <<MSG
 
 The programme ledger is up.
 
+  dashboard      $API/               (log in with the controller's token below; docs/dashboard.md)
   read API       $API               (balances, journal, headcounts, targets; OpenAPI at /openapi.json)
   grants         http://127.0.0.1:$LEDGER_GRANTS_PORT   (commands: POST /v1/commands/<name>)
   workforce      http://127.0.0.1:$LEDGER_WORKFORCE_PORT   centres http://127.0.0.1:$LEDGER_CENTRES_PORT   obligations http://127.0.0.1:$LEDGER_OBLIGATIONS_PORT

@@ -553,14 +553,19 @@ async function targets(main) {
   const [programmes, progress] = await Promise.all([api("/v1/programmes", w), api("/v1/targets", w)]);
   main.append(h("h1", {}, t("targets")), whenLine());
   const asOf = w.as_of ?? todayIso();
-  for (const p of programmes) {
-    const mine = progress.filter((g) => g.programme_id === p.programme_id);
-    if (!mine.length) continue;
-    // Progress over time: the same question at each year's end, up to the
-    // deadline or the date asked, whichever comes first.
-    const lastDeadline = mine.map((g) => g.deadline).sort().at(-1);
-    const ends = yearEnds(p.period_start, asOf < lastDeadline ? asOf : lastDeadline);
-    const history = await Promise.all(ends.map((d) => api("/v1/targets", { ...w, programme_id: p.programme_id, as_of: d })));
+  // Progress over time: the same question at each year's end, up to the
+  // deadline or the date asked, whichever comes first; every programme's
+  // years asked at once.
+  const withTargets = programmes
+    .map((p) => ({ p, mine: progress.filter((g) => g.programme_id === p.programme_id) }))
+    .filter(({ mine }) => mine.length)
+    .map(({ p, mine }) => {
+      const lastDeadline = mine.map((g) => g.deadline).sort().at(-1);
+      const ends = yearEnds(p.period_start, asOf < lastDeadline ? asOf : lastDeadline);
+      return { p, mine, ends, history: Promise.all(ends.map((d) => api("/v1/targets", { ...w, programme_id: p.programme_id, as_of: d }))) };
+    });
+  for (const { p, mine, ends, history: asked } of withTargets) {
+    const history = await asked;
     main.append(h("h2", {}, `${p.funder_name} — ${p.name}`));
     main.append(h("div", { class: "cards" }, mine.map((g) => {
       const series = history.map((answer) => answer.find((x) => x.target_id === g.target_id));
