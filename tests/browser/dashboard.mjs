@@ -219,6 +219,8 @@ test("workforce: the Occitanie GIP's 66 staff by profession, its centres on a ti
   const centres = await api("/v1/centres?programme_id=occitanie-ma-sante-ma-region&as_of=2023-07-17");
   assert.equal(await page.locator("#centres-table tbody tr").count(), centres.length);
   assert.equal(await page.locator(".timeline .mark").count(), centres.length);
+  const opened = await api("/v1/centres?programme_id=occitanie-ma-sante-ma-region&as_of=2023-07-17&open=true");
+  assert.equal((await page.locator("#workforce-figures .figure").allInnerTexts())[2], String(opened.length));
   await shot("workforce");
   noProblems();
 });

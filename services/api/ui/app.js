@@ -619,31 +619,31 @@ async function workforce(main, id) {
   if (!programme) return;
   main.append(programmePicker(programmes, programme.programme_id, "workforce"));
   const scope = { ...w, programme_id: programme.programme_id };
-  const [total, byProfession, byCentre, centres] = await Promise.all([
+  const [total, byProfession, byCentre, centres, open] = await Promise.all([
     api("/v1/headcounts", scope),
     api("/v1/headcounts", { ...scope, group_by: "profession" }),
     api("/v1/headcounts", { ...scope, group_by: "centre" }),
     api("/v1/centres", scope),
+    api("/v1/centres", { ...scope, open: "true" }),
   ]);
   const all = total[0];
-  const rowsOf = (answer) => answer;
   main.append(h("div", { class: "cards", id: "workforce-figures" },
     h("div", { class: "card" }, h("div", { class: "muted" }, t("headcount")), h("div", { class: "figure", id: "headcount-total" }, count(all?.headcount ?? 0))),
     h("div", { class: "card" }, h("div", { class: "muted" }, t("fte")), h("div", { class: "figure" }, thousandths(all?.fte_milli ?? 0))),
-    h("div", { class: "card" }, h("div", { class: "muted" }, t("centres_opened")), h("div", { class: "figure" }, count(centres.filter((c) => c.open).length)))));
+    h("div", { class: "card" }, h("div", { class: "muted" }, t("centres_opened")), h("div", { class: "figure" }, count(open.length)))));
   main.append(h("h2", {}, t("by_profession")), table([t("profession"), h("th", { class: "num" }, t("headcount")), h("th", { class: "num" }, t("fte"))],
-    rowsOf(byProfession).map((r) => h("tr", { "data-profession": r.key }, h("th", { scope: "row" }, name(r.key)), num(count(r.headcount)), num(thousandths(r.fte_milli)))),
+    byProfession.map((r) => h("tr", { "data-profession": r.key }, h("th", { scope: "row" }, name(r.key)), num(count(r.headcount)), num(thousandths(r.fte_milli)))),
     { id: "profession-table" }));
   // Over time: the same question at each quarter's end since the first opening.
   const first = centres.map((c) => c.opened_on).sort()[0] ?? programme.period_start;
   const ends = quarterEnds(first, w.as_of ?? todayIso());
   const history = await Promise.all(ends.map((d) => api("/v1/headcounts", { ...scope, as_of: d, group_by: "profession" })));
-  const professions = [...new Set(history.flatMap((a) => rowsOf(a).map((r) => r.key)))].sort();
+  const professions = [...new Set(history.flatMap((a) => a.map((r) => r.key)))].sort();
   main.append(h("h2", {}, t("headcount_over_time")), lineChart(t("headcount_over_time"), ends,
-    professions.map((p) => ({ label: name(p), values: history.map((a) => rowsOf(a).find((r) => r.key === p)?.headcount ?? 0), format: count })),
+    professions.map((p) => ({ label: name(p), values: history.map((a) => a.find((r) => r.key === p)?.headcount ?? 0), format: count })),
     { keyLabel: day, steps: true }));
   main.append(h("h2", {}, t("by_centre")), table([t("centre"), h("th", { class: "num" }, t("headcount")), h("th", { class: "num" }, t("fte"))],
-    rowsOf(byCentre).map((r) => h("tr", {}, h("th", { scope: "row" }, centres.find((c) => c.centre_id === r.key)?.name ?? r.key), num(count(r.headcount)), num(thousandths(r.fte_milli))))));
+    byCentre.map((r) => h("tr", {}, h("th", { scope: "row" }, centres.find((c) => c.centre_id === r.key)?.name ?? r.key), num(count(r.headcount)), num(thousandths(r.fte_milli))))));
   main.append(h("h2", {}, t("centres_opened")), timeline(centres), table(
     [t("centre"), t("kind"), t("opened_on"), t("closed_on"), h("th", { class: "num" }, t("patients")), h("th", { class: "num" }, t("consultations"))],
     centres.map((c) => h("tr", {}, h("th", { scope: "row" }, c.name), h("td", {}, name(c.kind)), h("td", {}, day(c.opened_on)),
