@@ -553,6 +553,23 @@ async fn every_read_keeps_the_wait_for_promise_for_one_position_or_several() {
         assert_eq!(status, 503, "{route}: {body}");
         assert_eq!(body["error"]["code"], "projection_lagging");
     }
+    // A position in no partition the view follows (a mistyped topic, say)
+    // can never be reached: 404 at once, naming the parameter, not a wait.
+    let started = std::time::Instant::now();
+    let (status, body) = ledger
+        .get("/v1/balances?wait_for=ledger.nothing.v1:0:1&wait_ms=20000")
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, &body["error"]["code"], &body["error"]["field"]),
+        (
+            404,
+            &serde_json::json!("not_found"),
+            &serde_json::json!("wait_for")
+        ),
+        "{body}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let (status, body) = ledger
         .get(&format!("/v1/grants?wait_for={both}&wait_ms=20000"))
         .await

@@ -26,11 +26,13 @@ pub struct BudgetParams {
     pub programme_id: Option<String>,
     /// Funder, as kind and code: `region:24`, `departement:24`,
     /// `grouping:<code>` or `national`.
+    #[param(pattern = r"^(national|(region|departement|grouping|national):[^\x00]+)$")]
     pub funder: Option<String>,
     /// Région code (INSEE, 2 digits) where the money goes.
     pub region: Option<String>,
     /// Département code (INSEE) where the money goes.
     pub departement: Option<String>,
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
     pub fiscal_year: Option<String>,
 }
 
@@ -41,6 +43,7 @@ pub struct GroupParams {
     /// month (`YYYY-MM`, flows of the month and stocks at its end, every
     /// month from the first line's through `as_of`); without it, one balance
     /// over everything selected.
+    #[param(pattern = r"^(envelope|programme|funder|region|departement|fiscal_year|month)$")]
     pub group_by: Option<String>,
 }
 
@@ -125,10 +128,13 @@ pub struct JournalParams {
     /// One account of the chart (docs/api.md).
     pub account: Option<String>,
     /// Cursor: `next` of the previous page.
+    #[param(value_type = Option<i64>)]
     pub after: Option<String>,
     /// Lines per page (default 100, at most 1000; CSV exports ignore it).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
     /// `json` (default) or `csv` (every matching line, for the finance system).
+    #[param(pattern = r"^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -143,8 +149,8 @@ pub struct JournalPage {
 /// Kafka coordinates, in posting order; JSON pages or a CSV export.
 #[utoipa::path(get, path = "/v1/journal", tag = "budget",
     params(BudgetParams, JournalParams, ReadParams),
-    responses((status = 200, body = JournalPage), (status = 200, content_type = "text/csv", description = "CSV export"),
-              (status = 400, description = "invalid_parameter")))]
+    responses((status = 200, description = "a page of lines, or with `format=csv` every matching line",
+               content((JournalPage = "application/json"), (String = "text/csv")))))]
 pub async fn journal(
     State(state): State<AppState>,
     b: Result<Query<BudgetParams>, QueryRejection>,
@@ -206,7 +212,7 @@ async fn csv_export(state: &AppState, mut filter: JournalFilter) -> Result<Respo
 
 /// One event: its Kafka coordinates, stream, hash chain links and content.
 #[utoipa::path(get, path = "/v1/events/{event_id}", tag = "audit",
-    params(("event_id" = String, Path, description = "UUID")),
+    params(("event_id" = uuid::Uuid, Path, description = "UUID")),
     responses((status = 200, body = EventRecord), (status = 400, description = "invalid_parameter"),
               (status = 404, description = "not_found")))]
 pub async fn event(

@@ -21,7 +21,9 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct CreditParams {
     /// Funder, as kind and code: `region:24`, `departement:41`…
+    #[param(pattern = r"^(national|(region|departement|grouping|national):[^\x00]+)$")]
     pub funder: Option<String>,
+    #[param(value_type = Option<i32>, minimum = 1900, maximum = 2200)]
     pub fiscal_year: Option<String>,
     /// Chapitre of the M57 nomenclature, e.g. `204`.
     pub chapitre: Option<String>,
@@ -68,9 +70,11 @@ pub async fn credits(
 #[into_params(parameter_in = Query)]
 pub struct EtatParams {
     /// Funder, as kind and code.
+    #[param(pattern = r"^(national|(region|departement|grouping|national):[^\x00]+)$")]
     pub funder: Option<String>,
     pub programme_id: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = r"^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -86,8 +90,8 @@ pub struct Etat {
 /// CP schedule against what was mandated each year.
 #[utoipa::path(get, path = "/v1/etat-ap-ae", tag = "budget",
     params(EtatParams, ReadParams),
-    responses((status = 200, body = Etat), (status = 200, content_type = "text/csv", description = "CSV, the schedule as `year=scheduled/paid` pairs"),
-              (status = 400, description = "invalid_parameter"), (status = 503, description = "projection_lagging")))]
+    responses((status = 200, description = "the état, or with `format=csv` as CSV (the schedule as `year=scheduled/paid` pairs)",
+               content((Etat = "application/json"), (String = "text/csv")))))]
 pub async fn etat_ap_ae(
     State(state): State<AppState>,
     e: Result<Query<EtatParams>, QueryRejection>,

@@ -3,6 +3,7 @@
 mod budget;
 mod config;
 mod credits;
+mod doc;
 mod export;
 mod params;
 mod routes;

@@ -85,7 +85,9 @@ fn callers() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document: generated from the routes themselves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    reads().merge(ops()).merge(callers()).split_for_parts().1
+    let mut doc = reads().merge(ops()).merge(callers()).split_for_parts().1;
+    crate::doc::document_errors(&mut doc);
+    doc
 }
 
 pub fn router(state: AppState, access: &Access) -> Router {
@@ -94,6 +96,7 @@ pub fn router(state: AppState, access: &Access) -> Router {
     let (callers, callers_doc) = callers().with_state(state.clone()).split_for_parts();
     doc.merge(ops_doc);
     doc.merge(callers_doc);
+    crate::doc::document_errors(&mut doc);
     let router = auth::require(reads, access, Role::Controller)
         .merge(auth::require(ops, access, Role::Ops))
         .merge(auth::authenticated(callers, access))
@@ -109,7 +112,58 @@ pub fn router(state: AppState, access: &Access) -> Router {
                 )
                 .with_state(state),
         );
-    ledger_http::with_defaults(router)
+    ledger_http::with_defaults(
+        router
+            .layer(axum::middleware::from_fn(refuse_nul))
+            .layer(axum::middleware::from_fn(reads_only)),
+    )
+}
+
+/// Every route of the read API answers GET (and HEAD): any other method is
+/// 405 whoever asks, before the token is looked at (the route layers that
+/// check it would otherwise answer first).
+async fn reads_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::{http::Method, response::IntoResponse};
+    if request.method() == Method::GET || request.method() == Method::HEAD {
+        return next.run(request).await;
+    }
+    let mut response = ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "the read API answers GET and HEAD, not {}",
+            request.method()
+        ),
+    )
+    .into_response();
+    response.headers_mut().insert(
+        axum::http::header::ALLOW,
+        axum::http::HeaderValue::from_static("GET, HEAD"),
+    );
+    response
+}
+
+/// A NUL character (`%00`) in the path or a parameter: PostgreSQL's text
+/// cannot hold one, so it is a bad parameter, said so before any query.
+/// (A NUL can only arrive percent-encoded: it is not allowed raw in HTTP.)
+async fn refuse_nul(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = request.uri();
+    let raw = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    if raw.contains("%00") {
+        return ApiError::bad_request(
+            "invalid_parameter",
+            "a NUL character (%00) is not allowed in a path or a parameter",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// A rejected query string as the one JSON error shape.

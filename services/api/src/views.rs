@@ -29,6 +29,7 @@ pub struct GrantParams {
     /// Cursor: `next` of the previous page.
     pub after: Option<String>,
     /// Rows per page (default 100, at most 1000).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
 }
 
@@ -205,11 +206,16 @@ pub async fn guarantees(
 pub struct ObligationParams {
     pub grant_id: Option<String>,
     /// open, fulfilled or breached (at the date asked).
+    #[param(pattern = r"^(open|fulfilled|breached)$")]
     pub state: Option<String>,
     pub departement: Option<String>,
     /// Only open obligations whose term ends by this date (YYYY-MM-DD).
+    #[param(format = Date)]
     pub due_before: Option<String>,
+    /// Cursor: `next` of the previous page.
     pub after: Option<String>,
+    /// Rows per page (default 100, at most 1000).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
 }
 
@@ -261,6 +267,7 @@ pub struct CentreParams {
     pub region: Option<String>,
     pub departement: Option<String>,
     /// true: only centres open at the date; false: only closed ones.
+    #[param(value_type = Option<bool>)]
     pub open: Option<String>,
 }
 
@@ -348,6 +355,7 @@ pub async fn posts(
 #[into_params(parameter_in = Query)]
 pub struct HeadcountParams {
     /// One of centre, departement, region, profession; without it, one total.
+    #[param(pattern = r"^(centre|departement|region|profession)$")]
     pub group_by: Option<String>,
     pub centre_id: Option<String>,
     pub programme_id: Option<String>,

@@ -22,13 +22,20 @@ use crate::{params, routes::AppState};
 #[into_params(parameter_in = Query)]
 pub struct ReadParams {
     /// Accounting date the figures are taken at, inclusive (YYYY-MM-DD); default today.
+    #[param(format = Date)]
     pub as_of: Option<String>,
     /// What the ledger knew at this instant (RFC 3339); default: everything recorded.
+    #[param(format = DateTime)]
     pub known_at: Option<String>,
     /// Positions commands returned (`topic:partition:offset`, several
-    /// separated by commas): answer once the view has applied them all.
+    /// separated by commas): answer once the view has applied them all; a
+    /// position the view's partitions do not hold yet is `404`.
+    #[param(
+        pattern = r"^[a-zA-Z0-9._-]+:[0-9]{1,9}:[0-9]{1,18}(,[a-zA-Z0-9._-]+:[0-9]{1,9}:[0-9]{1,18})*$"
+    )]
     pub wait_for: Option<String>,
     /// How long to wait for them, in ms (default 5000, at most 30000).
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 30000)]
     pub wait_ms: Option<String>,
 }
 
@@ -69,9 +76,14 @@ fn parse(raw: &str) -> Result<Target, ApiError> {
     let mut parts = raw.rsplitn(3, ':');
     let offset = parts.next().and_then(|o| o.parse().ok()).ok_or_else(bad)?;
     let partition = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    // A Kafka topic name: letters, digits, `.`, `_` and `-`.
     let topic = parts
         .next()
-        .filter(|t| !t.is_empty())
+        .filter(|t| {
+            !t.is_empty()
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        })
         .ok_or_else(bad)?
         .to_owned();
     Ok(Target {
@@ -143,8 +155,18 @@ impl Read {
                         "the read model cannot be queried",
                     )
                 })?;
-                if !reached {
-                    still.push(target);
+                match reached {
+                    Some(true) => {}
+                    Some(false) => still.push(target),
+                    None => {
+                        let mut err = ApiError::not_found(format!(
+                            "the view follows no partition {}:{}: this position was not \
+                             answered by a command of this ledger",
+                            target.topic, target.partition
+                        ));
+                        err.field = Some("wait_for".into());
+                        return Err(err);
+                    }
                 }
             }
             pending = still;

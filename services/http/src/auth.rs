@@ -329,8 +329,11 @@ async fn guard(
 }
 
 /// Requires `role` on every route of `router`.
+///
+/// A route layer: a method a path does not serve is `405` whoever asks, and
+/// an unknown path the JSON `404`, before any token is looked at.
 pub fn require(router: Router, access: &Access, role: Role) -> Router {
-    router.layer(middleware::from_fn_with_state(
+    router.route_layer(middleware::from_fn_with_state(
         (access.clone(), Some(role)),
         guard,
     ))
@@ -339,7 +342,7 @@ pub fn require(router: Router, access: &Access, role: Role) -> Router {
 /// Requires a known caller, whatever its roles, on every route of `router`
 /// (which finds the [`Principal`] in the request's extensions).
 pub fn authenticated(router: Router, access: &Access) -> Router {
-    router.layer(middleware::from_fn_with_state(
+    router.route_layer(middleware::from_fn_with_state(
         (access.clone(), None),
         guard,
     ))

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::At;
+use super::{day, At};
 use crate::{journal::*, ReadModelError};
 
 /// The dimension balances are grouped by.
@@ -96,7 +96,7 @@ pub(crate) fn bind_scope<'q, O>(
         .bind(&filter.funder)
         .bind(&filter.region_code)
         .bind(&filter.departement_code)
-        .bind(filter.at.as_of)
+        .bind(day(filter.at))
         .bind(filter.at.known_at)
 }
 
@@ -348,7 +348,7 @@ pub async fn envelope_balance(
          FROM envelopes e WHERE e.envelope_id = $1",
     )
     .bind(envelope_id)
-    .bind(at.as_of)
+    .bind(day(at))
     .bind(at.known_at)
     .fetch_optional(pool)
     .await?;

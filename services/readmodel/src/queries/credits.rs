@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::PgPool;
 
-use super::{balances, At, Balance, BalanceFilter, GroupBy};
+use super::{balances, day, At, Balance, BalanceFilter, GroupBy};
 use crate::ReadModelError;
 
 /// Which CP lines to show.
@@ -68,7 +68,7 @@ pub async fn credits(
     .bind(&filter.funder)
     .bind(filter.fiscal_year)
     .bind(&filter.chapitre)
-    .bind(filter.at.as_of)
+    .bind(day(filter.at))
     .bind(filter.at.known_at)
     .fetch_all(pool)
     .await?)
@@ -164,7 +164,7 @@ pub async fn etat_ap_ae(
     )
     .bind(&funder)
     .bind(&programme_id)
-    .bind(at.as_of)
+    .bind(day(at))
     .bind(at.known_at)
     .fetch_all(pool)
     .await?;
@@ -190,7 +190,7 @@ pub async fn etat_ap_ae(
          FROM scheduled s FULL JOIN paid p USING (envelope_id, fiscal_year)
          ORDER BY envelope_id, fiscal_year",
     )
-    .bind(at.as_of)
+    .bind(day(at))
     .bind(at.known_at)
     .fetch_all(pool)
     .await?;

@@ -6,13 +6,16 @@ use sqlx::PgPool;
 use crate::ReadModelError;
 
 /// Whether `projection` has applied the record at `offset` of `topic/partition`.
+/// Whether the projection has applied `offset` of a partition; `None` when
+/// it follows no such partition (every partition it follows has a row from
+/// the projector's first start, at offset 0).
 pub async fn has_reached(
     pool: &PgPool,
     projection: &str,
     topic: &str,
     partition: i32,
     offset: i64,
-) -> Result<bool, ReadModelError> {
+) -> Result<Option<bool>, ReadModelError> {
     let next: Option<i64> = sqlx::query_scalar(
         "SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3",
     )
@@ -21,7 +24,7 @@ pub async fn has_reached(
     .bind(partition)
     .fetch_optional(pool)
     .await?;
-    Ok(next.is_some_and(|next| next > offset))
+    Ok(next.map(|next| next > offset))
 }
 
 /// A partition the projection cannot advance.
