@@ -528,6 +528,7 @@ impl TestLedger {
             tokens_file: self.tokens_file.clone(),
             insecure_no_auth: false,
             max_connections: 4,
+            max_in_flight_per_caller: 64,
         })
         .await?;
         let addr = api.local_addr();

@@ -256,6 +256,7 @@ async fn access_fails_closed_and_a_revoked_token_stops_working_without_a_restart
         tokens_file: None,
         insecure_no_auth: false,
         max_connections: 2,
+        max_in_flight_per_caller: 8,
     })
     .await;
     let refusal = open.err().expect("no tokens file, no start").to_string();
@@ -291,5 +292,70 @@ async fn access_fails_closed_and_a_revoked_token_stops_working_without_a_restart
         code, 403,
         "the others are still known (ops lacks the controller role)"
     );
+    ledger.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_caller_past_its_share_of_requests_in_flight_gets_429_and_others_are_served() {
+    let ledger = TestLedger::start().await.unwrap();
+    let api = ledger_api::Api::build(ledger_api::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: ledger.reader_database_url.clone(),
+        projection: "ledger".into(),
+        kafka: ledger_tests::kafka(),
+        tokens_file: ledger.tokens_file.clone(),
+        insecure_no_auth: false,
+        max_connections: 4,
+        max_in_flight_per_caller: 2,
+    })
+    .await
+    .unwrap();
+    let base = format!("http://{}", api.local_addr());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let serving = tokio::spawn(api.run(stop.clone()));
+    // Six reads of one caller that each hold on for a while: waiting on a
+    // position of a followed partition that no command has reached.
+    let far = format!("{}:0:999999999", ledger.topics.grants);
+    let slow = format!("{base}/v1/balances?wait_for={far}&wait_ms=1500");
+    let controller = ledger_tests::client_with_token(&ledger.token("controller")).unwrap();
+    let answers = futures::future::join_all((0..6).map(|_| {
+        let (client, url) = (controller.clone(), slow.clone());
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            let retry = response.headers().get("retry-after").cloned();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, retry, body)
+        }
+    }));
+    // Meanwhile another caller is served as usual.
+    let ops = ledger_tests::client_with_token(&ledger.token("ops")).unwrap();
+    let other = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        ops.get(format!("{base}/v1/status"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let (answers, other) = tokio::join!(answers, other);
+    assert_eq!(other, 200, "another caller is not held back");
+    let admitted = answers.iter().filter(|(s, _, _)| *s == 503).count();
+    let refused: Vec<_> = answers.iter().filter(|(s, _, _)| *s == 429).collect();
+    assert_eq!((admitted, refused.len()), (2, 4), "{answers:?}");
+    for (_, retry, body) in refused {
+        assert_eq!(retry.as_ref().map(|v| v.to_str().unwrap()), Some("1"));
+        assert_eq!(body["error"]["code"], "too_many_requests");
+    }
+    // Once they are done, the caller is served again.
+    let again = controller
+        .get(format!("{base}/v1/balances"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    stop.cancel();
+    serving.await.unwrap().unwrap();
     ledger.shutdown().await;
 }

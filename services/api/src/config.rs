@@ -42,4 +42,13 @@ pub struct Config {
     /// Connections in the pool.
     #[arg(long, env = "LEDGER_API_MAX_CONNECTIONS", default_value_t = 16)]
     pub max_connections: u32,
+
+    /// Requests one caller (one token's name) may have in flight at once;
+    /// past it, `429 too_many_requests` with `Retry-After`.
+    #[arg(
+        long,
+        env = "LEDGER_API_MAX_IN_FLIGHT_PER_CALLER",
+        default_value_t = 64
+    )]
+    pub max_in_flight_per_caller: usize,
 }

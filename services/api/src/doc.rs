@@ -88,8 +88,15 @@ const ANSWERS: &[Answer] = &[
         applies: |r| r.path.contains('{') || r.takes("wait_for"),
     },
     Answer {
+        status: "429",
+        description: "too_many_requests: more requests of this caller in flight than it may have \
+                      (`LEDGER_API_MAX_IN_FLIGHT_PER_CALLER`); retry after `Retry-After` seconds",
+        body: true,
+        applies: |_| true,
+    },
+    Answer {
         status: "408",
-        description: "the request took longer than 30 s",
+        description: "request_timeout: the request took longer than 40 s",
         body: false,
         applies: |_| true,
     },

@@ -5,6 +5,7 @@ mod config;
 mod credits;
 mod doc;
 mod export;
+mod limits;
 mod params;
 mod routes;
 mod ui;
@@ -66,6 +67,7 @@ impl Api {
                 projection: config.projection.clone(),
                 kafka: config.kafka.clone(),
                 metrics: ledger_telemetry::metrics_handle(),
+                limits: limits::CallerLimits::new(config.max_in_flight_per_caller),
             },
             &access,
         );

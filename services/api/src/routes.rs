@@ -26,6 +26,7 @@ pub struct AppState {
     pub projection: String,
     pub kafka: KafkaConfig,
     pub metrics: PrometheusHandle,
+    pub limits: crate::limits::CallerLimits,
 }
 
 #[derive(OpenApi)]
@@ -97,9 +98,17 @@ pub fn router(state: AppState, access: &Access) -> Router {
     doc.merge(ops_doc);
     doc.merge(callers_doc);
     crate::doc::document_errors(&mut doc);
-    let router = auth::require(reads, access, Role::Controller)
-        .merge(auth::require(ops, access, Role::Ops))
-        .merge(auth::authenticated(callers, access))
+    // Inside the token check (a route layer added earlier runs later),
+    // which tells it the caller.
+    let limited = |router: Router| {
+        router.route_layer(axum::middleware::from_fn_with_state(
+            state.limits.clone(),
+            crate::limits::limit,
+        ))
+    };
+    let router = auth::require(limited(reads), access, Role::Controller)
+        .merge(auth::require(limited(ops), access, Role::Ops))
+        .merge(auth::authenticated(limited(callers), access))
         .route("/openapi.json", get(move || async move { Json(doc) }))
         .merge(crate::ui::router())
         .merge(

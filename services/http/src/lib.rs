@@ -72,7 +72,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Request tracing, a 30 s deadline, a JSON 404 for unknown routes, and
+/// Request tracing, a 40 s deadline (above the longest wait a read may ask
+/// for, 30 s, and the query after it), a JSON 404 for unknown routes, and
 /// request metrics by route (its pattern, not the path asked), method and
 /// status: `ledger_http_request_seconds` (histogram) and
 /// `ledger_http_requests_total`.
@@ -82,7 +83,7 @@ pub fn with_defaults(router: Router) -> Router {
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            Duration::from_secs(40),
         ))
         .layer(axum::middleware::from_fn(json_errors))
         .layer(TraceLayer::new_for_http())
