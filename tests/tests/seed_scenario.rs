@@ -85,6 +85,43 @@ async fn the_read_api_reproduces_the_seed_figures() {
     }
     assert_eq!(committed, CVL.envelope_cents);
 
+    // The whole journal as CSV, streamed page after page: every line of the
+    // JSON pages, in the same order, once.
+    let mut seqs = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = get(&ledger, &format!("/v1/journal?limit=1000{after}")).await;
+        seqs.extend(
+            page["postings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["posting_seq"].to_string()),
+        );
+        match page["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    // More than the 1,000 lines the export reads at a time.
+    assert!(seqs.len() > 1_000, "{} lines", seqs.len());
+    let csv = ledger
+        .http
+        .get(ledger.api_url("/v1/journal?format=csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(csv.starts_with("posting_seq,"));
+    assert_eq!(rows, seqs);
+
     // Centre-Val de Loire: the €20M envelope committed in full, 125 MSP open
     // by the end of 2025, more than 1,000 professionals hosted.
     let envelope = get(

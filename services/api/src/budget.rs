@@ -12,7 +12,6 @@ use ledger_readmodel::queries::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    export::Csv,
     params,
     routes::{query, unavailable, AppState},
     wait::{Read, ReadParams},
@@ -189,25 +188,72 @@ pub async fn journal(
     Ok(Json(JournalPage { postings, next }).into_response())
 }
 
-/// Every matching line as CSV, read page by page.
+/// Where a streamed export stands: a page read and not yet written, or a
+/// failure to report once what came before is sent.
+enum Export {
+    Page {
+        rows: Vec<Posting>,
+        filter: JournalFilter,
+        first: bool,
+    },
+    Failed(std::io::Error),
+}
+
+/// Every matching line as CSV, streamed a page of 1,000 lines at a time:
+/// memory holds one page, whatever the journal's size. The first page is
+/// read before answering, so an unreachable database is a 503; a failure
+/// later cuts the transfer (the chunked body never ends cleanly), so a
+/// client never takes a short file for a whole one.
 async fn csv_export(state: &AppState, mut filter: JournalFilter) -> Result<Response, ApiError> {
     filter.limit = ledger_readmodel::queries::MAX_LIMIT;
-    let mut csv = Csv::new();
-    loop {
-        let page = queries::journal(&state.pool, &filter)
-            .await
-            .map_err(unavailable)?;
-        for posting in &page {
-            csv.serialize(posting)?;
+    let rows = queries::journal(&state.pool, &filter)
+        .await
+        .map_err(unavailable)?;
+    let pool = state.pool.clone();
+    let start = Export::Page {
+        rows,
+        filter,
+        first: true,
+    };
+    let body = futures::stream::unfold(Some(start), move |state| {
+        let pool = pool.clone();
+        async move {
+            let (rows, mut filter, first) = match state? {
+                Export::Page {
+                    rows,
+                    filter,
+                    first,
+                } => (rows, filter, first),
+                Export::Failed(err) => return Some((Err(err), None)),
+            };
+            let bytes = match crate::export::rows(&rows, first) {
+                Ok(bytes) => bytes,
+                Err(err) => return Some((Err(err), None)),
+            };
+            let next = match rows.last() {
+                Some(last) if rows.len() as i64 == filter.limit => {
+                    filter.after = Some(last.posting_seq);
+                    Some(match queries::journal(&pool, &filter).await {
+                        Ok(rows) => Export::Page {
+                            rows,
+                            filter,
+                            first: false,
+                        },
+                        Err(err) => {
+                            tracing::error!(error = %err, "journal export cut: the read model failed");
+                            Export::Failed(std::io::Error::other(err.to_string()))
+                        }
+                    })
+                }
+                _ => None,
+            };
+            Some((Ok(bytes), next))
         }
-        match page.last() {
-            Some(last) if page.len() as i64 == filter.limit => {
-                filter.after = Some(last.posting_seq)
-            }
-            _ => break,
-        }
-    }
-    csv.into_response("journal.csv")
+    });
+    Ok(crate::export::download(
+        "journal.csv",
+        axum::body::Body::from_stream(body),
+    ))
 }
 
 /// One event: its Kafka coordinates, stream, hash chain links and content.

@@ -7,7 +7,7 @@ use axum::{
 };
 use ledger_http::ApiError;
 
-/// A CSV document being written in memory.
+/// A CSV document written in memory (small exports: the état des AP/AE).
 pub struct Csv(csv::Writer<Vec<u8>>);
 
 /// A row that could not be written: the export fails as a whole rather than
@@ -17,14 +17,35 @@ pub fn failed(e: csv::Error) -> ApiError {
     ApiError::unavailable("export_failed", "the export could not be written")
 }
 
+/// Rows as CSV, with the header line if `header` (their field names).
+pub fn rows<T: serde::Serialize>(rows: &[T], header: bool) -> Result<Vec<u8>, std::io::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(header)
+        .from_writer(Vec::new());
+    for row in rows {
+        writer.serialize(row).map_err(std::io::Error::other)?;
+    }
+    writer.into_inner().map_err(|e| e.into_error())
+}
+
+/// A CSV download named `filename`.
+pub fn download(filename: &str, body: impl IntoResponse) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 impl Csv {
     pub fn new() -> Self {
         Self(csv::Writer::from_writer(Vec::new()))
-    }
-
-    /// A row from a serialisable record (its field names make the header).
-    pub fn serialize(&mut self, row: impl serde::Serialize) -> Result<(), ApiError> {
-        self.0.serialize(row).map_err(failed)
     }
 
     /// A row of fields.
@@ -42,16 +63,6 @@ impl Csv {
             .0
             .into_inner()
             .map_err(|e| failed(csv::Error::from(e.into_error())))?;
-        Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{filename}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
+        Ok(download(filename, bytes))
     }
 }
