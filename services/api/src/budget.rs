@@ -193,7 +193,7 @@ pub async fn journal(
 enum Export {
     Page {
         rows: Vec<Posting>,
-        filter: JournalFilter,
+        filter: Box<JournalFilter>,
         first: bool,
     },
     Failed(std::io::Error),
@@ -212,7 +212,7 @@ async fn csv_export(state: &AppState, mut filter: JournalFilter) -> Result<Respo
     let pool = state.pool.clone();
     let start = Export::Page {
         rows,
-        filter,
+        filter: Box::new(filter),
         first: true,
     };
     let body = futures::stream::unfold(Some(start), move |state| {
