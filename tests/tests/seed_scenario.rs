@@ -85,6 +85,59 @@ async fn the_read_api_reproduces_the_seed_figures() {
     }
     assert_eq!(committed, CVL.envelope_cents);
 
+    // Every figure of a balance row links to the journal lines it sums:
+    // following each link and adding the lines up gives the figure back
+    // (credits of `authorised` and `recoveries` count negatively), and a
+    // line leads to its event with its Kafka coordinates and hash.
+    let rows = get(
+        &ledger,
+        &format!(
+            "/v1/balances?programme_id={}&group_by=envelope",
+            CVL.programme_id
+        ),
+    )
+    .await;
+    let row = rows["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == CVL.envelope_id)
+        .unwrap();
+    let links = row["journal"].as_object().unwrap();
+    assert_eq!(links.len(), 20, "every figure: {links:?}");
+    for (figure, link) in links {
+        let mut sum = 0;
+        let mut after = String::new();
+        loop {
+            let page = get(
+                &ledger,
+                &format!("{}&limit=1000{after}", link.as_str().unwrap()),
+            )
+            .await;
+            for line in page["postings"].as_array().unwrap() {
+                sum += line["amount_cents"].as_i64().unwrap();
+            }
+            match page["next"].as_str() {
+                Some(next) => after = format!("&after={next}"),
+                None => break,
+            }
+        }
+        let negated = figure.starts_with("voted") || figure == "recovery_ordered_cents";
+        let want = row[figure.as_str()].as_i64().unwrap();
+        assert_eq!(if negated { -sum } else { sum }, want, "{figure}: {link}");
+    }
+    let committed = get(&ledger, links["committed_cents"].as_str().unwrap()).await;
+    let line = &committed["postings"][0];
+    let event = get(
+        &ledger,
+        &format!("/v1/events/{}", line["event_id"].as_str().unwrap()),
+    )
+    .await;
+    for field in ["topic", "partition", "offset", "event_type"] {
+        assert_eq!(event[field], line[field], "{field}");
+    }
+    assert_eq!(event["hash"].as_str().unwrap().len(), 64);
+
     // The whole journal as CSV, streamed page after page: every line of the
     // JSON pages, in the same order, once.
     let mut seqs = Vec::new();

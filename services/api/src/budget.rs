@@ -51,7 +51,79 @@ pub struct Balances {
     pub group_by: Option<String>,
     pub as_of: Option<String>,
     pub known_at: Option<String>,
-    pub balances: Vec<Balance>,
+    pub balances: Vec<BalanceRow>,
+}
+
+/// A balance and, for each of its figures, the journal lines behind it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BalanceRow {
+    #[serde(flatten)]
+    pub balance: Balance,
+    /// Figure name → the `/v1/journal` query listing the lines it sums (same
+    /// scope, row and dates). With a fiscal year, the flows only: a stock
+    /// sums the years before it too. Empty for `group_by=month`.
+    pub journal: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// The journal parameter a grouping's key filters by (none for months: the
+/// journal is not filtered by month).
+fn key_parameter(group_by: Option<GroupBy>) -> Option<Option<&'static str>> {
+    match group_by {
+        None => Some(None),
+        Some(GroupBy::Envelope) => Some(Some("envelope_id")),
+        Some(GroupBy::Programme) => Some(Some("programme_id")),
+        Some(GroupBy::Funder) => Some(Some("funder")),
+        Some(GroupBy::Region) => Some(Some("region")),
+        Some(GroupBy::Departement) => Some(Some("departement")),
+        Some(GroupBy::FiscalYear) => Some(Some("fiscal_year")),
+        Some(GroupBy::Month) => None,
+    }
+}
+
+/// The journal queries behind each figure of a row.
+fn journal_links(
+    b: &BudgetParams,
+    read: (&Option<String>, &Option<String>),
+    group_by: Option<GroupBy>,
+    key: &str,
+) -> std::collections::BTreeMap<&'static str, String> {
+    let Some(key_parameter) = key_parameter(group_by) else {
+        return Default::default();
+    };
+    // A row of lines without a région or département has an empty key: no
+    // filter can select just those.
+    if key_parameter.is_some() && key.is_empty() {
+        return Default::default();
+    }
+    let mut scope: Vec<(&str, &str)> = [
+        ("envelope_id", &b.envelope_id),
+        ("programme_id", &b.programme_id),
+        ("funder", &b.funder),
+        ("region", &b.region),
+        ("departement", &b.departement),
+        ("fiscal_year", &b.fiscal_year),
+        ("as_of", read.0),
+        ("known_at", read.1),
+    ]
+    .into_iter()
+    .filter(|(name, _)| Some(*name) != key_parameter)
+    .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+    .collect();
+    if let Some(name) = key_parameter {
+        scope.push((name, key));
+    }
+    let yearly = scope.iter().any(|(name, _)| *name == "fiscal_year");
+    ledger_readmodel::journal::FIGURE_ACCOUNTS
+        .iter()
+        .filter(|(figure, _)| !(yearly && ledger_readmodel::journal::is_stock(figure)))
+        .map(|(figure, accounts)| {
+            let accounts = accounts.join(",");
+            let mut query = scope.clone();
+            query.push(("account", &accounts));
+            let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+            (*figure, format!("/v1/journal?{query}"))
+        })
+        .collect()
 }
 
 fn balance_filter(b: &BudgetParams, at: At) -> Result<BalanceFilter, ApiError> {
@@ -92,7 +164,13 @@ pub async fn balances(
     filter.group_by = group_by;
     let balances = queries::balances(&state.pool, &filter)
         .await
-        .map_err(unavailable)?;
+        .map_err(unavailable)?
+        .into_iter()
+        .map(|balance| BalanceRow {
+            journal: journal_links(&b, (&as_of, &known_at), group_by, &balance.key),
+            balance,
+        })
+        .collect();
     Ok(Json(Balances {
         group_by: g.group_by,
         as_of,
@@ -124,7 +202,8 @@ pub async fn envelope_balance(
 pub struct JournalParams {
     /// The grant, loan or guarantee the lines are about.
     pub subject_id: Option<String>,
-    /// One account of the chart (docs/api.md).
+    /// One account of the chart (docs/api.md), or several separated by
+    /// commas: the lines of any of them.
     pub account: Option<String>,
     /// Cursor: `next` of the previous page.
     #[param(value_type = Option<i64>)]
@@ -171,7 +250,9 @@ pub async fn journal(
     let mut filter = JournalFilter {
         scope: balance_filter(&b, read.ready(&state).await?)?,
         subject_id: j.subject_id,
-        account: j.account,
+        account: j
+            .account
+            .map(|a| a.split(',').map(|a| a.trim().to_owned()).collect()),
         after,
         limit,
     };

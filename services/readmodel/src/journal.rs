@@ -40,6 +40,55 @@ pub const RECOVERIES_WRITTEN_OFF: &str = "recoveries_written_off";
 pub const GUARANTEE_EXPOSURE: &str = "guarantee_exposure";
 pub const GUARANTEES_GIVEN: &str = "guarantees_given";
 
+const COMMITTED: &[&str] = &[
+    COMMITTED_UNPAID,
+    PAID,
+    LOANS,
+    LOANS_REPAID,
+    LOANS_WRITTEN_OFF,
+];
+const LENT: &[&str] = &[LOANS, LOANS_REPAID, LOANS_WRITTEN_OFF];
+
+/// The accounts whose lines each balance figure sums (docs/api.md, "every
+/// balance is a sum of lines"): the journal lines behind it.
+pub const FIGURE_ACCOUNTS: &[(&str, &[&str])] = &[
+    ("voted_cents", &[AUTHORISED]),
+    ("voted_to_date_cents", &[AUTHORISED]),
+    ("committed_cents", COMMITTED),
+    ("committed_to_date_cents", COMMITTED),
+    ("available_cents", &[AVAILABLE]),
+    ("cancelled_cents", &[CANCELLED]),
+    ("paid_cents", &[PAID]),
+    ("paid_to_date_cents", &[PAID]),
+    ("remaining_to_pay_cents", &[COMMITTED_UNPAID]),
+    ("loans_cents", LENT),
+    ("loans_repaid_cents", &[LOANS_REPAID]),
+    ("loans_written_off_cents", &[LOANS_WRITTEN_OFF]),
+    ("loans_outstanding_cents", &[LOANS]),
+    ("loan_interest_cents", &[LOAN_INTEREST]),
+    ("recovery_ordered_cents", &[RECOVERIES]),
+    ("recovery_received_cents", &[RECOVERED]),
+    ("recovery_waived_cents", &[RECOVERIES_WAIVED]),
+    ("recovery_written_off_cents", &[RECOVERIES_WRITTEN_OFF]),
+    ("recovery_outstanding_cents", &[RECOVERY_RECEIVABLE]),
+    ("guarantee_exposure_cents", &[GUARANTEE_EXPOSURE]),
+];
+
+/// Whether a figure is a stock (what stands at the period's end) rather
+/// than a flow (what happened in it).
+pub fn is_stock(figure: &str) -> bool {
+    figure.ends_with("_to_date_cents")
+        || matches!(
+            figure,
+            "available_cents"
+                | "cancelled_cents"
+                | "remaining_to_pay_cents"
+                | "loans_outstanding_cents"
+                | "recovery_outstanding_cents"
+                | "guarantee_exposure_cents"
+        )
+}
+
 /// One event's journal entry: `amount` debited to `debit` and credited to
 /// `credit`, on one envelope.
 pub(crate) struct Entry<'a> {

@@ -16,7 +16,8 @@ pub struct JournalFilter {
     /// The lines a balance with this filter would sum (its grouping aside).
     pub scope: BalanceFilter,
     pub subject_id: Option<String>,
-    pub account: Option<String>,
+    /// One account or several: lines of any of them.
+    pub account: Option<Vec<String>>,
     pub after: Option<i64>,
     pub limit: i64,
 }
@@ -68,7 +69,7 @@ pub async fn journal(
          WHERE {SCOPE}
            AND ($8::int IS NULL OR p.fiscal_year = $8)
            AND ($9::text IS NULL OR p.subject_id = $9)
-           AND ($10::text IS NULL OR p.account = $10)
+           AND ($10::text[] IS NULL OR p.account = ANY($10))
            AND ($11::bigint IS NULL OR p.posting_seq > $11)
          ORDER BY p.posting_seq
          LIMIT $12",
