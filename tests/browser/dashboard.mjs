@@ -216,10 +216,10 @@ test("workforce: the Occitanie GIP's 66 staff by profession, its centres on a ti
     const cells = await page.locator(`#profession-table tr[data-profession="${profession}"] td`).allInnerTexts();
     assert.equal(cells[0], headcount, profession);
   }
-  const centres = await api("/v1/centres?programme_id=occitanie-ma-sante-ma-region&as_of=2023-07-17");
+  const { centres } = await api("/v1/centres?programme_id=occitanie-ma-sante-ma-region&as_of=2023-07-17&limit=1000");
   assert.equal(await page.locator("#centres-table tbody tr").count(), centres.length);
   assert.equal(await page.locator(".timeline .mark").count(), centres.length);
-  const opened = await api("/v1/centres?programme_id=occitanie-ma-sante-ma-region&as_of=2023-07-17&open=true");
+  const { centres: opened } = await api("/v1/centres?programme_id=occitanie-ma-sante-ma-region&as_of=2023-07-17&open=true&limit=1000");
   assert.equal((await page.locator("#workforce-figures .figure").allInnerTexts())[2], String(opened.length));
   await shot("workforce");
   noProblems();

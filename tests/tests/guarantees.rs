@@ -31,7 +31,7 @@ async fn register(ledger: &TestLedger, as_of: &str, position: &str) -> Value {
         .await
         .unwrap();
     assert_eq!(status, 200, "{body}");
-    body[0].clone()
+    body["guarantees"][0].clone()
 }
 
 fn exposure(row: &Value) -> [i64; 2] {

@@ -141,7 +141,7 @@ async fn a_loan_is_repaid_late_then_early_then_written_off() {
         .await
         .unwrap();
     assert_eq!(
-        figures(&list[0]),
+        figures(&list["loans"][0]),
         [700_000, 500_000, 1_200_000, 500_000, 0],
         "{list}"
     );

@@ -380,7 +380,7 @@ async fn headcounts_at_several_dates_by_centre_departement_and_profession() {
         .await;
     assert_eq!(by_profession[0]["key"], GP);
     assert_eq!(by_profession[1]["key"], SECRETARY);
-    let centres = ledger.get_ok("/v1/centres?as_of=2022-05-01").await;
+    let centres = ledger.get_ok("/v1/centres?as_of=2022-05-01").await["centres"].clone();
     assert_eq!(centres.as_array().unwrap().len(), 1, "Lussan opens in June");
     ledger.shutdown().await;
 }
@@ -478,7 +478,8 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
     );
     let blois = ledger
         .get_ok("/v1/centres?as_of=2023-02-28&kind=CENTRE_KIND_MSP&open=true")
-        .await;
+        .await["centres"]
+        .clone();
     let blois: Vec<&Value> = blois
         .as_array()
         .unwrap()
@@ -492,12 +493,12 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
         ),
         (Some(1_750), Some(1_350))
     );
-    let posts = ledger.get_ok("/v1/posts?as_of=2023-02-01").await;
+    let posts = ledger.get_ok("/v1/posts?as_of=2023-02-01").await["posts"].clone();
     assert_eq!(
         (posts[0]["open"].as_bool(), posts[0]["filled"].as_bool()),
         (Some(true), Some(false))
     );
-    let posts = ledger.get_ok("/v1/posts?as_of=2023-03-01").await;
+    let posts = ledger.get_ok("/v1/posts?as_of=2023-03-01").await["posts"].clone();
     assert_eq!(posts[0]["filled"], true);
 
     let exposure = |body: &Value| body["guarantee_exposure_cents"].as_i64();
@@ -510,7 +511,7 @@ async fn targets_progress_members_activity_posts_and_guarantees_at_a_date() {
         exposure(&ledger.get_ok(&balance("2025-01-01")).await),
         Some(0)
     );
-    let guarantees = ledger.get_ok("/v1/guarantees?as_of=2024-12-31").await;
+    let guarantees = ledger.get_ok("/v1/guarantees?as_of=2024-12-31").await["guarantees"].clone();
     assert_eq!(guarantees[0]["exposure_cents"], 2_500_000);
     // A guarantee never touches what is available to commit.
     assert_eq!(

@@ -6,6 +6,7 @@ mod credits;
 mod doc;
 mod export;
 mod limits;
+mod paging;
 mod params;
 mod routes;
 mod ui;

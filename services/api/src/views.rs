@@ -14,6 +14,7 @@ use ledger_readmodel::queries::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    paging::{page, PageParams},
     params,
     routes::{query, unavailable, AppState},
     wait::{Read, ReadParams},
@@ -122,19 +123,28 @@ pub struct EnvelopeParams {
 /// Loans granted by the date: repaid, written off, outstanding, due and in
 /// arrears at the date.
 #[utoipa::path(get, path = "/v1/loans", tag = "grants",
-    params(EnvelopeParams, ReadParams),
-    responses((status = 200, body = [LoanRow])))]
+    params(EnvelopeParams, PageParams, ReadParams),
+    responses((status = 200, body = LoanPage)))]
 pub async fn loans(
     State(state): State<AppState>,
     p: Result<Query<EnvelopeParams>, QueryRejection>,
+    paged: Result<Query<PageParams>, QueryRejection>,
     read: Read,
-) -> Result<Json<Vec<LoanRow>>, ApiError> {
-    let p = query(p)?;
+) -> Result<Json<LoanPage>, ApiError> {
+    let (p, paged) = (query(p)?, query(paged)?);
     let at = read.ready(&state).await?;
-    queries::loans(&state.pool, p.envelope_id.as_deref(), at)
+    let rows = queries::loans(&state.pool, p.envelope_id.as_deref(), at)
         .await
-        .map(Json)
-        .map_err(unavailable)
+        .map_err(unavailable)?;
+    let (loans, next) = page(rows, &paged, |l| &l.loan_id)?;
+    Ok(Json(LoanPage { loans, next }))
+}
+
+/// Loans, by id, a page at a time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoanPage {
+    pub loans: Vec<LoanRow>,
+    pub next: Option<String>,
 }
 
 /// One loan at the date: its figures, its repayment schedule with what
@@ -186,19 +196,28 @@ pub async fn guarantee_recoveries(
 /// what is still owed to the lender and the exposure at the date, calls
 /// and their claims.
 #[utoipa::path(get, path = "/v1/guarantees", tag = "grants",
-    params(EnvelopeParams, ReadParams),
-    responses((status = 200, body = [GuaranteeRow])))]
+    params(EnvelopeParams, PageParams, ReadParams),
+    responses((status = 200, body = GuaranteePage)))]
 pub async fn guarantees(
     State(state): State<AppState>,
     p: Result<Query<EnvelopeParams>, QueryRejection>,
+    paged: Result<Query<PageParams>, QueryRejection>,
     read: Read,
-) -> Result<Json<Vec<GuaranteeRow>>, ApiError> {
-    let p = query(p)?;
+) -> Result<Json<GuaranteePage>, ApiError> {
+    let (p, paged) = (query(p)?, query(paged)?);
     let at = read.ready(&state).await?;
-    queries::guarantees(&state.pool, p.envelope_id.as_deref(), None, at)
+    let rows = queries::guarantees(&state.pool, p.envelope_id.as_deref(), None, at)
         .await
-        .map(Json)
-        .map_err(unavailable)
+        .map_err(unavailable)?;
+    let (guarantees, next) = page(rows, &paged, |g| &g.guarantee_id)?;
+    Ok(Json(GuaranteePage { guarantees, next }))
+}
+
+/// The register of guarantees, by id, a page at a time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GuaranteePage {
+    pub guarantees: Vec<GuaranteeRow>,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -273,14 +292,15 @@ pub struct CentreParams {
 
 /// Centres opened by the date, whether still open, and their activity.
 #[utoipa::path(get, path = "/v1/centres", tag = "centres",
-    params(CentreParams, ReadParams),
-    responses((status = 200, body = [CentreRow]), (status = 400, description = "invalid_parameter")))]
+    params(CentreParams, PageParams, ReadParams),
+    responses((status = 200, body = CentrePage)))]
 pub async fn centres(
     State(state): State<AppState>,
     p: Result<Query<CentreParams>, QueryRejection>,
+    paged: Result<Query<PageParams>, QueryRejection>,
     read: Read,
-) -> Result<Json<Vec<CentreRow>>, ApiError> {
-    let p = query(p)?;
+) -> Result<Json<CentrePage>, ApiError> {
+    let (p, paged) = (query(p)?, query(paged)?);
     let filter = CentreFilter {
         programme_id: p.programme_id,
         kind: p.kind,
@@ -289,10 +309,18 @@ pub async fn centres(
         open: params::flag("open", &p.open)?,
         at: read.ready(&state).await?,
     };
-    queries::centres(&state.pool, &filter)
+    let rows = queries::centres(&state.pool, &filter)
         .await
-        .map(Json)
-        .map_err(unavailable)
+        .map_err(unavailable)?;
+    let (centres, next) = page(rows, &paged, |c| &c.centre_id)?;
+    Ok(Json(CentrePage { centres, next }))
+}
+
+/// Centres, by opening date then id, a page at a time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CentrePage {
+    pub centres: Vec<CentreRow>,
+    pub next: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -331,24 +359,33 @@ pub struct PostParams {
 
 /// Salaried posts opened by the date: open or closed, filled or vacant.
 #[utoipa::path(get, path = "/v1/posts", tag = "workforce",
-    params(PostParams, ReadParams),
-    responses((status = 200, body = [PostRow])))]
+    params(PostParams, PageParams, ReadParams),
+    responses((status = 200, body = PostPage)))]
 pub async fn posts(
     State(state): State<AppState>,
     p: Result<Query<PostParams>, QueryRejection>,
+    paged: Result<Query<PageParams>, QueryRejection>,
     read: Read,
-) -> Result<Json<Vec<PostRow>>, ApiError> {
-    let p = query(p)?;
+) -> Result<Json<PostPage>, ApiError> {
+    let (p, paged) = (query(p)?, query(paged)?);
     let at = read.ready(&state).await?;
-    queries::posts(
+    let rows = queries::posts(
         &state.pool,
         p.programme_id.as_deref(),
         p.centre_id.as_deref(),
         at,
     )
     .await
-    .map(Json)
-    .map_err(unavailable)
+    .map_err(unavailable)?;
+    let (posts, next) = page(rows, &paged, |p| &p.post_id)?;
+    Ok(Json(PostPage { posts, next }))
+}
+
+/// Salaried posts, by id, a page at a time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PostPage {
+    pub posts: Vec<PostRow>,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

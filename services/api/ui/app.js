@@ -623,13 +623,13 @@ async function workforce(main, id) {
     api("/v1/headcounts", scope),
     api("/v1/headcounts", { ...scope, group_by: "profession" }),
     api("/v1/headcounts", { ...scope, group_by: "centre" }),
-    api("/v1/centres", scope),
-    api("/v1/centres", { ...scope, open: "true" }),
+    all("/v1/centres", scope, "centres"),
+    all("/v1/centres", { ...scope, open: "true" }, "centres"),
   ]);
-  const all = total[0];
+  const everyone = total[0];
   main.append(h("div", { class: "cards", id: "workforce-figures" },
-    h("div", { class: "card" }, h("div", { class: "muted" }, t("headcount")), h("div", { class: "figure", id: "headcount-total" }, count(all?.headcount ?? 0))),
-    h("div", { class: "card" }, h("div", { class: "muted" }, t("fte")), h("div", { class: "figure" }, thousandths(all?.fte_milli ?? 0))),
+    h("div", { class: "card" }, h("div", { class: "muted" }, t("headcount")), h("div", { class: "figure", id: "headcount-total" }, count(everyone?.headcount ?? 0))),
+    h("div", { class: "card" }, h("div", { class: "muted" }, t("fte")), h("div", { class: "figure" }, thousandths(everyone?.fte_milli ?? 0))),
     h("div", { class: "card" }, h("div", { class: "muted" }, t("centres_opened")), h("div", { class: "figure" }, count(open.length)))));
   main.append(h("h2", {}, t("by_profession")), table([t("profession"), h("th", { class: "num" }, t("headcount")), h("th", { class: "num" }, t("fte"))],
     byProfession.map((r) => h("tr", { "data-profession": r.key }, h("th", { scope: "row" }, name(r.key)), num(count(r.headcount)), num(thousandths(r.fte_milli)))),
