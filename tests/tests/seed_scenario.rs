@@ -19,6 +19,21 @@ async fn get(ledger: &TestLedger, path: &str) -> Value {
     body
 }
 
+/// Every row of a paged list (`path` with its query), `limit` a page,
+/// following `next` to the end.
+async fn every_page(ledger: &TestLedger, path: &str, limit: u32, field: &str) -> Vec<Value> {
+    let mut rows = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = get(ledger, &format!("{path}&limit={limit}{after}")).await;
+        rows.extend(page[field].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => return rows,
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_read_api_reproduces_the_seed_figures() {
     let mut ledger = TestLedger::start().await.unwrap();
@@ -106,22 +121,11 @@ async fn the_read_api_reproduces_the_seed_figures() {
     let links = row["journal"].as_object().unwrap();
     assert_eq!(links.len(), 20, "every figure: {links:?}");
     for (figure, link) in links {
-        let mut sum = 0;
-        let mut after = String::new();
-        loop {
-            let page = get(
-                &ledger,
-                &format!("{}&limit=1000{after}", link.as_str().unwrap()),
-            )
-            .await;
-            for line in page["postings"].as_array().unwrap() {
-                sum += line["amount_cents"].as_i64().unwrap();
-            }
-            match page["next"].as_str() {
-                Some(next) => after = format!("&after={next}"),
-                None => break,
-            }
-        }
+        let lines = every_page(&ledger, link.as_str().unwrap(), 1000, "postings").await;
+        let sum: i64 = lines
+            .iter()
+            .map(|l| l["amount_cents"].as_i64().unwrap())
+            .sum();
         let negated = figure.starts_with("voted") || figure == "recovery_ordered_cents";
         let want = row[figure.as_str()].as_i64().unwrap();
         assert_eq!(if negated { -sum } else { sum }, want, "{figure}: {link}");
@@ -140,22 +144,11 @@ async fn the_read_api_reproduces_the_seed_figures() {
 
     // The whole journal as CSV, streamed page after page: every line of the
     // JSON pages, in the same order, once.
-    let mut seqs = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = get(&ledger, &format!("/v1/journal?limit=1000{after}")).await;
-        seqs.extend(
-            page["postings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["posting_seq"].to_string()),
-        );
-        match page["next"].as_str() {
-            Some(next) => after = format!("&after={next}"),
-            None => break,
-        }
-    }
+    let seqs: Vec<String> = every_page(&ledger, "/v1/journal?", 1000, "postings")
+        .await
+        .iter()
+        .map(|p| p["posting_seq"].to_string())
+        .collect();
     // More than the 1,000 lines the export reads at a time.
     assert!(seqs.len() > 1_000, "{} lines", seqs.len());
     let csv = ledger
@@ -476,20 +469,7 @@ async fn the_read_api_reproduces_the_seed_figures() {
     // Île-de-France: 0% loans.
     let loans = get(&ledger, "/v1/loans?envelope_id=idf-psi").await["loans"].clone();
     // Paged two at a time: the same loans, in the same order, each once.
-    let mut paged = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = get(
-            &ledger,
-            &format!("/v1/loans?envelope_id=idf-psi&limit=2{after}"),
-        )
-        .await;
-        paged.extend(page["loans"].as_array().unwrap().iter().cloned());
-        match page["next"].as_str() {
-            Some(next) => after = format!("&after={next}"),
-            None => break,
-        }
-    }
+    let paged = every_page(&ledger, "/v1/loans?envelope_id=idf-psi", 2, "loans").await;
     assert_eq!(&Value::Array(paged), &loans);
     let (status, body) = ledger
         .get("/v1/loans?envelope_id=idf-psi&after=no-such-loan")
