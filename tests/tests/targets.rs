@@ -232,13 +232,29 @@ async fn flows_ratios_professions_and_indicators_beside_progress() {
             "/v1/indicators?programme_id={PROGRAMME}&as_of=2023-12-31"
         ))
         .await;
-    let values: Vec<i64> = early
+    let values: Vec<i64> = early["indicators"]
         .as_array()
         .unwrap()
         .iter()
         .map(|i| i["value"].as_i64().unwrap())
         .collect();
     assert_eq!(values, [5_600, 12]);
+    // A page of one, then the next after its observation's event.
+    let first = ledger
+        .get_ok(&format!(
+            "/v1/indicators?programme_id={PROGRAMME}&as_of=2023-12-31&limit=1"
+        ))
+        .await;
+    assert_eq!(first["indicators"][0]["value"], 5_600);
+    let next = first["next"].as_str().unwrap();
+    assert_eq!(next, early["indicators"][0]["event_id"].as_str().unwrap());
+    let second = ledger
+        .get_ok(&format!(
+            "/v1/indicators?programme_id={PROGRAMME}&as_of=2023-12-31&limit=1&after={next}"
+        ))
+        .await;
+    assert_eq!(second["indicators"][0]["value"], 12);
+    assert!(second["next"].is_null(), "{second}");
 
     // Replayed from the log, targets and indicators are the live ones.
     let checks = ledger.rebuilt_equal("shadow_targets").await;

@@ -1,5 +1,5 @@
 //! Pages of the registers whose query answers the whole filtered list in a
-//! stable order (loans, guarantees, centres, posts): `limit` rows after the
+//! stable order (loans, guarantees, centres, posts, indicators): `limit` rows after the
 //! row named by `after`, and the `next` cursor while more follow.
 
 use ledger_http::ApiError;

@@ -458,19 +458,29 @@ pub async fn targets(
 /// The indicators the programmes observe: every observation by the date,
 /// as known at the moment, with its source.
 #[utoipa::path(get, path = "/v1/indicators", tag = "programmes",
-    params(TargetParams, ReadParams),
-    responses((status = 200, body = [IndicatorRow])))]
+    params(TargetParams, PageParams, ReadParams),
+    responses((status = 200, body = IndicatorPage)))]
 pub async fn indicators(
     State(state): State<AppState>,
     p: Result<Query<TargetParams>, QueryRejection>,
+    paged: Result<Query<PageParams>, QueryRejection>,
     read: Read,
-) -> Result<Json<Vec<IndicatorRow>>, ApiError> {
-    let p = query(p)?;
+) -> Result<Json<IndicatorPage>, ApiError> {
+    let (p, paged) = (query(p)?, query(paged)?);
     let at = read.ready(&state).await?;
-    queries::indicators(&state.pool, p.programme_id.as_deref(), at)
+    let rows = queries::indicators(&state.pool, p.programme_id.as_deref(), at)
         .await
-        .map(Json)
-        .map_err(unavailable)
+        .map_err(unavailable)?;
+    // Observations are keyed by the event that recorded them.
+    let (indicators, next) = page(rows, &paged, |i| &i.event_id)?;
+    Ok(Json(IndicatorPage { indicators, next }))
+}
+
+/// Observations by programme, indicator and day, a page at a time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IndicatorPage {
+    pub indicators: Vec<IndicatorRow>,
+    pub next: Option<String>,
 }
 
 /// The programmes, their funders and envelopes opened by the date: what a

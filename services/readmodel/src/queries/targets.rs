@@ -30,6 +30,8 @@ pub struct TargetYear {
 /// An observation of an indicator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct IndicatorRow {
+    /// The event that recorded the observation.
+    pub event_id: String,
     pub programme_id: String,
     pub indicator_id: String,
     pub target_id: Option<String>,
@@ -327,12 +329,12 @@ pub async fn indicators(
     at: At,
 ) -> Result<Vec<IndicatorRow>, ReadModelError> {
     Ok(sqlx::query_as(
-        "SELECT programme_id, indicator_id, target_id, description, value, unit,
+        "SELECT event_id::text AS event_id, programme_id, indicator_id, target_id, description, value, unit,
                 to_char(observed_on, 'YYYY-MM-DD') AS observed_on, source
          FROM indicators
          WHERE ($1::text IS NULL OR programme_id = $1) AND observed_on <= $2
            AND ($3::timestamptz IS NULL OR recorded_at <= $3)
-         ORDER BY programme_id, indicator_id, observed_on, recorded_at",
+         ORDER BY programme_id, indicator_id, observed_on, recorded_at, event_id",
     )
     .bind(programme_id)
     .bind(day(at))
