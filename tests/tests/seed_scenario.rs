@@ -132,6 +132,10 @@ async fn the_read_api_reproduces_the_seed_figures() {
     }
     let committed = get(&ledger, links["committed_cents"].as_str().unwrap()).await;
     let line = &committed["postings"][0];
+    assert_eq!(
+        (&line["currency"], &row["currency"]),
+        (&Value::from("EUR"), &Value::from("EUR"))
+    );
     let event = get(
         &ledger,
         &format!("/v1/events/{}", line["event_id"].as_str().unwrap()),
@@ -179,6 +183,10 @@ async fn the_read_api_reproduces_the_seed_figures() {
     // AP of 2008 and 2013, the €20M voted for MSP since 2008, all
     // committed, over 125 awards.
     assert_eq!(envelope["voted_cents"], CVL.envelope_cents);
+    assert_eq!(
+        envelope["currency"], "EUR",
+        "every amount says its currency"
+    );
     assert_eq!(envelope["committed_cents"], CVL.envelope_cents);
     assert_eq!(envelope["available_cents"], 0);
     assert_eq!(envelope["grants"], 53);

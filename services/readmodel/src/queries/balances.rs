@@ -158,6 +158,9 @@ pub struct Balance {
     pub guarantee_exposure_cents: i64,
     /// Journal lines summed.
     pub postings: i64,
+    /// The currency of every amount in this row: euros, in integer cents.
+    #[sqlx(skip)]
+    pub currency: super::Currency,
 }
 
 /// The figures' SQL over `a` (lines summed by key, fiscal year `a.y` and
@@ -333,6 +336,8 @@ pub struct EnvelopeBalance {
     pub grants: i64,
     pub as_of: Option<String>,
     pub known_at: Option<String>,
+    /// The currency of every amount in this row: euros, in integer cents.
+    pub currency: super::Currency,
 }
 
 pub async fn envelope_balance(
@@ -366,6 +371,7 @@ pub async fn envelope_balance(
         .next()
         .unwrap_or_default();
     Ok(Some(EnvelopeBalance {
+        currency: super::Currency::Eur,
         envelope_id: envelope_id.to_owned(),
         programme_id,
         kind,

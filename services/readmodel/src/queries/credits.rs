@@ -33,6 +33,9 @@ pub struct CreditRow {
     pub available_cents: i64,
     /// ⌊10 000 × mandated / voted⌋; absent while nothing is voted.
     pub execution_basis_points: Option<i64>,
+    /// The currency of every amount in this row: euros, in integer cents.
+    #[sqlx(skip)]
+    pub currency: super::Currency,
 }
 
 pub async fn credits(
@@ -114,6 +117,8 @@ pub struct EtatRow {
     pub remaining_to_pay_cents: i64,
     /// CP schedule in force and what was mandated, by fiscal year.
     pub cp_schedule: Vec<ScheduleYear>,
+    /// The currency of every amount in this row: euros, in integer cents.
+    pub currency: super::Currency,
 }
 
 /// The état des AP/AE of a funder (or programme), one row per envelope.
@@ -223,6 +228,7 @@ pub async fn etat_ap_ae(
             )| {
                 let b = figures.get(&envelope_id).cloned().unwrap_or_default();
                 EtatRow {
+                    currency: super::Currency::Eur,
                     cp_schedule: by_envelope.remove(&envelope_id).unwrap_or_default(),
                     envelope_id,
                     programme_id,

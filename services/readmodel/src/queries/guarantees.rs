@@ -46,6 +46,8 @@ pub struct GuaranteeRow {
     pub claim_received_cents: i64,
     /// The claim still to receive: called − received − waived − written off.
     pub claim_outstanding_cents: i64,
+    /// The currency of every amount in this row: euros, in integer cents.
+    pub currency: super::Currency,
 }
 
 #[derive(sqlx::FromRow)]
@@ -169,6 +171,7 @@ pub async fn guarantees(
                 .copied()
                 .unwrap_or_default();
             GuaranteeRow {
+                currency: super::Currency::Eur,
                 share_basis_points: share(g.guaranteed_cents, g.principal_cents),
                 outstanding_principal_cents: terms.outstanding_on(on).get(),
                 exposure_cents: exposure,

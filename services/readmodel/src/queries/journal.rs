@@ -50,6 +50,9 @@ pub struct Posting {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// The currency of every amount in this row: euros, in integer cents.
+    #[sqlx(skip)]
+    pub currency: super::Currency,
 }
 
 pub async fn journal(

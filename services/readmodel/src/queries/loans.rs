@@ -49,6 +49,8 @@ pub struct LoanRow {
     pub next_due_date: Option<String>,
     /// `current`, `in_arrears`, `repaid` or `written_off`.
     pub state: String,
+    /// The currency of every amount in this row: euros, in integer cents.
+    pub currency: super::Currency,
 }
 
 /// One instalment of a loan's schedule and how much of it is repaid.
@@ -84,6 +86,8 @@ pub struct LoanDetail {
     pub loan: LoanRow,
     pub schedule: Vec<LoanInstalmentRow>,
     pub movements: Vec<LoanMovement>,
+    /// The currency of every amount in this row: euros, in integer cents.
+    pub currency: super::Currency,
 }
 
 /// The columns of a loan and its movements summed at the date.
@@ -168,6 +172,7 @@ pub async fn loan(
     .await?;
     let (loan, schedule) = at_date(row, day(at));
     Ok(Some(LoanDetail {
+        currency: super::Currency::Eur,
         loan,
         schedule,
         movements,
@@ -231,6 +236,7 @@ fn at_date(r: Summed, on: Date) -> (LoanRow, Vec<LoanInstalmentRow>) {
         "current"
     };
     let loan = LoanRow {
+        currency: super::Currency::Eur,
         loan_id: r.loan_id,
         envelope_id: r.envelope_id,
         borrower: r.borrower,

@@ -51,6 +51,15 @@ pub(crate) fn day(at: At) -> Date {
         .unwrap_or_else(|| ledger_domain::dates::paris_day(OffsetDateTime::now_utc()))
 }
 
+/// The currency of the ledger's amounts, written beside them: every amount
+/// is in euros, as integer cents (`_cents`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub enum Currency {
+    #[default]
+    #[serde(rename = "EUR")]
+    Eur,
+}
+
 /// Rows per page unless asked otherwise, and the most a page may hold.
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1_000;

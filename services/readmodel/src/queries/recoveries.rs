@@ -36,6 +36,8 @@ pub struct RecoveryRow {
     /// Due by the date and not received, under the plan (without a plan,
     /// everything outstanding is due).
     pub arrears_cents: i64,
+    /// The currency of every amount in this row: euros, in integer cents.
+    pub currency: super::Currency,
 }
 
 /// Whose titres de recette: a grant's, or a called guarantee's claim on
@@ -134,6 +136,7 @@ pub async fn recoveries(
                 }
             };
             RecoveryRow {
+                currency: super::Currency::Eur,
                 recovery_id: recovery_id.clone(),
                 ordered_cents: net,
                 reduced_cents: reduced,

@@ -45,6 +45,9 @@ pub struct GrantRow {
     pub net_cost_cents: i64,
     pub recovery_rule: Option<String>,
     pub obligation_months: Option<i32>,
+    /// The currency of every amount in this row: euros, in integer cents.
+    #[sqlx(skip)]
+    pub currency: super::Currency,
 }
 
 const GRANT_SELECT: &str = "
