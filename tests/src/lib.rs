@@ -963,6 +963,21 @@ fn write_tokens_file(namespace: &str) -> Result<std::path::PathBuf> {
     Ok(path)
 }
 
+/// Runs an outside test program (a browser test, schemathesis) off the
+/// async runtime, echoes what it printed, and fails the test with its
+/// output unless it succeeded.
+pub async fn run_outside(mut command: Command, what: &str) {
+    let outcome = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap_or_else(|err| panic!("{what}: cannot start: {err}"));
+    let out = String::from_utf8_lossy(&outcome.stdout);
+    let err = String::from_utf8_lossy(&outcome.stderr);
+    println!("{out}");
+    eprintln!("{err}");
+    assert!(outcome.status.success(), "{what} failed:\n{out}\n{err}");
+}
+
 /// An HTTP client that sends `token` as its bearer token.
 pub fn client_with_token(token: &str) -> Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();

@@ -28,27 +28,14 @@ async fn the_dashboard_shows_the_seed_figures_in_chromium() {
     let ui = ledger.api_url("/");
     let controller = ledger.token("controller");
     let ops = ledger.token("ops");
-    let outcome = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("--test")
-            .arg("--test-reporter=spec")
-            .arg(browser.join("dashboard.mjs"))
-            .env("LEDGER_UI", ui)
-            .env("LEDGER_CONTROLLER_TOKEN", controller)
-            .env("LEDGER_OPS_TOKEN", ops)
-            .env("LEDGER_SCREENSHOTS", screenshots)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("node runs");
-    let out = String::from_utf8_lossy(&outcome.stdout);
-    let err = String::from_utf8_lossy(&outcome.stderr);
-    println!("{out}");
-    eprintln!("{err}");
-    assert!(
-        outcome.status.success(),
-        "the browser tests failed:\n{out}\n{err}"
-    );
+    let mut node = Command::new("node");
+    node.arg("--test")
+        .arg("--test-reporter=spec")
+        .arg(browser.join("dashboard.mjs"))
+        .env("LEDGER_UI", ui)
+        .env("LEDGER_CONTROLLER_TOKEN", controller)
+        .env("LEDGER_OPS_TOKEN", ops)
+        .env("LEDGER_SCREENSHOTS", screenshots);
+    ledger_tests::run_outside(node, "the browser tests").await;
     ledger.shutdown().await;
 }
