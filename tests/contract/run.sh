@@ -27,13 +27,15 @@ if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$venv/.requirements"
 fi
 
-# A fixed seed: a failure found once is found again.
+# A fixed seed: a failure found once is found again. One worker: with two,
+# hypothesis once failed inside itself ("AST constructor recursion depth
+# mismatch", a runtime error of the tool, not a finding about the API).
 exec "$venv/bin/schemathesis" run "$base/openapi.json" \
     --checks all \
     --phases examples,coverage,fuzzing,stateful \
     --header "Authorization: Bearer $token" \
     --max-examples "$examples" \
     --seed 20261202 \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 40 \
     --no-color
